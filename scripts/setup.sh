@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages sysopt needs to build and test, skipping those already present.
+# Usage: scripts/setup.sh [--peers]   (--peers adds Python, Optuna and torch for bench/peers and tools/)
+set -euo pipefail
+
+packages=(build-essential cmake pkg-config
+  libeigen3-dev nlohmann-json3-dev libsqlite3-dev sqlite3 libcli11-dev libfmt-dev liblbfgspp-dev
+  coinor-libcbc-dev coinor-libclp-dev libgtest-dev libgmock-dev libbenchmark-dev python3)
+if [[ "${1:-}" == "--peers" ]]; then
+  packages+=(python3-optuna python3-numpy python3-torch python3-torchvision)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "sysopt setup: installing ${missing[*]}"
+  sudo=""
+  [[ $(id -u) == 0 ]] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

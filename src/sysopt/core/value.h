@@ -1,0 +1,50 @@
+#pragma once
+/// \brief Values of parameters and configurations: the vocabulary shared by spaces, studies,
+/// storage and runners.
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "sysopt/core/expected.h"
+
+namespace sysopt {
+
+/// \brief An ordering of the elements 0..size-1.
+struct Permutation {
+  std::vector<int> order;
+  bool operator==(const Permutation&) const = default;
+  auto operator<=>(const Permutation&) const = default;
+};
+
+/// \brief One parameter's value: an integer, a real number, a string (categorical or ordinal
+/// choice) or a permutation.
+using Value = std::variant<int64_t, double, std::string, Permutation>;
+
+/// \brief A configuration: one value per parameter, in the space's parameter order.
+using Config = std::vector<Value>;
+
+/// \brief The text a command receives for a value: integers in decimal, reals in the shortest
+/// form that reads back exactly, strings as they are, permutations as comma-separated indices.
+std::string ValueToString(const Value& value);
+
+/// \brief JSON form: number, string, or array of integers for a permutation.
+nlohmann::json ValueToJson(const Value& value);
+
+/// \brief Reads a value written by ValueToJson. Integral JSON numbers become int64_t, other
+/// numbers double, strings string, integer arrays Permutation.
+Expected<Value> ValueFromJson(const nlohmann::json& json);
+
+/// \brief True when the value is int64_t or double.
+bool IsNumeric(const Value& value);
+
+/// \brief The numeric value of an int64_t or double; NaN for other kinds.
+double AsDouble(const Value& value);
+
+/// \brief A hash of a configuration, for duplicate detection.
+size_t HashConfig(const Config& config);
+
+}  // namespace sysopt

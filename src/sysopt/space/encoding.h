@@ -1,0 +1,39 @@
+#pragma once
+/// \brief The numeric encoding of configurations that models consume. A space encodes a
+/// configuration as a row of doubles laid out in groups, one group per parameter, in parameter
+/// order. Models see only this layout, never the parameters themselves.
+
+#include <string>
+#include <vector>
+
+namespace sysopt {
+
+/// \brief How a group of encoded columns is to be compared by a model.
+enum class FeatureKind {
+  /// One column in [0, 1]: integer, real and ordinal parameters (already log-scaled where the
+  /// parameter is log-scaled; an ordinal's index i of n becomes i / (n - 1)).
+  kNumeric,
+  /// One column holding the choice index 0..n_choices-1 as a double; unordered.
+  kCategorical,
+  /// `width` columns holding the permutation itself: column offset+i is the element placed at
+  /// position i (0..width-1), as a double.
+  kPermutation,
+};
+
+/// \brief One parameter's columns.
+struct FeatureGroup {
+  std::string name;      ///< The parameter's name, for messages.
+  FeatureKind kind;      ///< How the columns are compared.
+  int offset = 0;        ///< First column of the group.
+  int width = 1;         ///< Number of columns (1 unless kPermutation).
+  int n_choices = 0;     ///< Number of choices (kCategorical only).
+  int n_levels = 0;      ///< Number of distinct values for a discrete kNumeric (0 = continuous).
+};
+
+/// \brief The whole row layout: groups in parameter order, covering columns 0..width-1.
+struct FeatureLayout {
+  std::vector<FeatureGroup> groups;
+  int width = 0;
+};
+
+}  // namespace sysopt

@@ -1,0 +1,5 @@
+#include "sysopt/cli/command.h"
+
+namespace sysopt::cli {
+void RegisterRemat(CLI::App&, Action*) {}
+}  // namespace sysopt::cli

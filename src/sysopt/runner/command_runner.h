@@ -1,0 +1,59 @@
+#pragma once
+/// \file
+/// \brief The command runner: evaluates a configuration by running an external program.
+///
+/// The argv template's `{name}` placeholders are replaced by the parameter's value (ValueToString;
+/// a permutation as comma-separated indices); `{{` and `}}` stand for literal braces. The program
+/// runs without a shell, so a value is always exactly one argument and never code. It also sees
+/// the whole configuration as a JSON object (name -> ValueToJson) in SYSOPT_CONFIG and, when the
+/// trial number is non-negative, SYSOPT_TRIAL.
+///
+/// The program reports by printing, as the last non-empty line of stdout, either one number
+/// (when there is one objective) or a JSON object mapping objective names to numbers. A non-zero
+/// exit code, a timeout, a crash by signal, unparseable output, a NaN or infinite value, a missing
+/// objective, or a program that cannot be executed each give a failed RunResult with a short
+/// reason and the tail of stderr.
+///
+/// Thread safety: the runner is immutable after construction; Run may be called concurrently.
+/// The tuner's environment is captured when the runner is made.
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "sysopt/core/expected.h"
+#include "sysopt/runner/runner.h"
+
+namespace sysopt {
+
+/// \brief How a command is run.
+struct CommandSettings {
+  std::vector<std::string> command;  ///< argv template; argv[0] is looked up in PATH.
+  double timeout_s = 0;              ///< Per repeat; 0: no limit.
+  int repeat = 1;                    ///< Runs per configuration, aggregated per objective.
+  Aggregate aggregate = Aggregate::kMedian;
+  std::string working_dir;  ///< Empty: the current directory. A relative program path such as
+                            ///< "./prog" is resolved inside it.
+  std::vector<std::pair<std::string, std::string>> env;  ///< Extra environment (overrides).
+};
+
+/// \brief Makes a command runner.
+///
+/// `parameter_names`: the space's parameter names in order (for placeholders and SYSOPT_CONFIG).
+/// `objective_names`: names expected in a JSON output line; a single number is accepted when
+/// there is exactly one objective. Fails with kInvalidInput on an empty command, a placeholder
+/// naming an unknown parameter, an unbalanced brace, a repeat below 1, a negative or non-finite
+/// timeout, an empty objective list or a malformed environment variable name.
+Expected<std::unique_ptr<Runner>> MakeCommandRunner(CommandSettings settings,
+                                                    std::vector<std::string> parameter_names,
+                                                    std::vector<std::string> objective_names);
+
+/// \brief Reads objective values from a program's stdout by the rule above (last non-empty
+/// line: a number, or a JSON object). The error message is the failure reason to record, e.g.
+/// "unparseable output: 'hello'" or "objective 'energy' missing from output".
+Expected<std::vector<double>> ParseObjectiveOutput(std::string_view output,
+                                                   const std::vector<std::string>& objective_names);
+
+}  // namespace sysopt

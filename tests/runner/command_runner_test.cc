@@ -1,0 +1,539 @@
+#include "sysopt/runner/command_runner.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace sysopt {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+/// A fresh directory per test, removed afterwards.
+class CommandRunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/sysopt_runner_test_XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override {
+    for (pid_t pid : to_kill_) kill(pid, SIGKILL);
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
+
+  /// A runner for `/bin/sh -c script sh args...`.
+  std::unique_ptr<Runner> Shell(const std::string& script, std::vector<std::string> args = {},
+                                std::vector<std::string> parameters = {"n"},
+                                std::vector<std::string> objectives = {"time"},
+                                CommandSettings settings = {}) {
+    // The script is literal text: double its braces so they are not read as placeholders.
+    std::string escaped;
+    for (char c : script) {
+      escaped += c;
+      if (c == '{' || c == '}') escaped += c;
+    }
+    settings.command = {"/bin/sh", "-c", escaped, "sh"};
+    for (auto& a : args) settings.command.push_back(std::move(a));
+    auto runner =
+        MakeCommandRunner(std::move(settings), std::move(parameters), std::move(objectives));
+    EXPECT_TRUE(runner.ok()) << runner.error().message();
+    return runner.ok() ? std::move(*runner) : nullptr;
+  }
+
+  static Config N(int64_t n) { return {Value(n)}; }
+
+  pid_t ReadPid(const std::string& name) {
+    std::ifstream in(Path(name));
+    pid_t pid = 0;
+    in >> pid;
+    EXPECT_GT(pid, 0) << "no pid in " << name;
+    if (pid > 0) to_kill_.push_back(pid);
+    return pid;
+  }
+
+  std::string dir_;
+  std::vector<pid_t> to_kill_;
+};
+
+/// True while the process exists and is not a zombie (a killed orphan may wait as a zombie for
+/// its new parent to reap it; it no longer runs).
+bool Running(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(in, line)) return false;
+  const size_t paren = line.rfind(')');
+  if (paren == std::string::npos || paren + 2 >= line.size()) return false;
+  const char state = line[paren + 2];
+  return state != 'Z' && state != 'X';
+}
+
+/// Signal delivery is asynchronous: give a killed process a moment to disappear.
+bool GoneWithin(pid_t pid, double seconds) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < end) {
+    if (!Running(pid)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return !Running(pid);
+}
+
+// --- Settings and templates -------------------------------------------------------------------
+
+TEST(CommandRunnerSettingsTest, RejectsInvalidSettings) {
+  auto make = [](CommandSettings s, std::vector<std::string> objectives = {"t"}) {
+    return MakeCommandRunner(std::move(s), {"n"}, std::move(objectives));
+  };
+  CommandSettings ok;
+  ok.command = {"true"};
+  EXPECT_TRUE(make(ok).ok());
+
+  EXPECT_FALSE(make(CommandSettings{}).ok());
+  CommandSettings s = ok;
+  s.repeat = 0;
+  EXPECT_THAT(make(s).error().message(), HasSubstr("repeat"));
+  s = ok;
+  s.timeout_s = -1;
+  EXPECT_THAT(make(s).error().message(), HasSubstr("timeout"));
+  EXPECT_THAT(make(ok, {}).error().message(), HasSubstr("objective"));
+  s = ok;
+  s.env = {{"A=B", "1"}};
+  EXPECT_FALSE(make(s).ok());
+  s.env = {{"SYSOPT_CONFIG", "{}"}};
+  EXPECT_FALSE(make(s).ok());
+}
+
+TEST(CommandRunnerSettingsTest, UnknownPlaceholderNamesPlaceholderAndArgument) {
+  CommandSettings s;
+  s.command = {"prog", "--n={n}", "--m={foo}"};
+  auto r = MakeCommandRunner(s, {"n", "k"}, {"time"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind(), ErrorKind::kInvalidInput);
+  EXPECT_THAT(r.error().message(), HasSubstr("'{foo}'"));
+  EXPECT_THAT(r.error().message(), HasSubstr("'--m={foo}'"));
+}
+
+TEST(CommandRunnerSettingsTest, UnbalancedBracesAreErrors) {
+  CommandSettings s;
+  s.command = {"prog", "--n={n"};
+  auto r = MakeCommandRunner(s, {"n"}, {"time"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.error().message(), HasSubstr("'--n={n'"));
+  s.command = {"prog", "a}b"};
+  EXPECT_FALSE(MakeCommandRunner(s, {"n"}, {"time"}).ok());
+  s.command = {"prog", "{}"};
+  EXPECT_FALSE(MakeCommandRunner(s, {"n"}, {"time"}).ok());
+}
+
+TEST_F(CommandRunnerTest, DoubledBracesAreLiteral) {
+  auto runner = Shell("printf '%s' \"$1\" >&2; echo 1", {"{{{n}}}-{{x}}"});
+  RunResult r = runner->Run(N(5), 0);
+  ASSERT_TRUE(r.ok) << r.failure_reason;
+  EXPECT_EQ(r.stderr_tail, "{5}-{x}");
+}
+
+// --- Output parsing ---------------------------------------------------------------------------
+
+TEST_F(CommandRunnerTest, SingleNumber) {
+  auto runner = Shell("echo $(( $1 * 2 ))", {"{n}"});
+  RunResult r = runner->Run(N(21), 0);
+  ASSERT_TRUE(r.ok) << r.failure_reason;
+  EXPECT_THAT(r.values, ElementsAre(42.0));
+  EXPECT_THAT(r.samples, ElementsAre(ElementsAre(42.0)));
+  EXPECT_EQ(r.failure_reason, "");
+  ASSERT_EQ(r.run_seconds.size(), 1u);
+  EXPECT_GT(r.elapsed_s, 0.0);
+}
+
+TEST_F(CommandRunnerTest, JsonObjectWithTwoObjectivesInDeclaredOrder) {
+  auto runner = Shell("printf '{\"energy\": %s, \"time\": 1.5, \"other\": \"x\"}\\n' \"$1\"",
+                      {"{n}"}, {"n"}, {"time", "energy"});
+  RunResult r = runner->Run(N(7), 0);
+  ASSERT_TRUE(r.ok) << r.failure_reason;
+  EXPECT_THAT(r.values, ElementsAre(1.5, 7.0));
+}
+
+TEST_F(CommandRunnerTest, LastNonEmptyLineCounts) {
+  auto runner = Shell("echo 'compiling...'; echo 99; echo '  3.25  '; echo; echo '   '; echo");
+  RunResult r = runner->Run(N(0), 0);
+  ASSERT_TRUE(r.ok) << r.failure_reason;
+  EXPECT_THAT(r.values, ElementsAre(3.25));
+}
+
+TEST_F(CommandRunnerTest, GarbageOutputFails) {
+  RunResult r = Shell("echo 1; echo hello")->Run(N(0), 0);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.failure_reason, "unparseable output: 'hello'");
+  EXPECT_TRUE(r.values.empty());
+}
+
+TEST_F(CommandRunnerTest, NanFails) {
+  RunResult r = Shell("echo nan")->Run(N(0), 0);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.failure_reason, "objective 'time' is NaN");
+}
+
+TEST_F(CommandRunnerTest, MissingObjectiveFails) {
+  RunResult r = Shell("echo '{\"time\": 1}'", {}, {"n"}, {"time", "energy"})->Run(N(0), 0);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.failure_reason, "objective 'energy' missing from output");
+}
+
+TEST(ParseObjectiveOutputTest, Rules) {
+  const std::vector<std::string> one = {"t"};
+  const std::vector<std::string> two = {"a", "b"};
+  EXPECT_THAT(*ParseObjectiveOutput("x\n-2.5e3\r\n\n", one), ElementsAre(-2500.0));
+  EXPECT_THAT(*ParseObjectiveOutput("{\"b\": 2, \"a\": 1}", two), ElementsAre(1.0, 2.0));
+  EXPECT_THAT(*ParseObjectiveOutput("{\"t\": 4}", one), ElementsAre(4.0));
+  EXPECT_EQ(ParseObjectiveOutput("inf", one).error().message(), "objective 't' is infinite");
+  EXPECT_EQ(ParseObjectiveOutput("{\"a\": 1, \"b\": \"fast\"}", two).error().message(),
+            "objective 'b' is not a number: '\"fast\"'");
+  EXPECT_THAT(ParseObjectiveOutput("3", two).error().message(), HasSubstr("one number"));
+  EXPECT_THAT(ParseObjectiveOutput("\n  \n", one).error().message(), StartsWith("no output"));
+  EXPECT_EQ(ParseObjectiveOutput("{\"a\": NaN}", two).error().message(),
+            "unparseable output: '{\"a\": NaN}'");
+  EXPECT_EQ(ParseObjectiveOutput("3 4", one).error().message(), "unparseable output: '3 4'");
+  // Long lines are shortened in the reason: 80 characters and an ellipsis.
+  EXPECT_EQ(ParseObjectiveOutput(std::string(200, 'z'), one).error().message(),
+            "unparseable output: '" + std::string(80, 'z') + "...'");
+}
+
+// --- Failures of the program ------------------------------------------------------------------
+
+TEST_F(CommandRunnerTest, NonZeroExitKeepsStderrTail) {
+  RunResult r = Shell("echo 5; echo 'bad input file' >&2; exit 3")->Run(N(0), 0);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.failure_reason, "exit code 3");
+  EXPECT_EQ(r.stderr_tail, "bad input file\n");
+}
+
+TEST_F(CommandRunnerTest, StderrTailKeepsTheLast2KB) {
+  // 3000 'a' then 100 'b': the last 2048 bytes are 1948 'a' and 100 'b'.
+  RunResult r =
+      Shell(
+          "head -c 3000 /dev/zero | tr '\\0' a >&2; head -c 100 /dev/zero | tr '\\0' b >&2; "
+          "exit 1")
+          ->Run(N(0), 0);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.stderr_tail, std::string(1948, 'a') + std::string(100, 'b'));
+}
+
+TEST_F(CommandRunnerTest, CrashBySignal) {
+  RunResult r = Shell("kill -SEGV $$")->Run(N(0), 0);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.failure_reason, "killed by signal SIGSEGV");
+}
+
+TEST_F(CommandRunnerTest, MissingProgram) {
+  CommandSettings s;
+  s.command = {"./does-not-exist"};
+  s.working_dir = dir_;
+  auto runner = MakeCommandRunner(s, {}, {"t"});
+  ASSERT_TRUE(runner.ok());
+  RunResult r = (*runner)->Run({}, 0);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.failure_reason, "cannot execute './does-not-exist': No such file or directory");
+}
+
+TEST_F(CommandRunnerTest, ProgramNotExecutable) {
+  std::ofstream(Path("prog")) << "#!/bin/sh\necho 1\n";
+  chmod(Path("prog").c_str(), 0644);
+  CommandSettings s;
+  s.command = {Path("prog")};
+  RunResult r = (*MakeCommandRunner(s, {}, {"t"}))->Run({}, 0);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.failure_reason, "cannot execute '" + Path("prog") + "': Permission denied");
+}
+
+TEST_F(CommandRunnerTest, MissingWorkingDirectory) {
+  CommandSettings s;
+  s.command = {"true"};
+  s.working_dir = Path("nope");
+  RunResult r = (*MakeCommandRunner(s, {}, {"t"}))->Run({}, 0);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.failure_reason,
+            "cannot change to working directory '" + Path("nope") + "': No such file or directory");
+}
+
+TEST_F(CommandRunnerTest, WrongConfigSizeFails) {
+  RunResult r = Shell("echo 1")->Run({}, 0);
+  EXPECT_FALSE(r.ok);
+  EXPECT_THAT(r.failure_reason, HasSubstr("0 values"));
+}
+
+// --- Time limits and process groups -----------------------------------------------------------
+
+TEST_F(CommandRunnerTest, TimeoutKillsTheWholeProcessGroup) {
+  CommandSettings s;
+  s.timeout_s = 1;
+  auto runner = Shell("sleep 30 & echo $! > '" + Path("pid") + "'; sleep 30", {}, {"n"}, {"t"}, s);
+  const auto start = std::chrono::steady_clock::now();
+  RunResult r = runner->Run(N(0), 0);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.failure_reason, "timed out after 1 s");
+  EXPECT_GE(seconds, 1.0);
+  EXPECT_LT(seconds, 3.0);
+  EXPECT_TRUE(GoneWithin(ReadPid("pid"), 2.0));
+}
+
+TEST_F(CommandRunnerTest, TimeoutEscalatesToSigkill) {
+  CommandSettings s;
+  s.timeout_s = 0.3;
+  // The ignored SIGTERM is inherited by sleep; only SIGKILL after the grace ends them.
+  auto runner = Shell("trap '' TERM; sleep 30 & echo $! > '" + Path("pid") + "'; sleep 30", {},
+                      {"n"}, {"t"}, s);
+  const auto start = std::chrono::steady_clock::now();
+  RunResult r = runner->Run(N(0), 0);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.failure_reason, "timed out after 0.3 s");
+  EXPECT_LT(seconds, 3.0);
+  EXPECT_TRUE(GoneWithin(ReadPid("pid"), 2.0));
+}
+
+TEST_F(CommandRunnerTest, BackgroundChildDoesNotOutliveTheRun) {
+  // The background sleep keeps stdout open; the run must not wait for it, and it must die.
+  auto runner = Shell("sleep 30 & echo $! > '" + Path("pid") + "'; echo 3");
+  const auto start = std::chrono::steady_clock::now();
+  RunResult r = runner->Run(N(0), 0);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(r.ok) << r.failure_reason;
+  EXPECT_THAT(r.values, ElementsAre(3.0));
+  EXPECT_LT(seconds, 2.5);
+  EXPECT_TRUE(GoneWithin(ReadPid("pid"), 2.0));
+}
+
+TEST_F(CommandRunnerTest, DescendantInAnotherSessionHoldingThePipeDoesNotHang) {
+  // The sleep leaves the process group (so the group kill cannot reach it) and keeps stdout
+  // open; the script waits until it has, then exits.
+  const std::string pid_file = Path("pid");
+  auto runner = Shell("setsid sh -c 'echo $$ > \"$0\"; exec sleep 30' '" + pid_file +
+                      "' & while [ ! -s '" + pid_file + "' ]; do sleep 0.01; done; echo 4");
+  const auto start = std::chrono::steady_clock::now();
+  RunResult r = runner->Run(N(0), 0);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(r.ok) << r.failure_reason;
+  EXPECT_THAT(r.values, ElementsAre(4.0));
+  EXPECT_LT(seconds, 2.5);
+  EXPECT_TRUE(Running(ReadPid("pid")));  // it did escape; killed in TearDown
+}
+
+TEST_F(CommandRunnerTest, LargeOutputOnBothStreamsDoesNotDeadlock) {
+  CommandSettings s;
+  s.timeout_s = 30;  // a deadlock shows as a timeout instead of a hung test
+  // stderr first: a runner that read stdout to the end before stderr would block here.
+  auto runner = Shell(
+      "head -c 1500000 /dev/zero | tr '\\0' e >&2; head -c 1500000 /dev/zero | tr '\\0' o; "
+      "printf '\\n42\\n'",
+      {}, {"n"}, {"t"}, s);
+  RunResult r = runner->Run(N(0), 0);
+  ASSERT_TRUE(r.ok) << r.failure_reason;
+  EXPECT_THAT(r.values, ElementsAre(42.0));
+  EXPECT_EQ(r.stderr_tail, std::string(2048, 'e'));
+}
+
+// --- Arguments and environment ----------------------------------------------------------------
+
+TEST_F(CommandRunnerTest, ValuesAreSingleArgumentsNeverCode) {
+  const std::string marker = Path("pwned");
+  const std::string value =
+      "x; touch " + marker + " $(touch " + marker + "2) `touch " + marker + "3` 'q\" *";
+  // Prints the argument to stderr and the argument count as the objective.
+  auto runner = Shell("printf '%s' \"$1\" >&2; echo $#", {"{v}"}, {"v"});
+  RunResult r = runner->Run({Value(value)}, 0);
+  ASSERT_TRUE(r.ok) << r.failure_reason;
+  EXPECT_THAT(r.values, ElementsAre(1.0));
+  EXPECT_EQ(r.stderr_tail, value);
+  EXPECT_FALSE(std::filesystem::exists(marker));
+  EXPECT_FALSE(std::filesystem::exists(marker + "2"));
+  EXPECT_FALSE(std::filesystem::exists(marker + "3"));
+
+  // Inside a larger argument too.
+  runner = Shell("printf '%s' \"$1\" >&2; echo $#", {"--v={v}"}, {"v"});
+  r = runner->Run({Value(value)}, 0);
+  ASSERT_TRUE(r.ok) << r.failure_reason;
+  EXPECT_THAT(r.values, ElementsAre(1.0));
+  EXPECT_EQ(r.stderr_tail, "--v=" + value);
+  EXPECT_FALSE(std::filesystem::exists(marker));
+}
+
+TEST_F(CommandRunnerTest, ValuesOfEveryKindInPlaceholders) {
+  auto runner = Shell("printf '%s|%s|%s|%s' \"$1\" \"$2\" \"$3\" \"$4\" >&2; echo 0",
+                      {"{n}", "{x}", "{s}", "{p}"}, {"n", "x", "s", "p"});
+  RunResult r = runner->Run(
+      {Value(int64_t{-3}), Value(0.25), Value(std::string("a b")), Value(Permutation{{2, 0, 1}})},
+      0);
+  ASSERT_TRUE(r.ok) << r.failure_reason;
+  EXPECT_EQ(r.stderr_tail, "-3|0.25|a b|2,0,1");
+}
+
+TEST_F(CommandRunnerTest, ConfigAndTrialInEnvironment) {
+  auto runner =
+      Shell("printf '%s' \"$SYSOPT_CONFIG\" >&2; echo \"$SYSOPT_TRIAL\"", {}, {"n", "x", "s", "p"});
+  const Config config = {Value(int64_t{3}), Value(0.25), Value(std::string("a \"b\"")),
+                         Value(Permutation{{2, 0, 1}})};
+  RunResult r = runner->Run(config, 17);
+  ASSERT_TRUE(r.ok) << r.failure_reason;
+  EXPECT_THAT(r.values, ElementsAre(17.0));
+  const nlohmann::json expected = {{"n", 3}, {"x", 0.25}, {"s", "a \"b\""}, {"p", {2, 0, 1}}};
+  EXPECT_EQ(nlohmann::json::parse(r.stderr_tail), expected);
+}
+
+TEST_F(CommandRunnerTest, NoTrialVariableForNegativeTrial) {
+  setenv("SYSOPT_TRIAL", "99", 1);  // the tuner's own value must not leak through
+  auto runner = Shell("if [ -z \"${SYSOPT_TRIAL+x}\" ]; then echo 0; else echo 1; fi");
+  unsetenv("SYSOPT_TRIAL");
+  RunResult r = runner->Run(N(0), -1);
+  ASSERT_TRUE(r.ok) << r.failure_reason;
+  EXPECT_THAT(r.values, ElementsAre(0.0));
+}
+
+TEST_F(CommandRunnerTest, WorkingDirectoryAndExtraEnvironment) {
+  CommandSettings s;
+  s.working_dir = dir_;
+  s.env = {{"FOO", "5"}, {"HOME", "/nowhere"}};
+  auto runner = Shell("pwd -P >&2; echo \"$HOME\" >&2; echo \"$FOO\"", {}, {"n"}, {"t"}, s);
+  RunResult r = runner->Run(N(0), 0);
+  ASSERT_TRUE(r.ok) << r.failure_reason;
+  EXPECT_THAT(r.values, ElementsAre(5.0));
+  EXPECT_EQ(r.stderr_tail, std::filesystem::canonical(dir_).string() + "\n/nowhere\n");
+}
+
+// --- Repeats ----------------------------------------------------------------------------------
+
+// Each run increments a counter file in the working directory and prints the counter squared:
+// runs 1, 2, 3, 4 print 1, 4, 9, 16.
+const char kCounterScript[] =
+    "n=$(cat counter 2>/dev/null || echo 0); n=$((n+1)); echo $n > counter; echo $((n*n))";
+
+TEST_F(CommandRunnerTest, RepeatMedianOfOddCount) {
+  CommandSettings s;
+  s.working_dir = dir_;
+  s.repeat = 3;
+  RunResult r = Shell(kCounterScript, {}, {"n"}, {"t"}, s)->Run(N(0), 0);
+  ASSERT_TRUE(r.ok) << r.failure_reason;
+  EXPECT_THAT(r.samples, ElementsAre(ElementsAre(1.0), ElementsAre(4.0), ElementsAre(9.0)));
+  EXPECT_THAT(r.values, ElementsAre(4.0));
+  ASSERT_EQ(r.run_seconds.size(), 3u);
+  EXPECT_NEAR(r.elapsed_s, r.run_seconds[0] + r.run_seconds[1] + r.run_seconds[2], 1e-9);
+}
+
+TEST_F(CommandRunnerTest, RepeatMedianOfEvenCountMeanAndMin) {
+  CommandSettings s;
+  s.working_dir = dir_;
+  s.repeat = 4;
+  // 1, 4, 9, 16: median (4 + 9) / 2 = 6.5.
+  s.aggregate = Aggregate::kMedian;
+  EXPECT_THAT(Shell(kCounterScript, {}, {"n"}, {"t"}, s)->Run(N(0), 0).values, ElementsAre(6.5));
+  // 25, 36, 49, 64: mean 174 / 4 = 43.5.
+  s.aggregate = Aggregate::kMean;
+  EXPECT_THAT(Shell(kCounterScript, {}, {"n"}, {"t"}, s)->Run(N(0), 0).values, ElementsAre(43.5));
+  // 81, 100, 121, 144: min 81.
+  s.aggregate = Aggregate::kMin;
+  EXPECT_THAT(Shell(kCounterScript, {}, {"n"}, {"t"}, s)->Run(N(0), 0).values, ElementsAre(81.0));
+}
+
+TEST_F(CommandRunnerTest, RepeatAggregatesEachObjective) {
+  CommandSettings s;
+  s.working_dir = dir_;
+  s.repeat = 3;
+  s.aggregate = Aggregate::kMean;
+  // a: 1, 2, 3 (mean 2); b: 1, 4, 9 (mean 14 / 3).
+  RunResult r = Shell(
+                    "n=$(cat counter 2>/dev/null || echo 0); n=$((n+1)); echo $n > counter; "
+                    "echo \"{\\\"b\\\": $((n*n)), \\\"a\\\": $n}\"",
+                    {}, {"n"}, {"a", "b"}, s)
+                    ->Run(N(0), 0);
+  ASSERT_TRUE(r.ok) << r.failure_reason;
+  ASSERT_EQ(r.values.size(), 2u);
+  EXPECT_DOUBLE_EQ(r.values[0], 2.0);
+  EXPECT_DOUBLE_EQ(r.values[1], 14.0 / 3.0);
+  EXPECT_THAT(r.samples[2], ElementsAre(3.0, 9.0));
+}
+
+TEST_F(CommandRunnerTest, FailedRepeatFailsTheResultAndKeepsEarlierSamples) {
+  CommandSettings s;
+  s.working_dir = dir_;
+  s.repeat = 4;
+  RunResult r = Shell(
+                    "n=$(cat counter 2>/dev/null || echo 0); n=$((n+1)); echo $n > counter; "
+                    "[ $n -eq 3 ] && { echo third >&2; exit 1; }; echo $((n*n))",
+                    {}, {"n"}, {"t"}, s)
+                    ->Run(N(0), 0);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.failure_reason, "repeat 3 of 4: exit code 1");
+  EXPECT_EQ(r.stderr_tail, "third\n");
+  EXPECT_THAT(r.samples, ElementsAre(ElementsAre(1.0), ElementsAre(4.0)));
+  EXPECT_EQ(r.run_seconds.size(), 3u);
+  EXPECT_TRUE(r.values.empty());
+}
+
+// --- Concurrency ------------------------------------------------------------------------------
+
+TEST_F(CommandRunnerTest, ConcurrentRunsGetTheirOwnResults) {
+  // Each run checks its argument against SYSOPT_CONFIG and prints 2n + 1, after a short nap so
+  // that runs overlap.
+  auto runner = Shell(
+      "sleep 0.02; [ \"$SYSOPT_CONFIG\" = \"{\\\"n\\\":$1}\" ] || exit 9; echo $(( 2 * $1 + 1 ))",
+      {"{n}"});
+  constexpr int kThreads = 4;
+  constexpr int kRunsPerThread = 8;
+  std::vector<std::vector<RunResult>> results(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kRunsPerThread; ++i) {
+        results[t].push_back(runner->Run(N(t * 100 + i), t * 100 + i));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < kThreads; ++t) {
+    ASSERT_EQ(results[t].size(), static_cast<size_t>(kRunsPerThread));
+    for (int i = 0; i < kRunsPerThread; ++i) {
+      const RunResult& r = results[t][i];
+      ASSERT_TRUE(r.ok) << r.failure_reason;
+      EXPECT_THAT(r.values, ElementsAre(2.0 * (t * 100 + i) + 1));
+    }
+  }
+}
+
+TEST_F(CommandRunnerTest, ConcurrentRunsDoNotKeepEachOthersPipesOpen) {
+  // A slow run in one thread must not delay a fast run in another: if the slow child inherited
+  // the fast run's pipe, the fast run would wait for it.
+  CommandSettings s;
+  s.timeout_s = 3;
+  auto slow = Shell("sleep 1.5; echo 1", {}, {"n"}, {"t"}, s);
+  auto fast = Shell("echo 2", {}, {"n"}, {"t"}, s);
+  std::vector<double> fast_seconds;
+  std::thread slow_thread([&] { EXPECT_TRUE(slow->Run(N(0), 0).ok); });
+  for (int i = 0; i < 20; ++i) {
+    RunResult r = fast->Run(N(0), 0);
+    EXPECT_TRUE(r.ok) << r.failure_reason;
+    fast_seconds.push_back(r.elapsed_s);
+  }
+  slow_thread.join();
+  for (double seconds : fast_seconds) EXPECT_LT(seconds, 1.0);
+}
+
+}  // namespace
+}  // namespace sysopt

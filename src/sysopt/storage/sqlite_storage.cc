@@ -1,0 +1,699 @@
+#include "sysopt/storage/sqlite_storage.h"
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <string_view>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace sysopt {
+namespace {
+
+// Long enough for any other process's single short transaction; a writer holds the lock only
+// for one CreateTrial/FinishTrial, never across a measurement.
+constexpr int kBusyTimeoutMs = 60'000;
+
+// The schema of version kSqliteSchemaVersion. Changing any statement changes the file format:
+// raise kSqliteSchemaVersion and update the golden schema in tests/storage/.
+constexpr const char* kSchema[] = {
+    R"sql(CREATE TABLE studies (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  spec TEXT NOT NULL,
+  sampler TEXT NOT NULL,
+  created_at REAL NOT NULL
+))sql",
+    R"sql(CREATE TABLE study_attrs (
+  study_id INTEGER NOT NULL REFERENCES studies(id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (study_id, key)
+))sql",
+    R"sql(CREATE TABLE trials (
+  id INTEGER PRIMARY KEY,
+  study_id INTEGER NOT NULL REFERENCES studies(id),
+  number INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('RUNNING', 'COMPLETE', 'FAILED')),
+  config TEXT NOT NULL,
+  objective_values TEXT NOT NULL,
+  samples TEXT NOT NULL,
+  failure_reason TEXT NOT NULL,
+  stderr_tail TEXT NOT NULL,
+  start_time REAL NOT NULL,
+  end_time REAL,
+  worker TEXT NOT NULL,
+  attrs TEXT NOT NULL,
+  UNIQUE (study_id, number)
+))sql",
+};
+
+constexpr std::string_view kTrialColumns =
+    "id, study_id, number, state, config, objective_values, samples, failure_reason, "
+    "stderr_tail, start_time, end_time, worker, attrs";
+
+double NowSeconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Invalid UTF-8 in a string would make nlohmann throw; replacing it keeps a bad byte in a
+// user's stderr or attribute from failing a whole trial.
+std::string Dump(const nlohmann::json& json) {
+  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// JSON has no NaN or infinity (nlohmann writes them as null), so non-finite reals are written
+// as strings to read back exactly.
+nlohmann::json EncodeReal(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+  return v;
+}
+
+Expected<double> DecodeReal(const nlohmann::json& json) {
+  if (json.is_number()) return json.get<double>();
+  if (json == "NaN") return std::numeric_limits<double>::quiet_NaN();
+  if (json == "Infinity") return std::numeric_limits<double>::infinity();
+  if (json == "-Infinity") return -std::numeric_limits<double>::infinity();
+  return InvalidInput("expected a real number, got {}", Dump(json));
+}
+
+nlohmann::json EncodeReals(const std::vector<double>& values) {
+  nlohmann::json out = nlohmann::json::array();
+  for (double v : values) out.push_back(EncodeReal(v));
+  return out;
+}
+
+Expected<std::vector<double>> DecodeReals(const nlohmann::json& json) {
+  if (!json.is_array()) return InvalidInput("expected an array of reals, got {}", Dump(json));
+  std::vector<double> out;
+  out.reserve(json.size());
+  for (const auto& e : json) {
+    auto v = DecodeReal(e);
+    if (!v.ok()) return v.error();
+    out.push_back(*v);
+  }
+  return out;
+}
+
+nlohmann::json EncodeSamples(const std::vector<std::vector<double>>& samples) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& s : samples) out.push_back(EncodeReals(s));
+  return out;
+}
+
+Expected<std::vector<std::vector<double>>> DecodeSamples(const nlohmann::json& json) {
+  if (!json.is_array()) return InvalidInput("expected an array of arrays, got {}", Dump(json));
+  std::vector<std::vector<double>> out;
+  out.reserve(json.size());
+  for (const auto& e : json) {
+    auto v = DecodeReals(e);
+    if (!v.ok()) return v.error();
+    out.push_back(std::move(*v));
+  }
+  return out;
+}
+
+nlohmann::json EncodeConfig(const Config& config) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const Value& v : config) out.push_back(ValueToJson(v));
+  return out;
+}
+
+Expected<Config> DecodeConfig(const nlohmann::json& json) {
+  if (!json.is_array()) return InvalidInput("expected an array of values, got {}", Dump(json));
+  Config out;
+  out.reserve(json.size());
+  for (const auto& e : json) {
+    auto v = ValueFromJson(e);
+    if (!v.ok()) return v.error();
+    out.push_back(std::move(*v));
+  }
+  return out;
+}
+
+struct DbCloser {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+using DbPtr = std::unique_ptr<sqlite3, DbCloser>;
+
+struct StmtFinalizer {
+  void operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
+};
+using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
+
+// One use of a cached prepared statement: binds parameters in order and resets the statement
+// when it goes out of scope, so the next use starts clean and no read stays open.
+class Query {
+ public:
+  explicit Query(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  Query(Query&& other) noexcept
+      : stmt_(std::exchange(other.stmt_, nullptr)), next_(other.next_), bind_rc_(other.bind_rc_) {}
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+  Query& operator=(Query&&) = delete;
+  ~Query() {
+    if (stmt_ != nullptr) {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+    }
+  }
+
+  Query& Bind(int64_t v) { return Check(sqlite3_bind_int64(stmt_, ++next_, v)); }
+  Query& Bind(double v) { return Check(sqlite3_bind_double(stmt_, ++next_, v)); }
+  Query& Bind(std::string_view v) {
+    return Check(
+        sqlite3_bind_text64(stmt_, ++next_, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
+  }
+
+  /// SQLITE_ROW, SQLITE_DONE or an error code.
+  int Step() { return bind_rc_ != SQLITE_OK ? bind_rc_ : sqlite3_step(stmt_); }
+
+  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  double Real(int col) const { return sqlite3_column_double(stmt_, col); }
+  bool IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  std::string Text(int col) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+    if (p == nullptr) return {};
+    return std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
+  }
+
+ private:
+  Query& Check(int rc) {
+    if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+    return *this;
+  }
+
+  sqlite3_stmt* stmt_;
+  int next_ = 0;
+  int bind_rc_ = SQLITE_OK;
+};
+
+// Rolls back an open transaction unless Release() was called after COMMIT, so that every
+// early error return leaves the database as it was.
+class RollbackGuard {
+ public:
+  explicit RollbackGuard(sqlite3* db) : db_(db) {}
+  RollbackGuard(const RollbackGuard&) = delete;
+  RollbackGuard& operator=(const RollbackGuard&) = delete;
+  ~RollbackGuard() {
+    if (db_ != nullptr) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  void Release() { db_ = nullptr; }
+
+ private:
+  sqlite3* db_;
+};
+
+class SqliteStorage final : public Storage {
+ public:
+  SqliteStorage(std::string path, DbPtr db) : path_(std::move(path)), db_(std::move(db)) {}
+
+  Expected<StudyRecord> CreateStudy(const std::string& name, const nlohmann::json& spec,
+                                    const nlohmann::json& sampler) override {
+    StudyRecord study;
+    study.name = name;
+    study.spec = spec;
+    study.sampler = sampler;
+    study.created_at = NowSeconds();
+    const std::string spec_text = Dump(spec);
+    const std::string sampler_text = Dump(sampler);
+
+    std::lock_guard lock(mutex_);
+    SYSOPT_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    RollbackGuard guard(db_.get());
+    {
+      auto q = Prepare("SELECT 1 FROM studies WHERE name = ?");
+      if (!q.ok()) return q.error();
+      int rc = q->Bind(std::string_view(name)).Step();
+      if (rc == SQLITE_ROW) {
+        return InvalidInput("{}: study '{}' already exists", path_, name);
+      }
+      if (rc != SQLITE_DONE) return DbError("looking up study '" + name + "'");
+    }
+    {
+      auto q = Prepare("INSERT INTO studies (name, spec, sampler, created_at) VALUES (?, ?, ?, ?)");
+      if (!q.ok()) return q.error();
+      q->Bind(std::string_view(name))
+          .Bind(std::string_view(spec_text))
+          .Bind(std::string_view(sampler_text))
+          .Bind(study.created_at);
+      if (q->Step() != SQLITE_DONE) return DbError("creating study '" + name + "'");
+    }
+    study.id = sqlite3_last_insert_rowid(db_.get());
+    SYSOPT_RETURN_IF_ERROR(Exec("COMMIT"));
+    guard.Release();
+    return study;
+  }
+
+  Expected<std::optional<StudyRecord>> FindStudy(const std::string& name) override {
+    std::lock_guard lock(mutex_);
+    SYSOPT_RETURN_IF_ERROR(Exec("BEGIN"));
+    RollbackGuard guard(db_.get());
+    auto studies = ReadStudiesLocked("WHERE name = ?", name);
+    if (!studies.ok()) return studies.error();
+    SYSOPT_RETURN_IF_ERROR(Exec("COMMIT"));
+    guard.Release();
+    if (studies->empty()) return std::optional<StudyRecord>();
+    return std::optional<StudyRecord>(std::move(studies->front()));
+  }
+
+  Expected<std::vector<StudyRecord>> ListStudies() override {
+    std::lock_guard lock(mutex_);
+    SYSOPT_RETURN_IF_ERROR(Exec("BEGIN"));
+    RollbackGuard guard(db_.get());
+    auto studies = ReadStudiesLocked("", std::nullopt);
+    if (!studies.ok()) return studies.error();
+    SYSOPT_RETURN_IF_ERROR(Exec("COMMIT"));
+    guard.Release();
+    return studies;
+  }
+
+  Expected<void> SetStudyAttr(int64_t study_id, const std::string& key,
+                              const nlohmann::json& value) override {
+    const std::string value_text = Dump(value);
+    std::lock_guard lock(mutex_);
+    SYSOPT_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    RollbackGuard guard(db_.get());
+    SYSOPT_RETURN_IF_ERROR(CheckStudyExistsLocked(study_id));
+    {
+      auto q = Prepare(
+          "INSERT INTO study_attrs (study_id, key, value) VALUES (?, ?, ?) "
+          "ON CONFLICT (study_id, key) DO UPDATE SET value = excluded.value");
+      if (!q.ok()) return q.error();
+      q->Bind(study_id).Bind(std::string_view(key)).Bind(std::string_view(value_text));
+      if (q->Step() != SQLITE_DONE) {
+        return DbError(fmt::format("setting attribute '{}' of study {}", key, study_id));
+      }
+    }
+    SYSOPT_RETURN_IF_ERROR(Exec("COMMIT"));
+    guard.Release();
+    return Ok();
+  }
+
+  Expected<TrialRecord> CreateTrial(int64_t study_id, const Config& config,
+                                    const std::string& worker, double start_time) override {
+    TrialRecord trial;
+    trial.study_id = study_id;
+    trial.state = TrialState::kRunning;
+    trial.config = config;
+    trial.start_time = start_time;
+    trial.worker = worker;
+    const std::string config_text = Dump(EncodeConfig(config));
+    const std::string empty_array = "[]";
+    const std::string attrs_text = Dump(trial.attrs);
+
+    std::lock_guard lock(mutex_);
+    // IMMEDIATE takes the write lock before reading MAX(number), so two processes cannot both
+    // read the same maximum; the UNIQUE (study_id, number) constraint backs this up.
+    SYSOPT_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    RollbackGuard guard(db_.get());
+    SYSOPT_RETURN_IF_ERROR(CheckStudyExistsLocked(study_id));
+    {
+      auto q = Prepare("SELECT COALESCE(MAX(number) + 1, 0) FROM trials WHERE study_id = ?");
+      if (!q.ok()) return q.error();
+      if (q->Bind(study_id).Step() != SQLITE_ROW) {
+        return DbError(fmt::format("numbering a trial of study {}", study_id));
+      }
+      trial.number = q->Int(0);
+    }
+    {
+      auto q = Prepare(
+          "INSERT INTO trials (study_id, number, state, config, objective_values, samples, "
+          "failure_reason, stderr_tail, start_time, end_time, worker, attrs) "
+          "VALUES (?, ?, 'RUNNING', ?, ?, ?, '', '', ?, NULL, ?, ?)");
+      if (!q.ok()) return q.error();
+      q->Bind(study_id)
+          .Bind(trial.number)
+          .Bind(std::string_view(config_text))
+          .Bind(std::string_view(empty_array))
+          .Bind(std::string_view(empty_array))
+          .Bind(start_time)
+          .Bind(std::string_view(worker))
+          .Bind(std::string_view(attrs_text));
+      if (q->Step() != SQLITE_DONE) {
+        return DbError(fmt::format("creating trial {} of study {}", trial.number, study_id));
+      }
+    }
+    trial.id = sqlite3_last_insert_rowid(db_.get());
+    SYSOPT_RETURN_IF_ERROR(Exec("COMMIT"));
+    guard.Release();
+    return trial;
+  }
+
+  Expected<void> FinishTrial(int64_t trial_id, const TrialOutcome& outcome) override {
+    if (outcome.state == TrialState::kRunning) {
+      return InvalidInput("{}: trial {} cannot be finished as RUNNING", path_, trial_id);
+    }
+    const std::string values_text = Dump(EncodeReals(outcome.values));
+    const std::string samples_text = Dump(EncodeSamples(outcome.samples));
+    const std::string attrs_text =
+        Dump(outcome.attrs.is_null() ? nlohmann::json::object() : outcome.attrs);
+
+    std::lock_guard lock(mutex_);
+    SYSOPT_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    RollbackGuard guard(db_.get());
+    {
+      auto q = Prepare("SELECT state FROM trials WHERE id = ?");
+      if (!q.ok()) return q.error();
+      int rc = q->Bind(trial_id).Step();
+      if (rc == SQLITE_DONE) return NotFound("{}: no trial with id {}", path_, trial_id);
+      if (rc != SQLITE_ROW) return DbError(fmt::format("reading trial {}", trial_id));
+      const std::string state = q->Text(0);
+      if (state != TrialStateName(TrialState::kRunning)) {
+        return InvalidInput("{}: trial {} is already {}; a finished trial never changes", path_,
+                            trial_id, state);
+      }
+    }
+    {
+      auto q = Prepare(
+          "UPDATE trials SET state = ?, objective_values = ?, samples = ?, failure_reason = ?, "
+          "stderr_tail = ?, end_time = ?, attrs = ? WHERE id = ? AND state = 'RUNNING'");
+      if (!q.ok()) return q.error();
+      q->Bind(TrialStateName(outcome.state))
+          .Bind(std::string_view(values_text))
+          .Bind(std::string_view(samples_text))
+          .Bind(std::string_view(outcome.failure_reason))
+          .Bind(std::string_view(outcome.stderr_tail))
+          .Bind(outcome.end_time)
+          .Bind(std::string_view(attrs_text))
+          .Bind(trial_id);
+      if (q->Step() != SQLITE_DONE) return DbError(fmt::format("finishing trial {}", trial_id));
+    }
+    SYSOPT_RETURN_IF_ERROR(Exec("COMMIT"));
+    guard.Release();
+    return Ok();
+  }
+
+  Expected<std::vector<TrialRecord>> GetTrials(int64_t study_id) override {
+    std::lock_guard lock(mutex_);
+    SYSOPT_RETURN_IF_ERROR(Exec("BEGIN"));
+    RollbackGuard guard(db_.get());
+    SYSOPT_RETURN_IF_ERROR(CheckStudyExistsLocked(study_id));
+    std::vector<TrialRecord> trials;
+    {
+      static const std::string kSql =
+          fmt::format("SELECT {} FROM trials WHERE study_id = ? ORDER BY number", kTrialColumns);
+      auto q = Prepare(kSql);
+      if (!q.ok()) return q.error();
+      q->Bind(study_id);
+      int rc;
+      while ((rc = q->Step()) == SQLITE_ROW) {
+        auto trial = ReadTrialRow(*q);
+        if (!trial.ok()) return trial.error();
+        trials.push_back(std::move(*trial));
+      }
+      if (rc != SQLITE_DONE) return DbError(fmt::format("reading trials of study {}", study_id));
+    }
+    SYSOPT_RETURN_IF_ERROR(Exec("COMMIT"));
+    guard.Release();
+    return trials;
+  }
+
+  Expected<TrialRecord> GetTrial(int64_t trial_id) override {
+    std::lock_guard lock(mutex_);
+    static const std::string kSql =
+        fmt::format("SELECT {} FROM trials WHERE id = ?", kTrialColumns);
+    auto q = Prepare(kSql);
+    if (!q.ok()) return q.error();
+    int rc = q->Bind(trial_id).Step();
+    if (rc == SQLITE_DONE) return NotFound("{}: no trial with id {}", path_, trial_id);
+    if (rc != SQLITE_ROW) return DbError(fmt::format("reading trial {}", trial_id));
+    return ReadTrialRow(*q);
+  }
+
+ private:
+  Error DbError(std::string_view what) const {
+    return IoError("SQLite database '{}': {} failed: {}", path_, what, sqlite3_errmsg(db_.get()));
+  }
+
+  Expected<void> Exec(const char* sql) {
+    if (sqlite3_exec(db_.get(), sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return DbError(sql);
+    }
+    return Ok();
+  }
+
+  // Statements are prepared once per connection and kept; the key is the SQL text.
+  Expected<Query> Prepare(const std::string& sql) {
+    auto it = statements_.find(sql);
+    if (it == statements_.end()) {
+      sqlite3_stmt* raw = nullptr;
+      int rc = sqlite3_prepare_v3(db_.get(), sql.c_str(), static_cast<int>(sql.size() + 1),
+                                  SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+      StmtPtr stmt(raw);
+      if (rc != SQLITE_OK) return DbError("preparing \"" + sql + "\"");
+      it = statements_.emplace(sql, std::move(stmt)).first;
+    }
+    return Query(it->second.get());
+  }
+
+  Expected<void> CheckStudyExistsLocked(int64_t study_id) {
+    auto q = Prepare("SELECT 1 FROM studies WHERE id = ?");
+    if (!q.ok()) return q.error();
+    int rc = q->Bind(study_id).Step();
+    if (rc == SQLITE_ROW) return Ok();
+    if (rc == SQLITE_DONE) return NotFound("{}: no study with id {}", path_, study_id);
+    return DbError(fmt::format("looking up study {}", study_id));
+  }
+
+  Expected<nlohmann::json> ParseJson(const std::string& text, std::string_view where) const {
+    auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (json.is_discarded()) {
+      return IoError("SQLite database '{}': {} holds invalid JSON: {}", path_, where, text);
+    }
+    return json;
+  }
+
+  // `where` is "" or a WHERE clause with one text parameter, bound to `arg`.
+  Expected<std::vector<StudyRecord>> ReadStudiesLocked(const std::string& where,
+                                                       const std::optional<std::string>& arg) {
+    std::vector<StudyRecord> studies;
+    {
+      auto q = Prepare("SELECT id, name, spec, sampler, created_at FROM studies " + where +
+                       " ORDER BY id");
+      if (!q.ok()) return q.error();
+      if (arg) q->Bind(std::string_view(*arg));
+      int rc;
+      while ((rc = q->Step()) == SQLITE_ROW) {
+        StudyRecord s;
+        s.id = q->Int(0);
+        s.name = q->Text(1);
+        auto spec = ParseJson(q->Text(2), fmt::format("spec of study '{}'", s.name));
+        if (!spec.ok()) return spec.error();
+        s.spec = std::move(*spec);
+        auto sampler = ParseJson(q->Text(3), fmt::format("sampler of study '{}'", s.name));
+        if (!sampler.ok()) return sampler.error();
+        s.sampler = std::move(*sampler);
+        s.created_at = q->Real(4);
+        studies.push_back(std::move(s));
+      }
+      if (rc != SQLITE_DONE) return DbError("reading studies");
+    }
+    for (StudyRecord& s : studies) {
+      auto q = Prepare("SELECT key, value FROM study_attrs WHERE study_id = ? ORDER BY key");
+      if (!q.ok()) return q.error();
+      q->Bind(s.id);
+      int rc;
+      while ((rc = q->Step()) == SQLITE_ROW) {
+        const std::string key = q->Text(0);
+        auto value =
+            ParseJson(q->Text(1), fmt::format("attribute '{}' of study '{}'", key, s.name));
+        if (!value.ok()) return value.error();
+        s.attrs[key] = std::move(*value);
+      }
+      if (rc != SQLITE_DONE) return DbError(fmt::format("reading attributes of study {}", s.id));
+    }
+    return studies;
+  }
+
+  Expected<TrialRecord> ReadTrialRow(const Query& q) const {
+    TrialRecord t;
+    t.id = q.Int(0);
+    t.study_id = q.Int(1);
+    t.number = q.Int(2);
+    const std::string where = fmt::format("trial {}", t.id);
+    auto wrap = [&](const Error& e, std::string_view column) {
+      return IoError("SQLite database '{}': column {} of {}: {}", path_, column, where,
+                     e.message());
+    };
+    auto state = ParseTrialState(q.Text(3));
+    if (!state.ok()) return wrap(state.error(), "state");
+    t.state = *state;
+
+    auto config_json = ParseJson(q.Text(4), where + " config");
+    if (!config_json.ok()) return config_json.error();
+    auto config = DecodeConfig(*config_json);
+    if (!config.ok()) return wrap(config.error(), "config");
+    t.config = std::move(*config);
+
+    auto values_json = ParseJson(q.Text(5), where + " objective_values");
+    if (!values_json.ok()) return values_json.error();
+    auto values = DecodeReals(*values_json);
+    if (!values.ok()) return wrap(values.error(), "objective_values");
+    t.values = std::move(*values);
+
+    auto samples_json = ParseJson(q.Text(6), where + " samples");
+    if (!samples_json.ok()) return samples_json.error();
+    auto samples = DecodeSamples(*samples_json);
+    if (!samples.ok()) return wrap(samples.error(), "samples");
+    t.samples = std::move(*samples);
+
+    t.failure_reason = q.Text(7);
+    t.stderr_tail = q.Text(8);
+    t.start_time = q.Real(9);
+    t.end_time = q.IsNull(10) ? 0.0 : q.Real(10);
+    t.worker = q.Text(11);
+    auto attrs = ParseJson(q.Text(12), where + " attrs");
+    if (!attrs.ok()) return attrs.error();
+    t.attrs = std::move(*attrs);
+    return t;
+  }
+
+  const std::string path_;
+  std::mutex mutex_;  // One connection, used by one thread at a time.
+  DbPtr db_;
+  // Declared after db_ so that statements are finalized before the connection closes.
+  std::map<std::string, StmtPtr, std::less<>> statements_;
+};
+
+// Runs a query of one integer (a pragma, a count) outside any storage object.
+Expected<int64_t> QueryInt(sqlite3* db, const std::string& path, const char* sql) {
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v2(db, sql, -1, &raw, nullptr);
+  StmtPtr stmt(raw);
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_step(stmt.get());
+    if (rc == SQLITE_ROW) return sqlite3_column_int64(stmt.get(), 0);
+  }
+  return IoError("cannot read SQLite database '{}': {}", path, sqlite3_errmsg(db));
+}
+
+Expected<void> ExecOnOpen(sqlite3* db, const std::string& path, const std::string& sql) {
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return IoError("cannot set up SQLite database '{}' ({}): {}", path, sql, sqlite3_errmsg(db));
+  }
+  return Ok();
+}
+
+// Refuses files this build cannot read. version 0 with application id 0 is a new (or foreign)
+// database; CreateSchema tells those apart.
+Expected<void> CheckSchemaVersion(const std::string& path, int64_t version, int64_t app_id) {
+  if (version == 0 && app_id == 0) return Ok();
+  if (app_id != kSqliteApplicationId) {
+    return InvalidInput(
+        "'{}' is a SQLite database of another application (application_id {:#x}, expected "
+        "{:#x}); refusing to use it",
+        path, app_id, kSqliteApplicationId);
+  }
+  if (version > kSqliteSchemaVersion) {
+    return InvalidInput(
+        "'{}' has sysopt schema version {}, newer than version {} that this build reads; use a "
+        "newer sysopt",
+        path, version, kSqliteSchemaVersion);
+  }
+  if (version != kSqliteSchemaVersion) {
+    return InvalidInput("'{}' has unknown sysopt schema version {} (this build reads version {})",
+                        path, version, kSqliteSchemaVersion);
+  }
+  return Ok();
+}
+
+Expected<void> CreateSchemaIfMissing(sqlite3* db, const std::string& path) {
+  SYSOPT_RETURN_IF_ERROR(ExecOnOpen(db, path, "BEGIN IMMEDIATE"));
+  RollbackGuard guard(db);
+  // Checked again under the write lock: another process may have created it meanwhile.
+  auto version = QueryInt(db, path, "PRAGMA user_version");
+  if (!version.ok()) return version.error();
+  auto app_id = QueryInt(db, path, "PRAGMA application_id");
+  if (!app_id.ok()) return app_id.error();
+  if (*version != 0 || *app_id != 0) {
+    SYSOPT_RETURN_IF_ERROR(CheckSchemaVersion(path, *version, *app_id));
+    return Ok();  // Guard rolls back the empty transaction.
+  }
+  auto tables = QueryInt(db, path, "SELECT COUNT(*) FROM sqlite_master");
+  if (!tables.ok()) return tables.error();
+  if (*tables != 0) {
+    return InvalidInput(
+        "'{}' is a SQLite database without a sysopt schema version (it already holds {} "
+        "schema objects); refusing to use it",
+        path, *tables);
+  }
+  for (const char* sql : kSchema) SYSOPT_RETURN_IF_ERROR(ExecOnOpen(db, path, sql));
+  SYSOPT_RETURN_IF_ERROR(
+      ExecOnOpen(db, path, fmt::format("PRAGMA application_id = {}", kSqliteApplicationId)));
+  SYSOPT_RETURN_IF_ERROR(
+      ExecOnOpen(db, path, fmt::format("PRAGMA user_version = {}", kSqliteSchemaVersion)));
+  SYSOPT_RETURN_IF_ERROR(ExecOnOpen(db, path, "COMMIT"));
+  guard.Release();
+  return Ok();
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<Storage>> OpenSqliteStorage(const std::string& path) {
+  sqlite3* raw = nullptr;
+  // NOMUTEX: the storage serialises use of its connection with its own mutex.
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  DbPtr db(raw);
+  if (rc != SQLITE_OK) {
+    return IoError("cannot open SQLite database '{}': {}", path,
+                   db ? sqlite3_errmsg(db.get()) : sqlite3_errstr(rc));
+  }
+  sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
+
+  // Read-only checks first, so that a foreign or newer file is refused before anything (such as
+  // the journal mode) is written to it.
+  auto version = QueryInt(db.get(), path, "PRAGMA user_version");
+  if (!version.ok()) return version.error();
+  auto app_id = QueryInt(db.get(), path, "PRAGMA application_id");
+  if (!app_id.ok()) return app_id.error();
+  SYSOPT_RETURN_IF_ERROR(CheckSchemaVersion(path, *version, *app_id));
+  if (*version == 0) {
+    auto tables = QueryInt(db.get(), path, "SELECT COUNT(*) FROM sqlite_master");
+    if (!tables.ok()) return tables.error();
+    if (*tables != 0) {
+      return InvalidInput(
+          "'{}' is a SQLite database without a sysopt schema version (it already holds {} "
+          "schema objects); refusing to use it",
+          path, *tables);
+    }
+  }
+
+  // WAL lets readers proceed while one writer commits, which several tuning processes sharing a
+  // file need. In WAL mode synchronous=NORMAL does not fsync on each commit: a committed trial
+  // survives the process being killed, but the last commits may be lost on power loss or an OS
+  // crash (the file itself stays consistent). That is the durability a resumable study needs.
+  {
+    sqlite3_stmt* stmt_raw = nullptr;
+    rc = sqlite3_prepare_v2(db.get(), "PRAGMA journal_mode = WAL", -1, &stmt_raw, nullptr);
+    StmtPtr stmt(stmt_raw);
+    if (rc == SQLITE_OK) rc = sqlite3_step(stmt.get());
+    if (rc != SQLITE_ROW) {
+      return IoError("cannot switch SQLite database '{}' to WAL mode: {}", path,
+                     sqlite3_errmsg(db.get()));
+    }
+    const auto* mode = reinterpret_cast<const char*>(sqlite3_column_text(stmt.get(), 0));
+    const std::string_view mode_view = mode ? mode : "";
+    if (mode_view != "wal" && mode_view != "memory") {
+      return IoError(
+          "cannot switch SQLite database '{}' to WAL mode (journal mode stays '{}'); is it on a "
+          "file system without shared memory support?",
+          path, mode_view);
+    }
+  }
+  SYSOPT_RETURN_IF_ERROR(ExecOnOpen(db.get(), path, "PRAGMA synchronous = NORMAL"));
+  SYSOPT_RETURN_IF_ERROR(ExecOnOpen(db.get(), path, "PRAGMA foreign_keys = ON"));
+  if (*version == 0) SYSOPT_RETURN_IF_ERROR(CreateSchemaIfMissing(db.get(), path));
+
+  return std::unique_ptr<Storage>(std::make_unique<SqliteStorage>(path, std::move(db)));
+}
+
+}  // namespace sysopt

@@ -1,0 +1,33 @@
+#include "sysopt/cli/study_access.h"
+
+#include <filesystem>
+
+namespace sysopt::cli {
+
+Expected<OpenedStudy> OpenExistingStudy(const std::string& storage_url, const std::string& name) {
+  std::string path = storage_url;
+  if (path.rfind("sqlite:", 0) == 0) path = path.substr(7);
+  if (path != "memory" && path != ":memory:" && !std::filesystem::exists(path)) {
+    return NotFound("storage file '{}' does not exist (run 'sysopt tune' first, or pass "
+                    "--storage)", path);
+  }
+  auto storage = OpenStorage(storage_url);
+  if (!storage.ok()) return storage.error();
+  std::string study_name = name;
+  if (study_name.empty()) {
+    auto all = (*storage)->ListStudies();
+    if (!all.ok()) return all.error();
+    if (all->size() != 1) {
+      std::string names;
+      for (const auto& s : *all) names += (names.empty() ? "" : ", ") + s.name;
+      return InvalidInput("storage '{}' holds {} studies ({}); choose one with --study", path,
+                          all->size(), names.empty() ? "none" : names);
+    }
+    study_name = all->front().name;
+  }
+  auto study = Study::Load(**storage, study_name);
+  if (!study.ok()) return study.error();
+  return OpenedStudy{std::move(*storage), std::move(*study)};
+}
+
+}  // namespace sysopt::cli

@@ -1,0 +1,26 @@
+#pragma once
+/// \brief Opening the storage and the study that reading commands name.
+
+#include <memory>
+#include <string>
+
+#include "sysopt/core/expected.h"
+#include "sysopt/storage/storage.h"
+#include "sysopt/study/study.h"
+
+namespace sysopt::cli {
+
+/// \brief Default storage file of every command.
+inline constexpr const char* kDefaultStorage = "sysopt.db";
+
+/// \brief Storage plus a study loaded from it.
+struct OpenedStudy {
+  std::unique_ptr<Storage> storage;
+  std::unique_ptr<Study> study;
+};
+
+/// \brief Opens `storage_url` (which must exist, unless it is "memory") and loads the named
+/// study; with an empty name, the only study in the storage.
+Expected<OpenedStudy> OpenExistingStudy(const std::string& storage_url, const std::string& name);
+
+}  // namespace sysopt::cli

@@ -1,0 +1,93 @@
+// `sysopt validate`: check a spec and describe its space.
+#include <fmt/core.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include "sysopt/cli/command.h"
+#include "sysopt/space/spec.h"
+
+namespace sysopt::cli {
+
+namespace {
+
+struct ValidateArgs {
+  std::string spec_path;
+  bool json = false;
+};
+
+std::string Domain(const Parameter& p) {
+  switch (p.kind) {
+    case ParamKind::kInteger:
+      return fmt::format("{} .. {}{}{}", static_cast<int64_t>(p.low), static_cast<int64_t>(p.high),
+                         p.step != 1 ? fmt::format(" step {}", p.step) : "", p.log ? " (log)" : "");
+    case ParamKind::kReal: return fmt::format("{} .. {}{}", p.low, p.high, p.log ? " (log)" : "");
+    case ParamKind::kOrdinal:
+    case ParamKind::kCategorical: {
+      std::vector<std::string> v;
+      for (const auto& x : p.values) v.push_back(ValueToString(x));
+      return fmt::format("{{{}}}", fmt::join(v, ", "));
+    }
+    case ParamKind::kPermutation: return fmt::format("orderings of 0..{}", p.size - 1);
+  }
+  return "";
+}
+
+int RunValidate(const ValidateArgs& args) {
+  auto spec = LoadSpec(args.spec_path);
+  if (!spec.ok()) return ReportError(spec.error());
+  const Space& space = spec->space;
+  const auto count = space.CountFeasible();
+  if (args.json) {
+    nlohmann::json j = spec->ToJson();
+    j["format"] = spec->from_t1 ? "t1" : "sysopt";
+    j["feasible"] = {{"finite", count.finite}, {"exact", count.exact},
+                     {"count", count.finite ? nlohmann::json(static_cast<double>(count.value))
+                                            : nlohmann::json(nullptr)},
+                     {"text", count.ToString()}};
+    fmt::print("{}\n", j.dump(2));
+    return kExitOk;
+  }
+  fmt::print("{} is a valid {} spec: '{}'\n", args.spec_path,
+             spec->from_t1 ? "T1" : "sysopt", spec->name);
+  fmt::print("Parameters ({}):\n", space.size());
+  for (const auto& p : space.parameters()) {
+    fmt::print("  {:<16} {:<12} {}{}\n", p.name, ParamKindName(p.kind), Domain(p),
+               p.default_value ? fmt::format("  default {}", ValueToString(*p.default_value)) : "");
+  }
+  if (!space.constraints().empty()) {
+    fmt::print("Constraints ({}):\n", space.constraints().size());
+    for (const auto& c : space.constraints()) fmt::print("  {}\n", c.text());
+  }
+  fmt::print("Objectives: ");
+  for (size_t i = 0; i < spec->objectives.size(); ++i) {
+    fmt::print("{}{} ({})", i ? ", " : "", spec->objectives[i].name,
+               spec->objectives[i].minimize ? "minimize" : "maximize");
+  }
+  fmt::print("\nFeasible configurations: {}\n", count.ToString());
+  if (spec->run) {
+    fmt::print("Run: {} (timeout {} s, repeat {}, {})\n", fmt::join(spec->run->command, " "),
+               spec->run->timeout_s, spec->run->repeat, spec->run->aggregate);
+  } else {
+    fmt::print("Run: none in the spec; give the command after -- to 'sysopt tune'\n");
+  }
+  if (count.finite && count.exact && count.value == 0) {
+    return ReportError(InvalidInput("{}: no configuration satisfies the constraints",
+                                    args.spec_path));
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterValidate(CLI::App& app, Action* action) {
+  auto args = std::make_shared<ValidateArgs>();
+  auto* cmd = app.add_subcommand(
+      "validate",
+      "Check a spec (sysopt JSON or T1) and describe its space: parameters, constraints and, for "
+      "discrete spaces, the exact number of feasible configurations");
+  cmd->add_option("spec", args->spec_path, "Spec file")->required()->check(CLI::ExistingFile);
+  cmd->add_flag("--json", args->json, "Print the normalised spec and the count as JSON");
+  cmd->callback([args, action] { *action = [args] { return RunValidate(*args); }; });
+}
+
+}  // namespace sysopt::cli

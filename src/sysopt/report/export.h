@@ -1,0 +1,40 @@
+#pragma once
+/// \brief Study results in standard formats: CSV (one row per trial), JSON (the study with every
+/// trial), and T4, the Autotuning Association's results format.
+
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "sysopt/core/expected.h"
+#include "sysopt/study/study.h"
+
+namespace sysopt {
+
+/// \brief The export formats by name: "csv", "json", "t4".
+enum class ExportFormat { kCsv, kJson, kT4 };
+
+/// \brief Parses a format name; the error lists the known ones.
+Expected<ExportFormat> ParseExportFormat(std::string_view name);
+
+/// \brief CSV with a header: number, state, each parameter, each objective, failure_reason,
+/// start_time, end_time, duration_s, worker. Fields are quoted per RFC 4180 where needed.
+std::string ExportCsv(const Study& study);
+
+/// \brief {"study", "spec", "trials": [{number, state, config, values, samples, ...}], "best"}.
+nlohmann::json ExportJson(const Study& study);
+
+/// \brief {"schema_version": "1.0.0", "results": [...]} with one result per finished trial:
+/// configuration, objectives (names), times.runtimes (the repeat samples of the first
+/// objective), invalidity ("correct" for a completed trial; "timeout", "runtime" otherwise),
+/// correctness (1 or 0) and measurements (one per objective).
+nlohmann::json ExportT4(const Study& study);
+
+/// \brief An objective vector for people: "time=0.0123" or "time=0.0123 energy=4.5".
+std::string FormatValues(const Study& study, const std::vector<double>& values);
+
+/// \brief A configuration for people: "tile=32 unroll=4 order=2,0,1".
+std::string FormatConfig(const Study& study, const Config& config);
+
+}  // namespace sysopt

@@ -1,0 +1,249 @@
+#include "sysopt/study/study.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+
+#include <fmt/format.h>
+
+namespace sysopt {
+
+namespace {
+
+constexpr const char* kInterrupted = "interrupted";
+
+double Now() {
+  using namespace std::chrono;
+  return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string HostName() {
+  char buf[256] = {0};
+  if (gethostname(buf, sizeof(buf) - 1) != 0) return "localhost";
+  return buf;
+}
+
+// A RUNNING trial belongs to a dead process when its worker names this host and a pid that no
+// longer exists. Trials of other hosts are left alone: their owners may still be running.
+bool OwnerIsGone(const std::string& worker) {
+  const auto first = worker.find(':');
+  const auto second = worker.find(':', first + 1);
+  if (first == std::string::npos || second == std::string::npos) return true;
+  if (worker.substr(0, first) != HostName()) return false;
+  const pid_t pid = static_cast<pid_t>(std::stol(worker.substr(first + 1, second - first - 1)));
+  if (pid == getpid()) return false;
+  return kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+std::string DescribeSpaceDifference(const nlohmann::json& stored, const nlohmann::json& wanted) {
+  const auto& sp = stored["parameters"];
+  const auto& wp = wanted["parameters"];
+  for (size_t i = 0; i < std::max(sp.size(), wp.size()); ++i) {
+    if (i >= sp.size()) return fmt::format("parameter {} is new", wp[i].dump());
+    if (i >= wp.size()) return fmt::format("stored parameter {} is missing", sp[i].dump());
+    if (sp[i] != wp[i]) {
+      return fmt::format("parameter {} was {}", wp[i].dump(), sp[i].dump());
+    }
+  }
+  if (stored["constraints"] != wanted["constraints"]) {
+    return fmt::format("constraints {} were {}", wanted["constraints"].dump(),
+                       stored["constraints"].dump());
+  }
+  return fmt::format("objectives {} were {}", wanted["objectives"].dump(),
+                     stored["objectives"].dump());
+}
+
+}  // namespace
+
+bool CountsTowardsBudget(const TrialRecord& t) {
+  if (t.state == TrialState::kComplete) return true;
+  return t.state == TrialState::kFailed && t.failure_reason != kInterrupted;
+}
+
+bool Dominates(const std::vector<double>& a, const std::vector<double>& b,
+               const std::vector<bool>& minimize) {
+  bool strictly = false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double x = minimize[i] ? a[i] : -a[i];
+    const double y = minimize[i] ? b[i] : -b[i];
+    if (x > y) return false;
+    if (x < y) strictly = true;
+  }
+  return strictly;
+}
+
+std::string WorkerName(int index) {
+  return fmt::format("{}:{}:{}", HostName(), getpid(), index);
+}
+
+Study::Study(Storage& storage, StudyRecord record, Spec spec)
+    : storage_(storage), record_(std::move(record)), name_(record_.name), spec_(std::move(spec)) {}
+
+Expected<std::unique_ptr<Study>> Study::Open(Storage& storage, const std::string& name,
+                                             const Spec& spec, const nlohmann::json& sampler,
+                                             ResumeInfo* info) {
+  ResumeInfo local;
+  if (info == nullptr) info = &local;
+  auto found = storage.FindStudy(name);
+  if (!found.ok()) return found.error();
+  StudyRecord record;
+  const nlohmann::json wanted = spec.ToJson();
+  if (!found->has_value()) {
+    auto created = storage.CreateStudy(name, wanted, sampler);
+    if (!created.ok()) return created.error();
+    record = std::move(*created);
+    info->created = true;
+  } else {
+    record = std::move(**found);
+    const auto& stored = record.spec;
+    if (stored.value("parameters", nlohmann::json()) != wanted["parameters"] ||
+        stored.value("constraints", nlohmann::json()) != wanted["constraints"] ||
+        stored.value("objectives", nlohmann::json()) != wanted["objectives"]) {
+      return InvalidInput(
+          "study '{}' already exists with a different space ({}); resume it with the spec it was "
+          "created with, or pick another study name with --study",
+          name, DescribeSpaceDifference(stored, wanted));
+    }
+  }
+  std::unique_ptr<Study> study(new Study(storage, std::move(record), spec));
+  auto trials = storage.GetTrials(study->record_.id);
+  if (!trials.ok()) return trials.error();
+  for (auto& t : *trials) {
+    if (t.state == TrialState::kRunning && OwnerIsGone(t.worker)) {
+      TrialOutcome outcome;
+      outcome.state = TrialState::kFailed;
+      outcome.failure_reason = kInterrupted;
+      outcome.end_time = Now();
+      // Another process resuming at the same moment may win the race; that is fine.
+      if (storage.FinishTrial(t.id, outcome).ok()) {
+        ++info->interrupted;
+        info->to_rerun.push_back(t.config);
+      }
+    }
+  }
+  SYSOPT_RETURN_IF_ERROR(study->Reload());
+  return study;
+}
+
+Expected<std::unique_ptr<Study>> Study::Load(Storage& storage, const std::string& name) {
+  auto found = storage.FindStudy(name);
+  if (!found.ok()) return found.error();
+  if (!found->has_value()) {
+    auto all = storage.ListStudies();
+    std::string names;
+    if (all.ok()) {
+      for (const auto& s : *all) names += (names.empty() ? "" : ", ") + s.name;
+    }
+    return NotFound("no study named '{}' in the storage (studies: {})", name,
+                    names.empty() ? "none" : names);
+  }
+  auto spec = ParseSpec((*found)->spec, fmt::format("study '{}'", name));
+  if (!spec.ok()) return spec.error();
+  std::unique_ptr<Study> study(new Study(storage, std::move(**found), std::move(*spec)));
+  SYSOPT_RETURN_IF_ERROR(study->Reload());
+  return study;
+}
+
+Expected<void> Study::Reload() {
+  auto trials = storage_.GetTrials(record_.id);
+  if (!trials.ok()) return trials.error();
+  std::lock_guard lock(mutex_);
+  finished_.clear();
+  for (auto& t : *trials) {
+    if (t.state != TrialState::kRunning) finished_.push_back(std::move(t));
+  }
+  return Ok();
+}
+
+Expected<Trial> Study::Start(const Config& config, const std::string& worker) {
+  auto rec = storage_.CreateTrial(record_.id, config, worker, Now());
+  if (!rec.ok()) return rec.error();
+  Trial trial{rec->id, rec->number, config};
+  std::lock_guard lock(mutex_);
+  running_.push_back(trial);
+  return trial;
+}
+
+Expected<TrialRecord> Study::Finish(const Trial& trial, TrialOutcome outcome) {
+  if (outcome.end_time == 0) outcome.end_time = Now();
+  SYSOPT_RETURN_IF_ERROR(storage_.FinishTrial(trial.id, outcome));
+  auto rec = storage_.GetTrial(trial.id);
+  if (!rec.ok()) return rec.error();
+  std::lock_guard lock(mutex_);
+  running_.erase(std::remove_if(running_.begin(), running_.end(),
+                                [&](const Trial& t) { return t.id == trial.id; }),
+                 running_.end());
+  // Keep number order even when workers finish out of order.
+  auto at = std::upper_bound(
+      finished_.begin(), finished_.end(), rec->number,
+      [](int64_t n, const TrialRecord& t) { return n < t.number; });
+  finished_.insert(at, *rec);
+  return *rec;
+}
+
+std::vector<TrialRecord> Study::Finished() const {
+  std::lock_guard lock(mutex_);
+  return finished_;
+}
+
+std::vector<Config> Study::Pending() const {
+  std::lock_guard lock(mutex_);
+  std::vector<Config> out;
+  for (const auto& t : running_) out.push_back(t.config);
+  return out;
+}
+
+int Study::BudgetUsed() const {
+  std::lock_guard lock(mutex_);
+  return static_cast<int>(std::count_if(finished_.begin(), finished_.end(), CountsTowardsBudget));
+}
+
+std::vector<bool> Study::Directions() const {
+  std::vector<bool> out;
+  for (const auto& o : spec_.objectives) out.push_back(o.minimize);
+  return out;
+}
+
+std::optional<TrialRecord> Study::Best() const {
+  const bool minimize = spec_.objectives.front().minimize;
+  std::lock_guard lock(mutex_);
+  std::optional<TrialRecord> best;
+  for (const auto& t : finished_) {
+    if (t.state != TrialState::kComplete || t.values.empty()) continue;
+    if (!best || (minimize ? t.values[0] < best->values[0] : t.values[0] > best->values[0])) {
+      best = t;
+    }
+  }
+  return best;
+}
+
+std::vector<TrialRecord> Study::ParetoFront() const {
+  const auto minimize = Directions();
+  std::lock_guard lock(mutex_);
+  std::vector<TrialRecord> front;
+  for (const auto& t : finished_) {
+    if (t.state != TrialState::kComplete) continue;
+    bool dominated = false;
+    for (const auto& u : finished_) {
+      if (u.state == TrialState::kComplete && Dominates(u.values, t.values, minimize)) {
+        dominated = true;
+        break;
+      }
+    }
+    if (!dominated) front.push_back(t);
+  }
+  return front;
+}
+
+std::optional<TrialRecord> Study::FirstComplete() const {
+  std::lock_guard lock(mutex_);
+  for (const auto& t : finished_) {
+    if (t.state == TrialState::kComplete) return t;
+  }
+  return std::nullopt;
+}
+
+}  // namespace sysopt

@@ -1,0 +1,105 @@
+#pragma once
+/// \brief A study: one tuning problem (its spec) and every trial run on it, kept in a Storage so
+/// that a killed run can be resumed. The study also answers the questions asked of its history:
+/// the best trial, the Pareto front, how many trials count towards the budget.
+///
+/// Thread safety: every method may be called from several threads (the tuner's workers); the
+/// in-memory history is guarded by a mutex and the storage is itself thread-safe.
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sysopt/core/expected.h"
+#include "sysopt/space/spec.h"
+#include "sysopt/storage/storage.h"
+
+namespace sysopt {
+
+/// \brief What resuming a stored study found.
+struct ResumeInfo {
+  bool created = false;            ///< True when the study did not exist before.
+  int interrupted = 0;             ///< RUNNING trials of dead processes now marked failed.
+  std::vector<Config> to_rerun;    ///< Their configurations, to be proposed again first.
+};
+
+/// \brief A trial in flight: created in storage as RUNNING, not yet finished.
+struct Trial {
+  int64_t id = 0;
+  int64_t number = 0;
+  Config config;
+};
+
+/// \brief True for finished trials that count towards a budget: COMPLETE, or FAILED for a reason
+/// of their own (not "interrupted", which is re-proposed instead).
+bool CountsTowardsBudget(const TrialRecord& trial);
+
+/// \brief True when objective values `a` Pareto-dominate `b` (no worse in every objective, better
+/// in one), with `minimize[i]` giving each objective's direction.
+bool Dominates(const std::vector<double>& a, const std::vector<double>& b,
+               const std::vector<bool>& minimize);
+
+class Study {
+ public:
+  /// \brief Opens the named study, creating it from `spec` if absent. A stored study whose space
+  /// or objectives differ from `spec` is refused with a message naming the difference. RUNNING
+  /// trials left by processes that are gone are marked FAILED ("interrupted") and reported in
+  /// `info` so they can be run again.
+  static Expected<std::unique_ptr<Study>> Open(Storage& storage, const std::string& name,
+                                               const Spec& spec, const nlohmann::json& sampler,
+                                               ResumeInfo* info);
+
+  /// \brief Loads an existing study and its spec from storage (for reading commands).
+  static Expected<std::unique_ptr<Study>> Load(Storage& storage, const std::string& name);
+
+  const std::string& name() const { return name_; }
+  const Spec& spec() const { return spec_; }
+  const Space& space() const { return spec_.space; }
+  const StudyRecord& record() const { return record_; }
+
+  /// \brief Records a new RUNNING trial durably and returns it.
+  Expected<Trial> Start(const Config& config, const std::string& worker);
+
+  /// \brief Records the outcome of a trial durably; the finished record is returned.
+  Expected<TrialRecord> Finish(const Trial& trial, TrialOutcome outcome);
+
+  /// \brief Finished trials (COMPLETE and FAILED), in number order.
+  std::vector<TrialRecord> Finished() const;
+
+  /// \brief Configurations currently RUNNING in this process.
+  std::vector<Config> Pending() const;
+
+  /// \brief Number of finished trials that count towards the budget.
+  int BudgetUsed() const;
+
+  /// \brief The best COMPLETE trial by the first objective (ties: the earlier one).
+  std::optional<TrialRecord> Best() const;
+
+  /// \brief COMPLETE trials not dominated by any other, in number order.
+  std::vector<TrialRecord> ParetoFront() const;
+
+  /// \brief The first COMPLETE trial (the default configuration when the space declares one).
+  std::optional<TrialRecord> FirstComplete() const;
+
+  /// \brief Per objective, true when it is minimised.
+  std::vector<bool> Directions() const;
+
+ private:
+  Study(Storage& storage, StudyRecord record, Spec spec);
+  Expected<void> Reload();
+
+  Storage& storage_;
+  StudyRecord record_;
+  std::string name_;
+  Spec spec_;
+  mutable std::mutex mutex_;
+  std::vector<TrialRecord> finished_;
+  std::vector<Trial> running_;
+};
+
+/// \brief This process's worker name for thread `index`: "host:pid:index".
+std::string WorkerName(int index);
+
+}  // namespace sysopt

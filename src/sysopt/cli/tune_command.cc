@@ -9,6 +9,7 @@
 
 #include "sysopt/cli/command.h"
 #include "sysopt/cli/study_access.h"
+#include "sysopt/core/log.h"
 #include "sysopt/report/export.h"
 #include "sysopt/runner/command_runner.h"
 #include "sysopt/sampler/sampler.h"
@@ -25,7 +26,7 @@ struct TuneArgs {
   int workers = 1;
   std::string storage = kDefaultStorage;
   std::string study;
-  std::string sampler = "random";
+  std::string sampler = "auto";
   uint64_t seed = 0;
   bool json = false;
   bool quiet = false;
@@ -110,6 +111,11 @@ int RunTune(const TuneArgs& args) {
     }
   }
 
+  if (!args.quiet) {
+    SetLogSink([](LogLevel level, std::string_view message) {
+      if (level != LogLevel::kDebug) fmt::print(stderr, "sysopt: {}\n", message);
+    });
+  }
   TuneOptions options;
   options.budget = args.budget;
   options.workers = args.workers;

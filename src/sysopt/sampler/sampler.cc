@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "sysopt/sampler/bo_sampler.h"
 #include "sysopt/sampler/samplers.h"
 
 namespace sysopt {
@@ -38,6 +39,10 @@ Expected<std::vector<Config>> SampleDistinct(const Space& space, int n, Rng& rng
 
 std::vector<std::pair<std::string, std::string>> SamplerDescriptions() {
   return {
+      {"auto", "Bayesian optimisation; Gaussian process, or random forest for long histories and "
+               "large categorical spaces (default)"},
+      {"gp", "Bayesian optimisation with a Gaussian process surrogate"},
+      {"forest", "Bayesian optimisation with a random forest surrogate (SMAC-style)"},
       {"random", "uniform over the feasible set"},
       {"lhs", "Latin hypercube design over the whole budget (maximin of several candidates)"},
       {"exhaustive", "every feasible configuration once, in a scrambled order (discrete spaces)"},
@@ -47,6 +52,13 @@ std::vector<std::pair<std::string, std::string>> SamplerDescriptions() {
 
 Expected<std::unique_ptr<Sampler>> MakeSampler(std::string_view name,
                                                const SamplerOptions& options) {
+  if (name == "auto") return MakeBayesSampler(options, BayesOptions{});
+  if (name == "gp" || name == "forest") {
+    BayesOptions bayes;
+    bayes.surrogate =
+        name == "gp" ? SurrogateChoice::kGaussianProcess : SurrogateChoice::kRandomForest;
+    return MakeBayesSampler(options, bayes);
+  }
   if (name == "random") return MakeRandomSampler(options);
   if (name == "lhs") return MakeLatinHypercubeSampler(options);
   if (name == "exhaustive") return MakeExhaustiveSampler(options);

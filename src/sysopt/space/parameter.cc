@@ -316,6 +316,48 @@ Value Parameter::Default() const {
   return int64_t{0};
 }
 
+double Parameter::LogPrior(const Value& value) const {
+  if (!prior_weights.empty()) {
+    const auto i = IndexOf(value);
+    if (!i) return -1e9;
+    double total = 0;
+    for (double w : prior_weights) total += w;
+    return std::log(std::max(prior_weights[*i] / total, 1e-12));
+  }
+  if (prior_mean) {
+    double u = 0, mu = 0;
+    Encode(value, &u);
+    Encode(*prior_mean, &mu);
+    // Ordinals encode as index / (n - 1), so their Gaussian sits on that scale too.
+    const double z = (u - mu) / prior_width;
+    return -0.5 * z * z;
+  }
+  return 0.0;
+}
+
+Value Parameter::SampleFromPrior(Rng& rng) const {
+  if (!prior_weights.empty()) {
+    std::discrete_distribution<size_t> pick(prior_weights.begin(), prior_weights.end());
+    return values[pick(rng)];
+  }
+  if (prior_mean) {
+    double mu = 0;
+    Encode(*prior_mean, &mu);
+    std::normal_distribution<double> gauss(mu, prior_width);
+    double u = gauss(rng);
+    for (int tries = 0; (u < 0 || u > 1) && tries < 16; ++tries) u = gauss(rng);
+    u = std::clamp(u, 0.0, 1.0);
+    switch (kind) {
+      case ParamKind::kInteger: return SnapToGrid(*this, FromUnitScale(*this, u));
+      case ParamKind::kReal: return FromUnitScale(*this, u);
+      case ParamKind::kOrdinal:
+        return values[static_cast<size_t>(std::lround(u * (values.size() - 1)))];
+      default: break;
+    }
+  }
+  return Sample(rng);
+}
+
 nlohmann::json Parameter::ToJson() const {
   nlohmann::json j = {{"name", name}, {"type", ParamKindName(kind)}};
   switch (kind) {
@@ -338,6 +380,8 @@ nlohmann::json Parameter::ToJson() const {
     case ParamKind::kPermutation: j["size"] = size; break;
   }
   if (default_value) j["default"] = ValueToJson(*default_value);
+  if (prior_mean) j["prior"] = {{"mean", ValueToJson(*prior_mean)}, {"width", prior_width}};
+  if (!prior_weights.empty()) j["prior"] = {{"weights", prior_weights}};
   return j;
 }
 
@@ -410,6 +454,65 @@ Expected<std::vector<Value>> ChoicesField(const nlohmann::json& j, const std::st
   return out;
 }
 
+Expected<void> ParsePrior(const nlohmann::json& prior, const std::string& where, Parameter& p) {
+  const std::string at = where + ": field \"prior\"";
+  if (!prior.is_object()) return InvalidInput("{}: expected an object, got {}", at, prior.dump());
+  if (p.kind == ParamKind::kPermutation) {
+    return InvalidInput("{}: permutation parameters take no prior", at);
+  }
+  const bool choices = p.kind == ParamKind::kOrdinal || p.kind == ParamKind::kCategorical;
+  for (const auto& [key, _] : prior.items()) {
+    const bool ok = key == "weights" ? choices : (key == "mean" || key == "width") && !(
+        p.kind == ParamKind::kCategorical);
+    if (!ok) return InvalidInput("{}: unknown or unsuitable field \"{}\" for a {} parameter", at, key,
+                                 ParamKindName(p.kind));
+  }
+  if (prior.contains("weights")) {
+    const auto& w = prior.at("weights");
+    if (!w.is_array() || w.size() != p.values.size()) {
+      return InvalidInput("{}: \"weights\" needs one number per value ({}), got {}", at,
+                          p.values.size(), w.dump());
+    }
+    double total = 0;
+    for (const auto& x : w) {
+      if (!x.is_number() || x.get<double>() < 0) {
+        return InvalidInput("{}: weight {} is not a number >= 0", at, x.dump());
+      }
+      total += x.get<double>();
+      p.prior_weights.push_back(x.get<double>());
+    }
+    if (total <= 0) return InvalidInput("{}: the weights sum to zero", at);
+    return Ok();
+  }
+  if (!prior.contains("mean")) return InvalidInput("{}: missing field \"mean\"", at);
+  auto mean = ValueFromJson(prior.at("mean"));
+  if (!mean.ok()) return mean.error().WithContext(at);
+  if (p.kind == ParamKind::kReal && IsNumeric(*mean)) *mean = AsDouble(*mean);
+  if (p.kind == ParamKind::kInteger && IsNumeric(*mean)) {
+    *mean = static_cast<int64_t>(std::llround(AsDouble(*mean)));
+  }
+  if (p.kind == ParamKind::kOrdinal) {
+    if (auto i = p.IndexOf(*mean)) *mean = p.values[*i];
+  }
+  const bool in_range = p.kind == ParamKind::kOrdinal
+                            ? p.IndexOf(*mean).has_value()
+                            : IsNumeric(*mean) && AsDouble(*mean) >= p.low && AsDouble(*mean) <= p.high;
+  if (!in_range) {
+    return InvalidInput("{}: \"mean\" {} is not in the parameter's domain", at,
+                        prior.at("mean").dump());
+  }
+  p.prior_mean = *mean;
+  if (prior.contains("width")) {
+    if (!prior.at("width").is_number() || prior.at("width").get<double>() <= 0 ||
+        prior.at("width").get<double>() > 10) {
+      return InvalidInput("{}: \"width\" must be a number in (0, 10] (a fraction of the range), "
+                          "got {}", at, prior.at("width").dump());
+    }
+    p.prior_width = prior.at("width").get<double>();
+  }
+  return Ok();
+}
+
 }  // namespace
 
 Expected<Parameter> ParseParameter(const nlohmann::json& j, const std::string& where_in) {
@@ -426,7 +529,7 @@ Expected<Parameter> ParseParameter(const nlohmann::json& j, const std::string& w
                         "permutation", where);
   }
   const auto type = j.at("type").get<std::string>();
-  std::set<std::string> allowed = {"name", "type", "default"};
+  std::set<std::string> allowed = {"name", "type", "default", "prior"};
   if (type == "integer" || type == "int") {
     p.kind = ParamKind::kInteger;
     allowed.insert({"low", "high", "step", "log"});
@@ -524,6 +627,9 @@ Expected<Parameter> ParseParameter(const nlohmann::json& j, const std::string& w
                           j.at("default").dump());
     }
     p.default_value = std::move(*v);
+  }
+  if (j.contains("prior")) {
+    SYSOPT_RETURN_IF_ERROR(ParsePrior(j.at("prior"), where, p));
   }
   return p;
 }

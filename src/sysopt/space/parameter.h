@@ -34,6 +34,22 @@ struct Parameter {
   std::vector<Value> values; ///< kOrdinal (in order), kCategorical: the choices.
   int size = 0;              ///< kPermutation: elements 0..size-1.
   std::optional<Value> default_value;  ///< The user's default, if given.
+  /// The user's belief about where good values lie (piBO-style prior), if given: for numeric
+  /// parameters a Gaussian on the encoded [0, 1] scale centred on `prior_mean` (a value of the
+  /// parameter) with standard deviation `prior_width`; for ordinal and categorical parameters a
+  /// weight per choice. Permutations take no prior.
+  std::optional<Value> prior_mean;
+  double prior_width = 0.15;
+  std::vector<double> prior_weights;
+
+  /// \brief True when the parameter has a prior.
+  bool HasPrior() const { return prior_mean.has_value() || !prior_weights.empty(); }
+
+  /// \brief log prior density of `value` up to a constant (0 without a prior).
+  double LogPrior(const Value& value) const;
+
+  /// \brief A value drawn from the prior (uniform without one).
+  Value SampleFromPrior(Rng& rng) const;
 
   /// \brief True for every kind but kReal.
   bool IsDiscrete() const { return kind != ParamKind::kReal; }

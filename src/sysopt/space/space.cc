@@ -171,6 +171,32 @@ bool Space::HasUserDefault() const {
   return false;
 }
 
+bool Space::HasPrior() const {
+  for (const auto& p : state_->parameters) {
+    if (p.HasPrior()) return true;
+  }
+  return false;
+}
+
+double Space::LogPrior(const Config& config) const {
+  double total = 0;
+  for (size_t i = 0; i < size(); ++i) total += state_->parameters[i].LogPrior(config[i]);
+  return total;
+}
+
+Expected<Config> Space::SampleFromPrior(Rng& rng) const {
+  Config config(size(), Value(int64_t{0}));
+  std::vector<bool> fixed(size(), false);
+  for (size_t i = 0; i < size(); ++i) {
+    if (state_->parameters[i].HasPrior()) {
+      config[i] = state_->parameters[i].SampleFromPrior(rng);
+      fixed[i] = true;
+    }
+  }
+  SYSOPT_RETURN_IF_ERROR(feasible().Fill(config, fixed, rng));
+  return config;
+}
+
 void Space::Encode(const Config& config, double* row) const {
   for (size_t i = 0; i < size(); ++i) {
     state_->parameters[i].Encode(config[i], row + state_->layout.groups[i].offset);
@@ -197,7 +223,16 @@ Expected<Space> Space::FromJson(const nlohmann::json& json) {
   }
   std::vector<std::string> constraints;
   if (json.contains("constraints")) {
-    for (const auto& c : json["constraints"]) constraints.push_back(c.get<std::string>());
+    if (!json["constraints"].is_array()) {
+      return InvalidInput("space: field \"constraints\": expected an array of strings, got {}",
+                          json["constraints"].dump());
+    }
+    for (const auto& c : json["constraints"]) {
+      if (!c.is_string()) {
+        return InvalidInput("space: field \"constraints\": {} is not a string", c.dump());
+      }
+      constraints.push_back(c.get<std::string>());
+    }
   }
   return Create(std::move(params), constraints);
 }
@@ -218,6 +253,10 @@ Expected<Config> Space::ConfigFromJson(const nlohmann::json& json) const {
     auto v = ValueFromJson(json.at(p.name));
     if (!v.ok()) return v.error().WithContext(fmt::format("configuration: parameter '{}'", p.name));
     if (p.kind == ParamKind::kReal && IsNumeric(*v)) *v = AsDouble(*v);
+    // An integer written as 8.0 is the integer 8: equal and equally hashed, so duplicates match.
+    if (p.kind == ParamKind::kInteger && IsNumeric(*v) && AsDouble(*v) == std::floor(AsDouble(*v))) {
+      *v = static_cast<int64_t>(AsDouble(*v));
+    }
     if ((p.kind == ParamKind::kOrdinal || p.kind == ParamKind::kCategorical)) {
       if (auto k = p.IndexOf(*v)) *v = p.values[*k];
     }

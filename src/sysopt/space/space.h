@@ -87,6 +87,16 @@ class Space {
   /// \brief True when at least one parameter declares a default.
   bool HasUserDefault() const;
 
+  /// \brief True when some parameter has a prior.
+  bool HasPrior() const;
+
+  /// \brief Sum of the parameters' log prior densities (0 without priors).
+  double LogPrior(const Config& config) const;
+
+  /// \brief A configuration drawn from the priors (uniform for parameters without one), made
+  /// feasible by resampling what the constraints reject.
+  Expected<Config> SampleFromPrior(Rng& rng) const;
+
   /// \brief Encoded layout for models (see encoding.h).
   const FeatureLayout& layout() const;
 

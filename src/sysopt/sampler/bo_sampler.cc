@@ -1,0 +1,423 @@
+#include "sysopt/sampler/bo_sampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include <Eigen/Core>
+#include <fmt/format.h>
+
+#include "sysopt/core/log.h"
+#include "sysopt/model/acquisition.h"
+#include "sysopt/model/gaussian_process.h"
+#include "sysopt/model/random_forest.h"
+#include "sysopt/model/surrogate.h"
+#include "sysopt/sampler/samplers.h"
+#include "sysopt/study/study.h"
+
+namespace sysopt {
+namespace {
+
+constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+
+// The training data extracted from the history, in the model's terms (minimisation).
+struct TrainingData {
+  std::vector<Config> configs;
+  Eigen::MatrixXd X;
+  Eigen::VectorXd y;
+  Eigen::VectorXd noise;  // known noise variance per row (0 where unknown)
+  bool any_noise = false;
+  std::vector<size_t> fingerprint;  // config hashes in order, to recognise a grown history
+  // What the targets mean: a cached model can only be extended while this stays the same.
+  std::string transform_key;
+  // Feasibility labels over every finished, non-interrupted trial.
+  Eigen::MatrixXd X_all;
+  std::vector<bool> feasible;
+  int failures = 0;
+};
+
+Eigen::MatrixXd EncodeRows(const Space& space, const std::vector<Config>& configs) {
+  Eigen::MatrixXd X(static_cast<Eigen::Index>(configs.size()), space.layout().width);
+  std::vector<double> row(space.layout().width);
+  for (size_t i = 0; i < configs.size(); ++i) {
+    space.Encode(configs[i], row.data());
+    for (int j = 0; j < space.layout().width; ++j) X(static_cast<Eigen::Index>(i), j) = row[j];
+  }
+  return X;
+}
+
+// Per objective: model log(value) when every observed value is positive and they span more than
+// a factor of 3 (runtimes, sizes), since such objectives vary multiplicatively; then negate
+// maximised objectives so that the model always minimises.
+struct ObjectiveScale {
+  bool log = false;
+  bool minimize = true;
+  double Apply(double v) const {
+    const double t = log ? std::log(v) : v;
+    return minimize ? t : -t;
+  }
+};
+
+std::vector<ObjectiveScale> ChooseScales(const std::vector<const TrialRecord*>& complete,
+                                         const std::vector<Objective>& objectives) {
+  std::vector<ObjectiveScale> scales(objectives.size());
+  for (size_t k = 0; k < objectives.size(); ++k) {
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    for (const auto* t : complete) {
+      lo = std::min(lo, t->values[k]);
+      hi = std::max(hi, t->values[k]);
+    }
+    scales[k].minimize = objectives[k].minimize;
+    scales[k].log = !complete.empty() && lo > 0 && hi / lo > 3.0;
+  }
+  return scales;
+}
+
+class BayesSampler : public Sampler {
+ public:
+  BayesSampler(const SamplerOptions& options, const BayesOptions& bayes)
+      : options_(options), bayes_(bayes), design_(MakeLatinHypercubeSampler(options)) {}
+
+  std::string_view name() const override {
+    switch (bayes_.surrogate) {
+      case SurrogateChoice::kGaussianProcess: return "gp";
+      case SurrogateChoice::kRandomForest: return "forest";
+      case SurrogateChoice::kAuto: break;
+    }
+    return "auto";
+  }
+
+  Expected<std::vector<Config>> Ask(const SamplerContext& context, int n) override {
+    const Space& space = context.space;
+    std::vector<const TrialRecord*> complete;
+    for (const auto& t : context.history) {
+      if (t.state == TrialState::kComplete && t.values.size() == context.objectives.size()) {
+        complete.push_back(&t);
+      }
+    }
+    if (static_cast<int>(complete.size()) < InitialDesignSize(space)) {
+      // The design is indexed by how many trials exist, so failed design points are replaced by
+      // the next design points rather than retried.
+      return design_->Ask(context, n);
+    }
+    Rng rng = AskRng(options_.seed, context);
+    TrainingData data = Extract(context, complete, rng);
+    SYSOPT_RETURN_IF_ERROR(FitModels(space, data));
+    auto seen = SeenConfigs(context);
+
+    // Fantasies: pending configurations are added with their predicted mean (kriging believer),
+    // so that the proposals of parallel workers spread out instead of piling up.
+    std::unique_ptr<Surrogate> model = model_->Clone();
+    std::vector<Config> fantasies = context.pending;
+    if (!fantasies.empty()) AddFantasies(space, *model, fantasies);
+
+    std::vector<Config> out;
+    for (int k = 0; k < n; ++k) {
+      auto next = Propose(space, *model, data, seen, rng);
+      if (!next.ok()) return next.error();
+      if (!next->has_value()) break;
+      seen.insert(HashConfig(**next));
+      out.push_back(**next);
+      if (k + 1 < n) AddFantasies(space, *model, {**next});
+    }
+    if (out.size() < static_cast<size_t>(n)) {
+      // The acquisition search found nothing new (a nearly exhausted discrete space): fall back
+      // to any unseen feasible configuration.
+      auto rest = SampleDistinct(space, n - static_cast<int>(out.size()), rng, seen);
+      if (!rest.ok()) return rest.error();
+      for (auto& c : *rest) out.push_back(std::move(c));
+    }
+    return out;
+  }
+
+ private:
+  int InitialDesignSize(const Space& space) const {
+    if (bayes_.initial_design > 0) return bayes_.initial_design;
+    // Enough points to see every dimension move, but never more than a quarter of the budget.
+    const int dims = static_cast<int>(space.size());
+    return std::clamp(std::min(dims + 3, options_.budget / 4), 4, 20);
+  }
+
+  TrainingData Extract(const SamplerContext& context,
+                       const std::vector<const TrialRecord*>& complete, Rng& rng) {
+    TrainingData data;
+    const auto& objectives = context.objectives;
+    const auto scales = ChooseScales(complete, objectives);
+    // Several objectives: one random Chebyshev scalarisation per proposal (ParEGO), over
+    // objectives normalised to [0, 1] on the observed range.
+    std::vector<double> weights(objectives.size(), 1.0);
+    std::vector<double> lo(objectives.size(), std::numeric_limits<double>::infinity());
+    std::vector<double> hi(objectives.size(), -std::numeric_limits<double>::infinity());
+    if (objectives.size() > 1) {
+      double total = 0;
+      for (auto& w : weights) total += (w = -std::log(1.0 - Uniform01(rng)));
+      for (auto& w : weights) w /= total;
+      for (const auto* t : complete) {
+        for (size_t k = 0; k < objectives.size(); ++k) {
+          lo[k] = std::min(lo[k], scales[k].Apply(t->values[k]));
+          hi[k] = std::max(hi[k], scales[k].Apply(t->values[k]));
+        }
+      }
+    }
+    data.transform_key = objectives.size() == 1
+                             ? (scales[0].log ? "log" : "linear")
+                             : fmt::format("scalarised:{}", Uniform01(rng));
+    const auto m = static_cast<Eigen::Index>(complete.size());
+    data.y.resize(m);
+    data.noise = Eigen::VectorXd::Zero(m);
+    for (Eigen::Index i = 0; i < m; ++i) {
+      const TrialRecord& t = *complete[i];
+      data.configs.push_back(t.config);
+      data.fingerprint.push_back(HashConfig(t.config));
+      if (objectives.size() == 1) {
+        data.y(i) = scales[0].Apply(t.values[0]);
+        // Repeats give the noise of this trial's value: the variance of the mean of the samples
+        // (a fair proxy for the median too), mapped into the model's scale.
+        if (t.samples.size() > 1) {
+          double mean = 0, var = 0;
+          for (const auto& s : t.samples) mean += s[0];
+          mean /= t.samples.size();
+          for (const auto& s : t.samples) var += (s[0] - mean) * (s[0] - mean);
+          var /= (t.samples.size() - 1) * t.samples.size();
+          if (scales[0].log) var /= t.values[0] * t.values[0];
+          data.noise(i) = var;
+          data.any_noise = data.any_noise || var > 0;
+        }
+      } else {
+        double worst = kNegInf, sum = 0;
+        for (size_t k = 0; k < objectives.size(); ++k) {
+          const double range = hi[k] - lo[k];
+          const double f = range > 0 ? (scales[k].Apply(t.values[k]) - lo[k]) / range : 0.0;
+          worst = std::max(worst, weights[k] * f);
+          sum += weights[k] * f;
+        }
+        data.y(i) = worst + 0.05 * sum;
+      }
+    }
+    data.X = EncodeRows(context.space, data.configs);
+    std::vector<Config> all;
+    for (const auto& t : context.history) {
+      if (!CountsTowardsBudget(t)) continue;
+      all.push_back(t.config);
+      data.feasible.push_back(t.state == TrialState::kComplete);
+      data.failures += t.state != TrialState::kComplete;
+    }
+    data.X_all = EncodeRows(context.space, all);
+    return data;
+  }
+
+  SurrogateChoice Choose(const Space& space, const TrainingData& data) const {
+    if (bayes_.surrogate != SurrogateChoice::kAuto) return bayes_.surrogate;
+    // The exact GP costs O(n^3) per refit and fits unordered choices with many levels poorly;
+    // the forest takes over for long histories and large categorical spaces.
+    int categorical_levels = 0, numeric = 0;
+    for (const auto& g : space.layout().groups) {
+      if (g.kind == FeatureKind::kCategorical) categorical_levels += g.n_choices;
+      if (g.kind != FeatureKind::kCategorical) ++numeric;
+    }
+    const bool large_categorical = categorical_levels > 24 && categorical_levels > 4 * numeric;
+    if (data.y.size() > bayes_.gp_max_trials || large_categorical) {
+      return SurrogateChoice::kRandomForest;
+    }
+    return SurrogateChoice::kGaussianProcess;
+  }
+
+  Expected<void> FitModels(const Space& space, const TrainingData& data) {
+    const SurrogateChoice choice = Choose(space, data);
+    const int n = static_cast<int>(data.y.size());
+    const bool same_kind = model_ && choice == model_choice_;
+    // The cached model is reusable when the current history extends the one it was fitted on.
+    const bool extends = same_kind && fitted_.size() <= data.fingerprint.size() &&
+                         std::equal(fitted_.begin(), fitted_.end(), data.fingerprint.begin()) &&
+                         last_transform_ == data.transform_key;
+    if (!same_kind) {
+      Log(LogLevel::kInfo, fmt::format("bayes: using the {} surrogate ({} completed trials)",
+                                       choice == SurrogateChoice::kGaussianProcess
+                                           ? "Gaussian process" : "random forest", n));
+      auto made = MakeModel(space, choice);
+      if (!made.ok()) return made.error();
+      model_ = std::move(*made);
+      model_choice_ = choice;
+      hyper_fit_at_ = 0;
+    }
+    FitOptions fit;
+    if (data.any_noise) fit.noise_variance = data.noise;
+    // Hyperparameters are refitted when the history has grown by a tenth since the last full fit;
+    // in between, new observations extend the Cholesky factor incrementally (O(n^2) each).
+    const bool refit = !extends || choice != SurrogateChoice::kGaussianProcess ||
+                       n - hyper_fit_at_ >= std::max(1, hyper_fit_at_ / 10);
+    if (refit) {
+      fit.optimize_hyperparameters = true;
+      SYSOPT_RETURN_IF_ERROR(model_->Fit(data.X, data.y, fit));
+      hyper_fit_at_ = n;
+    } else if (static_cast<size_t>(n) > fitted_.size()) {
+      const auto start = static_cast<Eigen::Index>(fitted_.size());
+      const Eigen::Index count = n - start;
+      Eigen::VectorXd noise = data.any_noise ? Eigen::VectorXd(data.noise.segment(start, count))
+                                             : Eigen::VectorXd();
+      auto added = model_->AddObservations(data.X.middleRows(start, count),
+                                           data.y.segment(start, count), noise);
+      if (!added.ok()) SYSOPT_RETURN_IF_ERROR(model_->Fit(data.X, data.y, fit));
+    }
+    fitted_ = data.fingerprint;
+    last_transform_ = data.transform_key;
+    if (data.failures > 0 && data.failures < static_cast<int>(data.feasible.size())) {
+      if (!feasibility_) {
+        auto f = FeasibilityForest::Create(space.layout(), FeasibilityForestDefaults(),
+                                           DeriveSeed(options_.seed, 77));
+        if (!f.ok()) return f.error();
+        feasibility_ = std::move(*f);
+      }
+      SYSOPT_RETURN_IF_ERROR(feasibility_->Fit(data.X_all, data.feasible));
+    } else {
+      feasibility_.reset();
+    }
+    best_y_ = data.y.minCoeff();
+    n_observations_ = n;
+    return Ok();
+  }
+
+  Expected<std::unique_ptr<Surrogate>> MakeModel(const Space& space, SurrogateChoice choice) const {
+    const uint64_t seed = DeriveSeed(options_.seed, 99);
+    if (choice == SurrogateChoice::kRandomForest) {
+      ForestOptions f;
+      f.num_trees = 24;
+      auto forest = RandomForest::Create(space.layout(), f, seed);
+      if (!forest.ok()) return forest.error();
+      return std::unique_ptr<Surrogate>(std::move(*forest));
+    }
+    GpOptions g;
+    g.max_points = bayes_.gp_max_trials;
+    auto gp = GaussianProcess::Create(space.layout(), g, seed);
+    if (!gp.ok()) return gp.error();
+    return std::unique_ptr<Surrogate>(std::move(*gp));
+  }
+
+  void AddFantasies(const Space& space, Surrogate& model, const std::vector<Config>& configs) {
+    Eigen::MatrixXd X = EncodeRows(space, configs);
+    Eigen::VectorXd mean;
+    model.Predict(X, &mean, nullptr);
+    // The model predicts in its own scale; AddObservations takes the scale Fit was given.
+    (void)model.AddObservations(X, mean, Eigen::VectorXd());
+  }
+
+  // Scores candidates: log EI (or -LCB) + log P(feasible) + piBO prior weight; -inf for
+  // candidates the feasibility model rules out.
+  Eigen::VectorXd Score(const Space& space, const Surrogate& model,
+                        const std::vector<Config>& candidates) const {
+    Eigen::MatrixXd X = EncodeRows(space, candidates);
+    Eigen::VectorXd mean, var;
+    model.Predict(X, &mean, &var);
+    Eigen::VectorXd p_feasible;
+    if (feasibility_) feasibility_->PredictProbability(X, &p_feasible);
+    Eigen::VectorXd log_prior;
+    const bool prior = space.HasPrior();
+    if (prior) {
+      log_prior.resize(X.rows());
+      for (size_t i = 0; i < candidates.size(); ++i) log_prior(i) = space.LogPrior(candidates[i]);
+    }
+    AcquisitionOptions options;
+    options.kind = bayes_.lower_confidence_bound ? AcquisitionKind::kLowerConfidenceBound
+                                                 : AcquisitionKind::kLogExpectedImprovement;
+    options.pibo_beta = prior ? bayes_.prior_beta : 0.0;
+    AcquisitionInput input;
+    input.mean = &mean;
+    input.variance = &var;
+    input.best = best_y_;
+    input.p_feasible = feasibility_ ? &p_feasible : nullptr;
+    input.log_prior = prior ? &log_prior : nullptr;
+    input.num_observations = n_observations_;
+    Eigen::VectorXd score;
+    MakeAcquisition(options)->Score(input, &score);
+    if (feasibility_) {
+      for (Eigen::Index i = 0; i < score.size(); ++i) {
+        if (p_feasible(i) < bayes_.min_feasibility) score(i) = kNegInf;
+      }
+    }
+    return score;
+  }
+
+  Expected<std::optional<Config>> Propose(const Space& space, const Surrogate& model,
+                                          const TrainingData& data,
+                                          const std::unordered_set<size_t>& seen, Rng& rng) const {
+    const bool discrete = space.IsDiscrete();
+    auto fresh = [&](const Config& c) { return !discrete || !seen.count(HashConfig(c)); };
+    // Candidates: random feasible points (some from the prior when there is one).
+    std::vector<Config> candidates;
+    const int from_prior = space.HasPrior() ? bayes_.random_candidates / 2 : 0;
+    for (int i = 0; i < bayes_.random_candidates; ++i) {
+      auto c = i < from_prior ? space.SampleFromPrior(rng) : space.Sample(rng);
+      if (!c.ok()) return c.error();
+      if (fresh(*c)) candidates.push_back(std::move(*c));
+    }
+    Eigen::VectorXd scores = candidates.empty() ? Eigen::VectorXd() : Score(space, model, candidates);
+
+    // Local search starts: the best observed configurations and the best random candidates.
+    std::vector<std::pair<double, Config>> starts;
+    std::vector<Eigen::Index> order(data.y.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](auto a, auto b) { return data.y(a) < data.y(b); });
+    const int half = std::max(1, bayes_.local_starts / 2);
+    for (int i = 0; i < half && i < static_cast<int>(order.size()); ++i) {
+      starts.emplace_back(kNegInf, data.configs[order[i]]);
+    }
+    std::vector<Eigen::Index> by_score(scores.size());
+    std::iota(by_score.begin(), by_score.end(), 0);
+    std::sort(by_score.begin(), by_score.end(), [&](auto a, auto b) { return scores(a) > scores(b); });
+    for (int i = 0; i < bayes_.local_starts - half && i < static_cast<int>(by_score.size()); ++i) {
+      starts.emplace_back(scores(by_score[i]), candidates[by_score[i]]);
+    }
+
+    double best_score = kNegInf;
+    std::optional<Config> best;
+    if (!by_score.empty() && scores(by_score[0]) > kNegInf) {
+      best_score = scores(by_score[0]);
+      best = candidates[by_score[0]];
+    }
+    // Greedy hill climbing on the acquisition through the parameters' neighbourhoods.
+    for (auto& [score, current] : starts) {
+      for (int step = 0; step < 25; ++step) {
+        auto neighbours = space.Neighbors(current, rng);
+        std::vector<Config> options;
+        for (auto& c : neighbours) {
+          if (fresh(c)) options.push_back(std::move(c));
+        }
+        if (options.empty()) break;
+        Eigen::VectorXd s = Score(space, model, options);
+        Eigen::Index arg = 0;
+        const double top = s.maxCoeff(&arg);
+        if (!(top > score)) break;
+        score = top;
+        current = options[arg];
+        if (score > best_score) {
+          best_score = score;
+          best = current;
+        }
+      }
+    }
+    if (!best) return std::optional<Config>();
+    return best;
+  }
+
+  SamplerOptions options_;
+  BayesOptions bayes_;
+  std::unique_ptr<Sampler> design_;
+  // Derived from the history and rebuilt whenever it does not match (see FitModels).
+  std::unique_ptr<Surrogate> model_;
+  SurrogateChoice model_choice_ = SurrogateChoice::kAuto;
+  std::unique_ptr<FeasibilityForest> feasibility_;
+  std::vector<size_t> fitted_;
+  std::string last_transform_;
+  int hyper_fit_at_ = 0;
+  double best_y_ = 0;
+  int n_observations_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Sampler> MakeBayesSampler(const SamplerOptions& options, const BayesOptions& bayes) {
+  return std::make_unique<BayesSampler>(options, bayes);
+}
+
+}  // namespace sysopt

@@ -195,6 +195,25 @@ class BayesSampler : public Sampler {
         data.y(i) = worst + 0.05 * sum;
       }
     }
+    // Failed trials join the regression at the worst observed value: without them the model is
+    // most uncertain exactly where runs fail, and the acquisition keeps returning there (the
+    // classifier then only weights what is left).
+    const double worst = m > 0 ? data.y.maxCoeff() : 0.0;
+    std::vector<Config> failed;
+    for (const auto& t : context.history) {
+      if (t.state == TrialState::kFailed && CountsTowardsBudget(t)) failed.push_back(t.config);
+    }
+    if (m > 0 && !failed.empty()) {
+      data.y.conservativeResize(m + static_cast<Eigen::Index>(failed.size()));
+      data.noise.conservativeResize(data.y.size());
+      for (size_t i = 0; i < failed.size(); ++i) {
+        data.y(m + static_cast<Eigen::Index>(i)) = worst;
+        data.noise(m + static_cast<Eigen::Index>(i)) = 0;
+        data.configs.push_back(failed[i]);
+        data.fingerprint.push_back(HashConfig(failed[i]) ^ 0x5bd1e995);
+      }
+      data.transform_key += fmt::format(":worst={}", worst);
+    }
     data.X = EncodeRows(context.space, data.configs);
     std::vector<Config> all;
     for (const auto& t : context.history) {
@@ -264,8 +283,12 @@ class BayesSampler : public Sampler {
     last_transform_ = data.transform_key;
     if (data.failures > 0 && data.failures < static_cast<int>(data.feasible.size())) {
       if (!feasibility_) {
-        auto f = FeasibilityForest::Create(space.layout(), FeasibilityForestDefaults(),
-                                           DeriveSeed(options_.seed, 77));
+        // More trees than the default and every feature at each split: the classifier sees few
+        // points, and its probabilities near a boundary are only as smooth as the ensemble.
+        ForestOptions forest = FeasibilityForestDefaults();
+        forest.num_trees = 64;
+        forest.max_features = 1.0;
+        auto f = FeasibilityForest::Create(space.layout(), forest, DeriveSeed(options_.seed, 77));
         if (!f.ok()) return f.error();
         feasibility_ = std::move(*f);
       }
@@ -341,8 +364,9 @@ class BayesSampler : public Sampler {
   Expected<std::optional<Config>> Propose(const Space& space, const Surrogate& model,
                                           const TrainingData& data,
                                           const std::unordered_set<size_t>& seen, Rng& rng) const {
-    const bool discrete = space.IsDiscrete();
-    auto fresh = [&](const Config& c) { return !discrete || !seen.count(HashConfig(c)); };
+    // Never propose a configuration already measured or in flight, in continuous spaces too:
+    // the acquisition's local search readily walks back onto the incumbent.
+    auto fresh = [&](const Config& c) { return !seen.count(HashConfig(c)); };
     // Candidates: random feasible points (some from the prior when there is one).
     std::vector<Config> candidates;
     const int from_prior = space.HasPrior() ? bayes_.random_candidates / 2 : 0;

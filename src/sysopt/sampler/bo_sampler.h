@@ -30,7 +30,7 @@ struct BayesOptions {
   int initial_design = 0;               ///< 0: chosen from the space's dimension and the budget.
   int random_candidates = 512;          ///< Random feasible candidates per proposal.
   int local_starts = 6;                 ///< Starting points of the acquisition's local search.
-  double min_feasibility = 0.2;         ///< Candidates with lower P(feasible) are not proposed.
+  double min_feasibility = 0.5;         ///< Candidates with lower P(feasible) are not proposed.
   int gp_max_trials = 400;              ///< "auto" switches to the forest beyond this history.
   double prior_beta = 10.0;             ///< piBO strength (prior weight decays as beta / n).
 };

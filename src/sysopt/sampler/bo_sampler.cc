@@ -250,11 +250,16 @@ class BayesSampler : public Sampler {
     const bool extends = same_kind && fitted_.size() <= data.fingerprint.size() &&
                          std::equal(fitted_.begin(), fitted_.end(), data.fingerprint.begin()) &&
                          last_transform_ == data.transform_key;
-    if (!same_kind) {
-      Log(LogLevel::kInfo, fmt::format("bayes: using the {} surrogate ({} completed trials)",
+    // Forests draw from a generator that advances with every fit; rebuilding them from a seed
+    // derived from the history keeps proposals a function of the history alone (a resumed study
+    // proposes what an uninterrupted one would have).
+    if (!same_kind || choice == SurrogateChoice::kRandomForest) {
+      if (!same_kind) {
+        Log(LogLevel::kInfo, fmt::format("bayes: using the {} surrogate ({} completed trials)",
                                        choice == SurrogateChoice::kGaussianProcess
                                            ? "Gaussian process" : "random forest", n));
-      auto made = MakeModel(space, choice);
+      }
+      auto made = MakeModel(space, choice, n);
       if (!made.ok()) return made.error();
       model_ = std::move(*made);
       model_choice_ = choice;
@@ -282,13 +287,15 @@ class BayesSampler : public Sampler {
     fitted_ = data.fingerprint;
     last_transform_ = data.transform_key;
     if (data.failures > 0 && data.failures < static_cast<int>(data.feasible.size())) {
-      if (!feasibility_) {
-        // More trees than the default and every feature at each split: the classifier sees few
-        // points, and its probabilities near a boundary are only as smooth as the ensemble.
+      {
+        // Rebuilt at every fit for the same reason as the forest regressor. More trees than the
+        // default and every feature at each split: the classifier sees few points, and its
+        // probabilities near a boundary are only as smooth as the ensemble.
         ForestOptions forest = FeasibilityForestDefaults();
         forest.num_trees = 64;
         forest.max_features = 1.0;
-        auto f = FeasibilityForest::Create(space.layout(), forest, DeriveSeed(options_.seed, 77));
+        auto f = FeasibilityForest::Create(space.layout(), forest,
+                                           DeriveSeed(options_.seed, 77 + data.feasible.size()));
         if (!f.ok()) return f.error();
         feasibility_ = std::move(*f);
       }
@@ -301,8 +308,9 @@ class BayesSampler : public Sampler {
     return Ok();
   }
 
-  Expected<std::unique_ptr<Surrogate>> MakeModel(const Space& space, SurrogateChoice choice) const {
-    const uint64_t seed = DeriveSeed(options_.seed, 99);
+  Expected<std::unique_ptr<Surrogate>> MakeModel(const Space& space, SurrogateChoice choice,
+                                                 int n) const {
+    const uint64_t seed = DeriveSeed(options_.seed, 99 + static_cast<uint64_t>(n));
     if (choice == SurrogateChoice::kRandomForest) {
       ForestOptions f;
       f.num_trees = 24;

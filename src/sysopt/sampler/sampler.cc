@@ -1,5 +1,7 @@
 #include "sysopt/sampler/sampler.h"
 
+#include <utility>
+
 #include <fmt/format.h>
 
 #include "sysopt/sampler/bo_sampler.h"
@@ -18,20 +20,55 @@ Rng AskRng(uint64_t seed, const SamplerContext& context) {
   return Rng(DeriveSeed(seed, context.history.size() + context.pending.size()));
 }
 
+namespace {
+
+// Spaces up to this many feasible configurations are scanned for unseen ones when random draws
+// keep repeating; reaching that point needs a history about as large, so the scan is no dearer.
+constexpr long double kMaxUnseenScan = 1e6L;
+
+// Up to `n` configurations not in `seen`, uniformly among all unseen ones, by scanning every rank
+// of a countable space; nothing when the space cannot be counted exactly.
+std::vector<Config> UnseenByScan(const Space& space, int n, Rng& rng,
+                                 std::unordered_set<size_t>& seen) {
+  const FeasibleCount count = space.CountFeasible();
+  if (!count.finite || !count.exact || count.value > kMaxUnseenScan) return {};
+  std::vector<uint64_t> unseen;
+  for (uint64_t r = 0; r < static_cast<uint64_t>(count.value); ++r) {
+    if (!seen.count(HashConfig(space.FeasibleAt(r)))) unseen.push_back(r);
+  }
+  std::vector<Config> out;
+  // Partial Fisher-Yates: the first k entries become a uniform sample without replacement.
+  for (size_t k = 0; k < unseen.size() && static_cast<int>(out.size()) < n; ++k) {
+    std::swap(unseen[k], unseen[k + UniformIndex(rng, unseen.size() - k)]);
+    Config c = space.FeasibleAt(unseen[k]);
+    seen.insert(HashConfig(c));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace
+
 Expected<std::vector<Config>> SampleDistinct(const Space& space, int n, Rng& rng,
                                              std::unordered_set<size_t>& seen) {
   std::vector<Config> out;
-  // In a discrete space nearly exhausted by the history, most draws are duplicates; the
-  // exhaustive sampler is the right tool there, so this gives up after a bounded effort.
+  // In a discrete space nearly exhausted by the history, most draws are duplicates: after a
+  // bounded number of them the remaining unseen configurations are found by enumeration, so
+  // that proposing fewer than asked really means the space is used up.
   const int max_tries = 200;
   for (int i = 0; i < n; ++i) {
-    for (int t = 0; t < max_tries; ++t) {
+    bool found = false;
+    for (int t = 0; t < max_tries && !found; ++t) {
       auto c = space.Sample(rng);
       if (!c.ok()) return c.error();
       if (seen.insert(HashConfig(*c)).second || !space.IsDiscrete()) {
         out.push_back(std::move(*c));
-        break;
+        found = true;
       }
+    }
+    if (!found) {
+      for (auto& c : UnseenByScan(space, n - i, rng, seen)) out.push_back(std::move(c));
+      break;
     }
   }
   return out;

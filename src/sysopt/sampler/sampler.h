@@ -61,8 +61,10 @@ std::unordered_set<size_t> SeenConfigs(const SamplerContext& context);
 /// number of trials so far, so that proposals depend on history, not on process lifetime.
 Rng AskRng(uint64_t seed, const SamplerContext& context);
 
-/// \brief Draws feasible configurations not in `seen` (adding them to it), up to `n`; for
-/// discrete spaces gives up on a configuration after many duplicate draws.
+/// \brief Draws feasible configurations not in `seen` (adding them to it), up to `n`. In a
+/// discrete space where random draws keep repeating, the unseen configurations are found by
+/// enumeration (when the feasible set can be counted exactly), so fewer than `n` means none is
+/// left; a space too large to enumerate gives up after many duplicate draws.
 Expected<std::vector<Config>> SampleDistinct(const Space& space, int n, Rng& rng,
                                              std::unordered_set<size_t>& seen);
 

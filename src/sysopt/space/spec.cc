@@ -155,6 +155,9 @@ Expected<Spec> ParseT1(const json& j, const std::string& source) {
     if (!tp.contains("Values")) return InvalidInput("{}: missing field \"Values\"", at);
     auto values = T1Values(tp["Values"], at);
     if (!values.ok()) return values.error();
+    if (tp.contains("Type") && !tp["Type"].is_string()) {
+      return InvalidInput("{}: field \"Type\": expected a string, got {}", at, tp["Type"].dump());
+    }
     const std::string type = tp.value("Type", "int");
     // Numeric T1 parameters are ordered lists of values: ordinals; strings are categorical.
     std::string kind;
@@ -197,9 +200,16 @@ Expected<Spec> ParseT1(const json& j, const std::string& source) {
     name = j["General"]["BenchmarkName"].get<std::string>();
   }
   Spec spec{name, std::move(*space), {Objective{"time", true}}, std::nullopt, std::nullopt, true};
-  if (j.contains("Budget") && j["Budget"].is_object() && j["Budget"].contains("BudgetValue") &&
-      j["Budget"]["BudgetValue"].is_number_integer()) {
-    spec.budget = j["Budget"]["BudgetValue"].get<int>();
+  // The schema's "Budget" is a list of {"Type", "BudgetValue"}; a single object is read too.
+  if (j.contains("Budget")) {
+    const json budgets = j["Budget"].is_array() ? j["Budget"] : json::array({j["Budget"]});
+    for (const auto& b : budgets) {
+      if (b.is_object() && (!b.contains("Type") || b["Type"] == "ConfigurationCount") &&
+          b.contains("BudgetValue") && b["BudgetValue"].is_number_integer()) {
+        spec.budget = b["BudgetValue"].get<int>();
+        break;
+      }
+    }
   }
   return spec;
 }

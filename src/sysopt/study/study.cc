@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
+#include <system_error>
 
 #include <fmt/format.h>
 
@@ -33,7 +35,12 @@ bool OwnerIsGone(const std::string& worker) {
   const auto second = worker.find(':', first + 1);
   if (first == std::string::npos || second == std::string::npos) return true;
   if (worker.substr(0, first) != HostName()) return false;
-  const pid_t pid = static_cast<pid_t>(std::stol(worker.substr(first + 1, second - first - 1)));
+  // A pid that does not parse names no process that could still be running it.
+  pid_t pid = 0;
+  const char* begin = worker.data() + first + 1;
+  const char* end = worker.data() + second;
+  const auto [ptr, ec] = std::from_chars(begin, end, pid);
+  if (ec != std::errc() || ptr != end || pid <= 0) return true;
   if (pid == getpid()) return false;
   return kill(pid, 0) != 0 && errno == ESRCH;
 }
@@ -194,6 +201,13 @@ std::vector<Config> Study::Pending() const {
   std::vector<Config> out;
   for (const auto& t : running_) out.push_back(t.config);
   return out;
+}
+
+std::pair<std::vector<TrialRecord>, std::vector<Config>> Study::FinishedAndPending() const {
+  std::lock_guard lock(mutex_);
+  std::vector<Config> pending;
+  for (const auto& t : running_) pending.push_back(t.config);
+  return {finished_, std::move(pending)};
 }
 
 int Study::BudgetUsed() const {

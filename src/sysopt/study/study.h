@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sysopt/core/expected.h"
@@ -70,6 +71,11 @@ class Study {
 
   /// \brief Configurations currently RUNNING in this process.
   std::vector<Config> Pending() const;
+
+  /// \brief Finished() and Pending() read at one instant, so that a trial finishing meanwhile
+  /// is in exactly one of them (separate calls may miss it in both, and a sampler would then
+  /// propose it again).
+  std::pair<std::vector<TrialRecord>, std::vector<Config>> FinishedAndPending() const;
 
   /// \brief Number of finished trials that count towards the budget.
   int BudgetUsed() const;

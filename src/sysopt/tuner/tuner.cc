@@ -50,8 +50,8 @@ Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner, const 
       queue.pop_front();
       return c;
     }
-    const auto history = study.Finished();
-    const auto pending = study.Pending();
+    // One snapshot: a trial finishing between two separate reads would be in neither.
+    const auto [history, pending] = study.FinishedAndPending();
     auto proposed = sampler.Ask(SamplerContext{space, objectives, history, pending}, 1);
     if (!proposed.ok()) {
       error = proposed.error();

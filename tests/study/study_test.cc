@@ -1,0 +1,288 @@
+#include "sysopt/study/study.h"
+
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+namespace sysopt {
+namespace {
+
+using nlohmann::json;
+
+json SpecJson() {
+  return {{"name", "demo"},
+          {"parameters",
+           {{{"name", "x"}, {"type", "integer"}, {"low", 0}, {"high", 9}},
+            {{"name", "mode"}, {"type", "categorical"}, {"values", {"fast", "safe"}}}}},
+          {"constraints", {"x != 3"}},
+          {"objectives", {{{"name", "time"}, {"goal", "minimize"}},
+                          {{"name", "gflops"}, {"goal", "maximize"}}}}};
+}
+
+Spec MakeSpec(const json& j) {
+  auto spec = ParseSpec(j, "spec.json");
+  EXPECT_TRUE(spec.ok()) << spec.error().message();
+  return *spec;
+}
+
+Config C(int64_t x, const char* mode = "fast") { return {Value(x), Value(std::string(mode))}; }
+
+// Runs one trial to completion with the given objective values.
+TrialRecord Record(Study& study, const Config& config, std::vector<double> values) {
+  auto trial = study.Start(config, WorkerName(0));
+  EXPECT_TRUE(trial.ok());
+  TrialOutcome outcome;
+  outcome.values = std::move(values);
+  auto rec = study.Finish(*trial, outcome);
+  EXPECT_TRUE(rec.ok());
+  return *rec;
+}
+
+// A pid that belonged to a process of this host that has exited.
+pid_t DeadPid() {
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  waitpid(child, nullptr, 0);
+  return child;
+}
+
+std::string HostOf(const std::string& worker) { return worker.substr(0, worker.find(':')); }
+
+TEST(StudyTest, DominatesFollowsEachDirection) {
+  EXPECT_TRUE(Dominates({1, 1}, {2, 2}, {true, true}));
+  EXPECT_TRUE(Dominates({1, 2}, {1, 3}, {true, true}));
+  EXPECT_FALSE(Dominates({1, 2}, {1, 2}, {true, true}));  // equal: not strictly better
+  EXPECT_FALSE(Dominates({1, 3}, {2, 2}, {true, true}));  // a trade-off
+  EXPECT_TRUE(Dominates({1, 5}, {2, 4}, {true, false}));  // larger second value is better
+  EXPECT_FALSE(Dominates({1, 4}, {2, 5}, {true, false}));
+  EXPECT_TRUE(Dominates({9}, {8}, {false}));
+  EXPECT_FALSE(Dominates({8}, {9}, {false}));
+}
+
+TEST(StudyTest, CountsTowardsBudget) {
+  TrialRecord t;
+  t.state = TrialState::kComplete;
+  EXPECT_TRUE(CountsTowardsBudget(t));
+  t.state = TrialState::kFailed;
+  t.failure_reason = "exit status 1";
+  EXPECT_TRUE(CountsTowardsBudget(t));
+  t.failure_reason = "interrupted";
+  EXPECT_FALSE(CountsTowardsBudget(t));
+  t.state = TrialState::kRunning;
+  t.failure_reason.clear();
+  EXPECT_FALSE(CountsTowardsBudget(t));
+}
+
+TEST(StudyTest, OpenCreatesThenResumes) {
+  auto storage = MakeMemoryStorage();
+  ResumeInfo info;
+  auto study = Study::Open(*storage, "s1", MakeSpec(SpecJson()), {{"name", "random"}}, &info);
+  ASSERT_TRUE(study.ok()) << study.error().message();
+  EXPECT_TRUE(info.created);
+  EXPECT_EQ((*study)->name(), "s1");
+  Record(**study, C(1), {2.0, 10.0});
+  ResumeInfo again;
+  auto reopened = Study::Open(*storage, "s1", MakeSpec(SpecJson()), {}, &again);
+  ASSERT_TRUE(reopened.ok()) << reopened.error().message();
+  EXPECT_FALSE(again.created);
+  EXPECT_EQ(again.interrupted, 0);
+  ASSERT_EQ((*reopened)->Finished().size(), 1u);
+  EXPECT_EQ((*reopened)->Finished()[0].config, C(1));
+  EXPECT_EQ((*reopened)->BudgetUsed(), 1);
+  auto loaded = Study::Load(*storage, "s1");
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message();
+  EXPECT_EQ((*loaded)->space().Names(), (std::vector<std::string>{"x", "mode"}));
+  EXPECT_EQ((*loaded)->Finished().size(), 1u);
+  auto missing = Study::Load(*storage, "s2");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().kind(), ErrorKind::kNotFound);
+  EXPECT_NE(missing.error().message().find("s1"), std::string::npos) << missing.error().message();
+}
+
+TEST(StudyTest, OpenRefusesADifferentSpaceNamingTheParameter) {
+  auto storage = MakeMemoryStorage();
+  ASSERT_TRUE(Study::Open(*storage, "s", MakeSpec(SpecJson()), {}, nullptr).ok());
+  json changed = SpecJson();
+  changed["parameters"][0]["high"] = 12;
+  auto refused = Study::Open(*storage, "s", MakeSpec(changed), {}, nullptr);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message().find("\"x\""), std::string::npos)
+      << refused.error().message();
+  EXPECT_NE(refused.error().message().find("12"), std::string::npos);
+
+  json extra = SpecJson();
+  extra["parameters"].push_back({{"name", "threads"}, {"type", "integer"}, {"low", 1}, {"high", 4}});
+  refused = Study::Open(*storage, "s", MakeSpec(extra), {}, nullptr);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message().find("threads"), std::string::npos)
+      << refused.error().message();
+
+  json constrained = SpecJson();
+  constrained["constraints"] = {"x != 4"};
+  refused = Study::Open(*storage, "s", MakeSpec(constrained), {}, nullptr);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message().find("x != 4"), std::string::npos)
+      << refused.error().message();
+
+  json goal = SpecJson();
+  goal["objectives"][1]["goal"] = "minimize";
+  refused = Study::Open(*storage, "s", MakeSpec(goal), {}, nullptr);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message().find("gflops"), std::string::npos)
+      << refused.error().message();
+
+  // A change outside the space (the run command) is accepted.
+  json run = SpecJson();
+  run["run"] = {{"command", {"./bench", "{x}"}}};
+  EXPECT_TRUE(Study::Open(*storage, "s", MakeSpec(run), {}, nullptr).ok());
+}
+
+TEST(StudyTest, TrialsOfDeadProcessesAreMarkedInterrupted) {
+  auto storage = MakeMemoryStorage();
+  auto first = Study::Open(*storage, "s", MakeSpec(SpecJson()), {}, nullptr);
+  ASSERT_TRUE(first.ok());
+  Record(**first, C(0), {1.0, 1.0});
+  const int64_t id = (*first)->record().id;
+  const std::string host = HostOf(WorkerName(0));
+  const pid_t dead = DeadPid();
+  // A trial of a dead process on this host, one of another host, one of this very process.
+  ASSERT_TRUE(storage->CreateTrial(id, C(5), host + ":" + std::to_string(dead) + ":0", 1.0).ok());
+  ASSERT_TRUE(storage->CreateTrial(id, C(6, "safe"), "elsewhere.example:1:0", 1.0).ok());
+  ASSERT_TRUE(storage->CreateTrial(id, C(7), WorkerName(2), 1.0).ok());
+  ASSERT_TRUE(
+      storage->CreateTrial(id, C(8), host + ":" + std::to_string(dead) + ":3", 1.0).ok());
+
+  ResumeInfo info;
+  auto study = Study::Open(*storage, "s", MakeSpec(SpecJson()), {}, &info);
+  ASSERT_TRUE(study.ok()) << study.error().message();
+  EXPECT_FALSE(info.created);
+  EXPECT_EQ(info.interrupted, 2);
+  EXPECT_EQ(info.to_rerun, (std::vector<Config>{C(5), C(8)}));
+  auto trials = storage->GetTrials(id);
+  ASSERT_TRUE(trials.ok());
+  ASSERT_EQ(trials->size(), 5u);
+  EXPECT_EQ((*trials)[1].state, TrialState::kFailed);
+  EXPECT_EQ((*trials)[1].failure_reason, "interrupted");
+  EXPECT_EQ((*trials)[2].state, TrialState::kRunning);  // another host: maybe still running
+  EXPECT_EQ((*trials)[3].state, TrialState::kRunning);  // this process
+  EXPECT_EQ((*trials)[4].state, TrialState::kFailed);
+  // Interrupted trials are finished but do not use the budget.
+  EXPECT_EQ((*study)->Finished().size(), 3u);
+  EXPECT_EQ((*study)->BudgetUsed(), 1);
+  // Opening again finds nothing new to interrupt.
+  ResumeInfo later;
+  ASSERT_TRUE(Study::Open(*storage, "s", MakeSpec(SpecJson()), {}, &later).ok());
+  EXPECT_EQ(later.interrupted, 0);
+  EXPECT_TRUE(later.to_rerun.empty());
+}
+
+TEST(StudyTest, MalformedWorkerNamesDoNotBreakResuming) {
+  auto storage = MakeMemoryStorage();
+  auto first = Study::Open(*storage, "s", MakeSpec(SpecJson()), {}, nullptr);
+  ASSERT_TRUE(first.ok());
+  const int64_t id = (*first)->record().id;
+  const std::string host = HostOf(WorkerName(0));
+  // No process can be found behind these names: their trials are interrupted, not fatal.
+  ASSERT_TRUE(storage->CreateTrial(id, C(1), host + ":not-a-pid:0", 1.0).ok());
+  ASSERT_TRUE(storage->CreateTrial(id, C(2), "no-colons", 1.0).ok());
+  ResumeInfo info;
+  auto study = Study::Open(*storage, "s", MakeSpec(SpecJson()), {}, &info);
+  ASSERT_TRUE(study.ok()) << study.error().message();
+  EXPECT_EQ(info.interrupted, 2);
+  EXPECT_EQ(info.to_rerun, (std::vector<Config>{C(1), C(2)}));
+}
+
+TEST(StudyTest, BestAndParetoFrontOnHandMadeValues) {
+  auto storage = MakeMemoryStorage();
+  auto study = Study::Open(*storage, "s", MakeSpec(SpecJson()), {}, nullptr);
+  ASSERT_TRUE(study.ok());
+  Study& s = **study;
+  EXPECT_FALSE(s.Best().has_value());
+  EXPECT_TRUE(s.ParetoFront().empty());
+  EXPECT_FALSE(s.FirstComplete().has_value());
+  // (time minimised, gflops maximised)
+  Record(s, C(0), {5.0, 10.0});  // 0: dominated by 2
+  Record(s, C(1), {3.0, 8.0});   // 1: front (fastest but one)
+  Record(s, C(2), {4.0, 12.0});  // 2: front
+  {
+    auto t = s.Start(C(4), WorkerName(0));
+    ASSERT_TRUE(t.ok());
+    TrialOutcome failed;
+    failed.state = TrialState::kFailed;
+    failed.failure_reason = "segfault";
+    ASSERT_TRUE(s.Finish(*t, failed).ok());  // 3: failed, never best
+  }
+  Record(s, C(5), {3.0, 7.0});   // 4: same time as 1, worse gflops: dominated by 1
+  Record(s, C(6), {2.5, 1.0});   // 5: front, best time
+  Record(s, C(7), {6.0, 12.0});  // 6: dominated by 2 (equal gflops, slower)
+  Record(s, C(8), {4.0, 12.0});  // 7: equal to 2: neither dominates, both on the front
+  ASSERT_TRUE(s.Best().has_value());
+  EXPECT_EQ(s.Best()->number, 5);
+  std::vector<int64_t> front;
+  for (const auto& t : s.ParetoFront()) front.push_back(t.number);
+  EXPECT_EQ(front, (std::vector<int64_t>{1, 2, 5, 7}));
+  EXPECT_EQ(s.FirstComplete()->number, 0);
+  EXPECT_EQ(s.BudgetUsed(), 8);
+  EXPECT_EQ(s.Directions(), (std::vector<bool>{true, false}));
+}
+
+TEST(StudyTest, BestOfAMaximisedObjectiveAndTies) {
+  json j = SpecJson();
+  j["objectives"] = {{{"name", "throughput"}, {"goal", "maximize"}}};
+  auto storage = MakeMemoryStorage();
+  auto study = Study::Open(*storage, "s", MakeSpec(j), {}, nullptr);
+  ASSERT_TRUE(study.ok());
+  Study& s = **study;
+  Record(s, C(0), {10.0});
+  Record(s, C(1), {30.0});
+  Record(s, C(2), {30.0});  // a tie: the earlier trial stays best
+  Record(s, C(4), {20.0});
+  ASSERT_TRUE(s.Best().has_value());
+  EXPECT_EQ(s.Best()->number, 1);
+  std::vector<int64_t> front;
+  for (const auto& t : s.ParetoFront()) front.push_back(t.number);
+  EXPECT_EQ(front, (std::vector<int64_t>{1, 2}));
+
+  json m = SpecJson();
+  m["objectives"] = {{{"name", "time"}}};
+  auto min_study = Study::Open(*storage, "m", MakeSpec(m), {}, nullptr);
+  ASSERT_TRUE(min_study.ok());
+  Record(**min_study, C(0), {10.0});
+  Record(**min_study, C(1), {4.0});
+  Record(**min_study, C(2), {4.0});
+  Record(**min_study, C(4), {7.0});
+  EXPECT_EQ((*min_study)->Best()->number, 1);
+}
+
+TEST(StudyTest, PendingAndOutOfOrderFinishes) {
+  auto storage = MakeMemoryStorage();
+  auto study = Study::Open(*storage, "s", MakeSpec(SpecJson()), {}, nullptr);
+  ASSERT_TRUE(study.ok());
+  Study& s = **study;
+  auto a = s.Start(C(0), WorkerName(0));
+  auto b = s.Start(C(1), WorkerName(1));
+  auto c = s.Start(C(2), WorkerName(2));
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_EQ(a->number, 0);
+  EXPECT_EQ(c->number, 2);
+  EXPECT_EQ(s.Pending(), (std::vector<Config>{C(0), C(1), C(2)}));
+  TrialOutcome outcome;
+  outcome.values = {1.0, 1.0};
+  ASSERT_TRUE(s.Finish(*c, outcome).ok());
+  ASSERT_TRUE(s.Finish(*a, outcome).ok());
+  EXPECT_EQ(s.Pending(), (std::vector<Config>{C(1)}));
+  ASSERT_TRUE(s.Finish(*b, outcome).ok());
+  std::vector<int64_t> numbers;
+  for (const auto& t : s.Finished()) numbers.push_back(t.number);
+  EXPECT_EQ(numbers, (std::vector<int64_t>{0, 1, 2}));
+  EXPECT_TRUE(s.Pending().empty());
+  // A trial is finished once.
+  EXPECT_FALSE(s.Finish(*a, outcome).ok());
+}
+
+}  // namespace
+}  // namespace sysopt

@@ -204,3 +204,78 @@ TEST(BayesSamplerTest, TwoObjectivesSpreadAlongTheFront) {
 
 }  // namespace
 }  // namespace sysopt
+
+namespace sysopt {
+namespace {
+
+TrialRecord Measured(int64_t number, double x, std::vector<double> samples) {
+  TrialRecord t;
+  t.number = number;
+  t.state = TrialState::kComplete;
+  t.config = {Value(x)};
+  std::vector<double> sorted = samples;
+  std::sort(sorted.begin(), sorted.end());
+  t.values = {sorted[sorted.size() / 2]};  // median, as the runner aggregates by default
+  for (double s : samples) t.samples.push_back({s});
+  return t;
+}
+
+TEST(BayesSamplerTest, RemeasuresAnIncumbentThatLeadsOnlyByNoise) {
+  const Spec spec = MakeSpec({{"parameters", {{{"name", "x"}, {"type", "real"}, {"low", 0.0},
+                                               {"high", 1.0}}}}});
+  std::vector<TrialRecord> history;
+  for (int i = 0; i < 6; ++i) history.push_back(Measured(i, 0.1 * i, {2.0 + i, 2.1 + i, 1.9 + i}));
+  // Trial 6 leads trial 7 by 0.05, but its samples spread by +-1 (standard error ~0.58).
+  history.push_back(Measured(6, 0.65, {0.0, 1.0, 2.0}));
+  history.push_back(Measured(7, 0.95, {1.04, 1.05, 1.06}));
+  const std::vector<Config> pending;
+  auto sampler = MakeSampler("gp", SamplerOptions{1, 30});
+  ASSERT_TRUE(sampler.ok());
+  auto next = (*sampler)->Ask(SamplerContext{spec.space, spec.objectives, history, pending}, 1);
+  ASSERT_TRUE(next.ok());
+  ASSERT_EQ(next->size(), 1u);
+  EXPECT_EQ((*next)[0], history[6].config);
+
+  // Measured twice already: no third measurement.
+  history.push_back(Measured(8, 0.65, {1.5, 1.6, 1.7}));
+  next = (*sampler)->Ask(SamplerContext{spec.space, spec.objectives, history, pending}, 1);
+  ASSERT_TRUE(next.ok());
+  EXPECT_NE((*next)[0], history[6].config);
+
+  // A clear lead (runner-up far beyond two standard errors) is not re-measured.
+  history.resize(7);
+  history[6] = Measured(6, 0.65, {0.99, 1.0, 1.01});
+  history.push_back(Measured(7, 0.95, {1.5, 1.5, 1.5}));
+  next = (*sampler)->Ask(SamplerContext{spec.space, spec.objectives, history, pending}, 1);
+  ASSERT_TRUE(next.ok());
+  EXPECT_NE((*next)[0], history[6].config);
+}
+
+TEST(BayesSamplerTest, BestJudgesARemeasuredConfigurationByItsMean) {
+  const Spec spec = MakeSpec({{"parameters", {{{"name", "x"}, {"type", "real"}, {"low", 0.0},
+                                               {"high", 1.0}}}}});
+  auto storage = MakeMemoryStorage();
+  auto study = Study::Open(*storage, "s", spec, {}, nullptr);
+  ASSERT_TRUE(study.ok());
+  auto record = [&](double x, double value) {
+    auto trial = (*study)->Start({Value(x)}, "w");
+    ASSERT_TRUE(trial.ok());
+    TrialOutcome outcome;
+    outcome.values = {value};
+    ASSERT_TRUE((*study)->Finish(*trial, outcome).ok());
+  };
+  record(0.2, 1.0);  // lucky first measurement of x = 0.2 ...
+  record(0.5, 1.2);
+  record(0.2, 1.6);  // ... which re-measured averages 1.3, behind x = 0.5
+  auto best = (*study)->Best();
+  ASSERT_TRUE(best.has_value());
+  EXPECT_EQ(best->config, Config{Value(0.5)});
+  record(0.2, 0.8);  // three measurements of 0.2 now average 1.133..., ahead of 1.2
+  best = (*study)->Best();
+  EXPECT_EQ(best->config, Config{Value(0.2)});
+  EXPECT_NEAR(best->values[0], (1.0 + 1.6 + 0.8) / 3, 1e-12);
+  EXPECT_EQ(best->attrs["measurements"], 3);
+}
+
+}  // namespace
+}  // namespace sysopt

@@ -23,6 +23,7 @@ namespace {
 struct TuneArgs {
   std::string spec_path;
   int budget = 50;
+  bool budget_given = false;
   int workers = 1;
   std::string storage = kDefaultStorage;
   std::string study;
@@ -55,6 +56,8 @@ nlohmann::json TrialSummary(const Study& study, const TrialRecord& t) {
           {"values", values}};
 }
 
+int RunTuneWithSpec(const TuneArgs& args, Spec spec_value);
+
 int RunTune(const TuneArgs& args) {
   auto spec = LoadSpec(args.spec_path);
   if (!spec.ok()) return ReportError(spec.error());
@@ -69,6 +72,14 @@ int RunTune(const TuneArgs& args) {
         "{}: nothing to run: add a \"run\" section to the spec or give the command after --",
         args.spec_path));
   }
+  TuneArgs effective = args;
+  // A T1 file's Budget (ConfigurationCount) stands in for --budget when none is given.
+  if (!args.budget_given && spec->budget) effective.budget = *spec->budget;
+  return RunTuneWithSpec(effective, std::move(*spec));
+}
+
+int RunTuneWithSpec(const TuneArgs& args, Spec spec_value) {
+  Spec* spec = &spec_value;
   if (args.budget < 1) return ReportError(InvalidInput("--budget must be at least 1"));
   if (args.workers < 1) return ReportError(InvalidInput("--workers must be at least 1"));
 
@@ -244,7 +255,10 @@ void RegisterTune(CLI::App& app, Action* action) {
   cmd->add_option("command", args->command,
                   "Command to run instead of the spec's run.command (after --); {name} "
                   "placeholders are replaced by values");
-  cmd->callback([args, action] { *action = [args] { return RunTune(*args); }; });
+  cmd->callback([args, action, cmd] {
+    args->budget_given = cmd->count("--budget") > 0;
+    *action = [args] { return RunTune(*args); };
+  });
 }
 
 }  // namespace sysopt::cli

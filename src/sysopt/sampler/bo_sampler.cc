@@ -101,6 +101,7 @@ class BayesSampler : public Sampler {
       // the next design points rather than retried.
       return design_->Ask(context, n);
     }
+    if (auto again = Remeasure(context, complete)) return std::vector<Config>{std::move(*again)};
     Rng rng = AskRng(options_.seed, context);
     TrainingData data = Extract(context, complete, rng);
     SYSOPT_RETURN_IF_ERROR(FitModels(space, data));
@@ -132,6 +133,40 @@ class BayesSampler : public Sampler {
   }
 
  private:
+  // With repeats, each trial's samples tell how noisy its value is. When the incumbent leads the
+  // runner-up by less than two standard errors and has been measured only once, it is measured
+  // again before anything else, so that the best configuration is not declared on luck.
+  static std::optional<Config> Remeasure(const SamplerContext& context,
+                                         const std::vector<const TrialRecord*>& complete) {
+    if (context.objectives.size() != 1 || complete.size() < 2) return std::nullopt;
+    const bool minimize = context.objectives[0].minimize;
+    auto better = [&](const TrialRecord* a, const TrialRecord* b) {
+      return minimize ? a->values[0] < b->values[0] : a->values[0] > b->values[0];
+    };
+    std::vector<const TrialRecord*> sorted = complete;
+    std::sort(sorted.begin(), sorted.end(), better);
+    const TrialRecord& best = *sorted[0];
+    if (best.samples.size() < 2) return std::nullopt;
+    const size_t h = HashConfig(best.config);
+    int measured = 0;
+    for (const auto& t : context.history) measured += HashConfig(t.config) == h;
+    for (const auto& c : context.pending) measured += HashConfig(c) == h;
+    if (measured > 1) return std::nullopt;
+    const TrialRecord* runner_up = nullptr;
+    for (size_t i = 1; i < sorted.size() && !runner_up; ++i) {
+      if (HashConfig(sorted[i]->config) != h) runner_up = sorted[i];
+    }
+    if (runner_up == nullptr) return std::nullopt;
+    double mean = 0, var = 0;
+    for (const auto& s : best.samples) mean += s[0];
+    mean /= best.samples.size();
+    for (const auto& s : best.samples) var += (s[0] - mean) * (s[0] - mean);
+    var /= (best.samples.size() - 1);
+    const double standard_error = std::sqrt(var / best.samples.size());
+    if (std::abs(runner_up->values[0] - best.values[0]) < 2 * standard_error) return best.config;
+    return std::nullopt;
+  }
+
   int InitialDesignSize(const Space& space) const {
     if (bayes_.initial_design > 0) return bayes_.initial_design;
     // Enough points to see every dimension move, but never more than a quarter of the budget.

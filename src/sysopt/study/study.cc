@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <unordered_map>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -224,12 +225,39 @@ std::vector<bool> Study::Directions() const {
 std::optional<TrialRecord> Study::Best() const {
   const bool minimize = spec_.objectives.front().minimize;
   std::lock_guard lock(mutex_);
-  std::optional<TrialRecord> best;
+  // A configuration measured several times (a re-measurement of a noisy incumbent) is judged by
+  // the mean of its measurements; its first trial stands for it.
+  struct Group {
+    const TrialRecord* first = nullptr;
+    double sum = 0;
+    int count = 0;
+  };
+  std::unordered_map<size_t, Group> groups;
+  std::vector<size_t> order;
   for (const auto& t : finished_) {
     if (t.state != TrialState::kComplete || t.values.empty()) continue;
-    if (!best || (minimize ? t.values[0] < best->values[0] : t.values[0] > best->values[0])) {
-      best = t;
+    const size_t h = HashConfig(t.config);
+    auto& g = groups[h];
+    if (g.first == nullptr) {
+      g.first = &t;
+      order.push_back(h);
     }
+    g.sum += t.values[0];
+    ++g.count;
+  }
+  std::optional<TrialRecord> best;
+  double best_value = 0;
+  for (size_t h : order) {
+    const Group& g = groups[h];
+    const double mean = g.sum / g.count;
+    if (!best || (minimize ? mean < best_value : mean > best_value)) {
+      best = *g.first;
+      best_value = mean;
+    }
+  }
+  if (best && groups[HashConfig(best->config)].count > 1) {
+    best->values[0] = best_value;
+    best->attrs["measurements"] = groups[HashConfig(best->config)].count;
   }
   return best;
 }

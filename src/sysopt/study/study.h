@@ -80,7 +80,9 @@ class Study {
   /// \brief Number of finished trials that count towards the budget.
   int BudgetUsed() const;
 
-  /// \brief The best COMPLETE trial by the first objective (ties: the earlier one).
+  /// \brief The best COMPLETE trial by the first objective (ties: the earlier one). A
+  /// configuration measured more than once is judged by the mean of its measurements, which the
+  /// returned record then carries (with attrs["measurements"] = their number).
   std::optional<TrialRecord> Best() const;
 
   /// \brief COMPLETE trials not dominated by any other, in number order.

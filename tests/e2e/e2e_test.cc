@@ -1,0 +1,1105 @@
+// End-to-end tests of the `sysopt` binary: each test writes a spec and a small /bin/sh program to
+// a fresh temporary folder, runs sysopt as a real subprocess, and checks its exit code, its output
+// and what it recorded (read back through `sysopt export`).
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+const std::string kSysopt = std::string(SYSOPT_BINARY_DIR) + "/sysopt";
+
+// ---------------------------------------------------------------------------------------------
+// Helpers: temporary folders, files, and running sysopt as a subprocess.
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string templ = (fs::temp_directory_path() / "sysopt_e2e_XXXXXX").string();
+    if (mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed: " + templ);
+    path_ = templ;
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string File(const std::string& name) const { return (path_ / name).string(); }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+struct Proc {
+  int exit_code = -1;  ///< The exit status, or 128 + signal number.
+  std::string out;
+  std::string err;
+  double seconds = 0;
+};
+
+std::vector<char*> Argv(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(kSysopt.c_str()));
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  return argv;
+}
+
+int DecodeStatus(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+// Runs `sysopt args...` to completion in `cwd`, capturing stdout and stderr. A run longer than
+// `limit_s` is killed and reported as exit code 128 + SIGKILL.
+Proc RunSysopt(const std::vector<std::string>& args, const fs::path& cwd = {},
+               double limit_s = 30) {
+  int out_pipe[2], err_pipe[2];
+  if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) throw std::runtime_error("pipe failed");
+  auto argv = Argv(args);
+  const auto t0 = Clock::now();
+  const pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
+    const int devnull = open("/dev/null", O_RDONLY);
+    dup2(devnull, 0);
+    dup2(out_pipe[1], 1);
+    dup2(err_pipe[1], 2);
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    execv(kSysopt.c_str(), argv.data());
+    _exit(127);
+  }
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  Proc proc;
+  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  std::string* sinks[2] = {&proc.out, &proc.err};
+  int open_fds = 2;
+  bool killed = false;
+  while (open_fds > 0) {
+    const double left = limit_s - std::chrono::duration<double>(Clock::now() - t0).count();
+    if (left <= 0 && !killed) {
+      kill(pid, SIGKILL);
+      killed = true;
+    }
+    if (poll(fds, 2, killed ? 1000 : static_cast<int>(left * 1000) + 1) < 0 && errno != EINTR) {
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      char buf[4096];
+      const ssize_t n = read(fds[i].fd, buf, sizeof(buf));
+      if (n > 0) {
+        sinks[i]->append(buf, n);
+      } else {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      }
+    }
+  }
+  for (auto& f : fds) {
+    if (f.fd >= 0) close(f.fd);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  proc.exit_code = DecodeStatus(status);
+  proc.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  return proc;
+}
+
+// Starts `sysopt args...` in the background with stdout and stderr going to files.
+pid_t SpawnSysopt(const std::vector<std::string>& args, const std::string& out_file,
+                  const std::string& err_file) {
+  auto argv = Argv(args);
+  const pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    const int devnull = open("/dev/null", O_RDONLY);
+    const int out = open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err = open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(devnull, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    execv(kSysopt.c_str(), argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// Polls `done` every 20 ms until it holds or `limit_s` passes; returns whether it held.
+bool WaitFor(const std::function<bool()>& done, double limit_s) {
+  const auto deadline = Clock::now() + std::chrono::duration<double>(limit_s);
+  while (Clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return done();
+}
+
+std::string Describe(const Proc& p) {
+  return "exit " + std::to_string(p.exit_code) + "\n--- stdout:\n" + p.out + "\n--- stderr:\n" +
+         p.err;
+}
+
+// `sysopt export --format json` of the only (or the named) study in `db`, parsed.
+json ExportJson(const std::string& db, const std::string& study = "") {
+  std::vector<std::string> args = {"export", "--format", "json", "--storage", db};
+  if (!study.empty()) args.insert(args.end(), {"--study", study});
+  const Proc p = RunSysopt(args);
+  if (p.exit_code != 0) throw std::runtime_error("export failed: " + Describe(p));
+  return json::parse(p.out);
+}
+
+// The trials of that export (a value, so that it can be iterated directly).
+json ExportTrials(const std::string& db) { return ExportJson(db)["trials"]; }
+
+int CountState(const json& trials, const std::string& state) {
+  return static_cast<int>(std::count_if(trials.begin(), trials.end(),
+                                        [&](const json& t) { return t["state"] == state; }));
+}
+
+// Trials that count towards the budget: completed ones, and failed ones not "interrupted".
+int CountTowardsBudget(const json& trials) {
+  int n = 0;
+  for (const auto& t : trials) {
+    if (t["state"] == "COMPLETE") ++n;
+    if (t["state"] == "FAILED" && t.value("failure_reason", "") != "interrupted") ++n;
+  }
+  return n;
+}
+
+// A program computing (x-3)^2 + (y-5)^2 from its two arguments; it also logs each call.
+constexpr const char* kQuadScript = R"(#!/bin/sh
+echo "$SYSOPT_TRIAL $1 $2" >> calls.log
+awk -v x="$1" -v y="$2" 'BEGIN { print (x - 3) ^ 2 + (y - 5) ^ 2 }'
+)";
+
+double Quad(double x, double y) { return (x - 3) * (x - 3) + (y - 5) * (y - 5); }
+
+// A spec over integers x in [0, xmax], y in [0, ymax] running kQuadScript (written beside it).
+std::string WriteQuadSpec(const TempDir& dir, const std::string& name = "quad", int xmax = 10,
+                          int ymax = 10, const std::string& script = kQuadScript,
+                          const std::string& run_extra = "") {
+  WriteFile(dir.File("quad.sh"), script);
+  const json spec = json::parse(R"({
+    "name": ")" + name + R"(",
+    "parameters": [
+      {"name": "x", "type": "integer", "low": 0, "high": )" +
+                                std::to_string(xmax) + R"(},
+      {"name": "y", "type": "integer", "low": 0, "high": )" +
+                                std::to_string(ymax) + R"(}
+    ],
+    "objectives": [{"name": "value", "goal": "minimize"}],
+    "run": {"command": ["sh", "quad.sh", "{x}", "{y}"])" +
+                                run_extra + R"(}
+  })");
+  const std::string path = dir.File(name + ".json");
+  WriteFile(path, spec.dump(2));
+  return path;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. A run killed by SIGKILL loses nothing and resumes where it stopped.
+
+// Runs a 12-trial study with `workers` workers, kills sysopt with SIGKILL while trials 3 to
+// 3 + workers - 1 are running, then resumes it.
+void KillAndResume(int workers) {
+  TempDir dir;
+  // Trials 0-2 take 0.2 s; from trial 3 on, the program waits while the file `gate` exists, so
+  // the test knows which trials are in flight when it kills sysopt.
+  const std::string script = R"(#!/bin/sh
+echo "$SYSOPT_TRIAL $1 $2" >> calls.log
+if [ "$SYSOPT_TRIAL" -ge 3 ] && [ -e gate ]; then
+  touch "blocked.$SYSOPT_TRIAL"
+  i=0
+  while [ -e gate ] && [ $i -lt 300 ]; do sleep 0.05; i=$((i + 1)); done
+fi
+sleep 0.2
+awk -v x="$1" -v y="$2" 'BEGIN { print (x - 3) ^ 2 + (y - 5) ^ 2 }'
+)";
+  const std::string spec = WriteQuadSpec(dir, "resume", 20, 20, script);
+  const std::string db = dir.File("study.db");
+  WriteFile(dir.File("gate"), "");
+  const std::vector<std::string> tune = {"tune",
+                                         spec,
+                                         "--budget",
+                                         "12",
+                                         "--storage",
+                                         db,
+                                         "--seed",
+                                         "7",
+                                         "--json",
+                                         "--sampler",
+                                         "random",
+                                         "--workers",
+                                         std::to_string(workers)};
+  const pid_t pid = SpawnSysopt(tune, dir.File("first.out"), dir.File("first.err"));
+  const bool blocked = WaitFor(
+      [&] {
+        for (int n = 3; n < 3 + workers; ++n) {
+          if (!fs::exists(dir.File("blocked." + std::to_string(n)))) return false;
+        }
+        return true;
+      },
+      20);
+  json before;
+  if (blocked) before = ExportJson(db);
+  kill(pid, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(blocked) << "trials 3.. never started; stderr:\n" << ReadFile(dir.File("first.err"));
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  fs::remove(dir.File("gate"));
+
+  // Finished trials survive the kill unchanged.
+  ASSERT_EQ(before["trials"].size(), 3u) << before.dump(2);
+  const json after_kill = ExportTrials(db);
+  ASSERT_EQ(after_kill.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    const auto& t = after_kill[i];
+    EXPECT_EQ(t["number"], static_cast<int>(i));
+    EXPECT_EQ(t["state"], "COMPLETE");
+    EXPECT_EQ(t["config"], before["trials"][i]["config"]);
+    EXPECT_EQ(t["values"], before["trials"][i]["values"]);
+  }
+  // The configurations in flight, from the program's own log.
+  std::map<int, json> interrupted;
+  for (const auto& line : Lines(ReadFile(dir.File("calls.log")))) {
+    std::istringstream in(line);
+    int n, x, y;
+    in >> n >> x >> y;
+    if (n >= 3) interrupted[n] = {{"x", x}, {"y", y}};
+  }
+  ASSERT_EQ(interrupted.size(), static_cast<size_t>(workers));
+
+  const Proc resumed = RunSysopt(tune);
+  ASSERT_EQ(resumed.exit_code, 0) << Describe(resumed);
+  EXPECT_NE(resumed.err.find("resumed with 3 finished"), std::string::npos) << resumed.err;
+  const std::string note =
+      workers == 1 ? "1 trial left running" : std::to_string(workers) + " trials left running";
+  EXPECT_NE(resumed.err.find(note + " by a stopped process marked failed (interrupted)"),
+            std::string::npos)
+      << resumed.err;
+  const json summary = json::parse(resumed.out);
+  EXPECT_EQ(summary["finished"], 12);
+  EXPECT_EQ(summary["started"], 9);  // the interrupted ones again, then new ones
+
+  const json trials = ExportTrials(db);
+  ASSERT_EQ(trials.size(), 12u + workers) << trials.dump(2);
+  EXPECT_EQ(CountTowardsBudget(trials), 12);
+  EXPECT_EQ(CountState(trials, "COMPLETE"), 12);
+  std::set<std::string> interrupted_configs, rerun_configs;
+  for (int n = 3; n < 3 + workers; ++n) {
+    EXPECT_EQ(trials[n]["state"], "FAILED");
+    EXPECT_EQ(trials[n]["failure_reason"], "interrupted");
+    EXPECT_EQ(trials[n]["config"], interrupted[n]);
+    interrupted_configs.insert(interrupted[n].dump());
+    // The interrupted configurations run again first, and complete.
+    const auto& rerun = trials[n + workers];
+    EXPECT_EQ(rerun["state"], "COMPLETE");
+    rerun_configs.insert(rerun["config"].dump());
+  }
+  EXPECT_EQ(rerun_configs, interrupted_configs);
+  // Apart from those reruns, every configuration is new.
+  std::set<std::string> configs;
+  for (const auto& t : trials) {
+    if (t["state"] == "COMPLETE") configs.insert(t["config"].dump());
+  }
+  EXPECT_EQ(configs.size(), 12u);
+
+  // A further run with the same budget finds nothing to do.
+  const Proc again = RunSysopt(tune);
+  ASSERT_EQ(again.exit_code, 0) << Describe(again);
+  EXPECT_EQ(json::parse(again.out)["started"], 0);
+  EXPECT_EQ(ExportTrials(db).size(), 12u + workers);
+}
+
+TEST(E2eResume, SigkillThenResumeReachesBudgetAndRerunsInterruptedTrial) { KillAndResume(1); }
+
+TEST(E2eResume, SigkillWithTwoWorkersRerunsBothInterruptedTrials) { KillAndResume(2); }
+
+TEST(E2eResume, SigtermFinishesTheTrialInFlightAndStops) {
+  TempDir dir;
+  const std::string script = R"(#!/bin/sh
+if [ "$SYSOPT_TRIAL" -ge 2 ] && [ -e gate ]; then
+  touch "blocked.$SYSOPT_TRIAL"
+  i=0
+  while [ -e gate ] && [ $i -lt 300 ]; do sleep 0.05; i=$((i + 1)); done
+fi
+awk -v x="$1" -v y="$2" 'BEGIN { print (x - 3) ^ 2 + (y - 5) ^ 2 }'
+)";
+  const std::string spec = WriteQuadSpec(dir, "stop", 20, 20, script);
+  const std::string db = dir.File("study.db");
+  WriteFile(dir.File("gate"), "");
+  const pid_t pid = SpawnSysopt(
+      {"tune", spec, "--budget", "10", "--storage", db, "--sampler", "random", "--json"},
+      dir.File("out"), dir.File("err"));
+  const bool blocked = WaitFor([&] { return fs::exists(dir.File("blocked.2")); }, 20);
+  kill(pid, SIGTERM);
+  // The trial in flight is let finish, not abandoned.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  fs::remove(dir.File("gate"));
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(blocked) << ReadFile(dir.File("err"));
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by the signal instead of stopping";
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  const json summary = json::parse(ReadFile(dir.File("out")));
+  EXPECT_EQ(summary["stopped"], true);
+  EXPECT_EQ(summary["finished"], 3);
+  const json trials = ExportTrials(db);
+  ASSERT_EQ(trials.size(), 3u);
+  EXPECT_EQ(CountState(trials, "COMPLETE"), 3);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Exit codes: 0 success, 2 bad input (naming what is wrong), 1 when every trial fails.
+
+TEST(E2eExitCodes, SuccessIsZero) {
+  TempDir dir;
+  const std::string spec = WriteQuadSpec(dir);
+  const Proc p =
+      RunSysopt({"tune", spec, "--budget", "3", "--storage", dir.File("s.db"), "--seed", "1"});
+  EXPECT_EQ(p.exit_code, 0) << Describe(p);
+  EXPECT_NE(p.out.find("Study 'quad': 3 finished trials"), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find("Best: trial #"), std::string::npos) << p.out;
+}
+
+TEST(E2eExitCodes, MissingSpecFileIsBadInput) {
+  TempDir dir;
+  const Proc p = RunSysopt({"tune", dir.File("nope.json"), "--storage", dir.File("s.db")});
+  EXPECT_EQ(p.exit_code, 2) << Describe(p);
+  EXPECT_NE(p.err.find("nope.json"), std::string::npos) << p.err;
+  EXPECT_FALSE(fs::exists(dir.File("s.db")));
+}
+
+TEST(E2eExitCodes, MalformedSpecsAreBadInputNamingTheField) {
+  TempDir dir;
+  WriteFile(dir.File("p.sh"), "echo 1\n");
+  struct Case {
+    std::string what;
+    std::string spec;
+    std::vector<std::string> must_mention;
+  };
+  const std::vector<Case> cases = {
+      {"unknown top-level key",
+       R"({"name": "a", "paramters": [{"name": "x", "type": "integer", "low": 0, "high": 3}]})",
+       {"paramters"}},
+      {"unknown parameter key",
+       R"({"parameters": [{"name": "width", "type": "integer", "low": 0, "hihg": 3}]})",
+       {"hihg", "width"}},
+      {"empty range",
+       R"({"parameters": [{"name": "depth", "type": "integer", "low": 5, "high": 1}]})",
+       {"depth", "empty range", "low", "high"}},
+      {"unknown run key",
+       R"({"parameters": [{"name": "x", "type": "integer", "low": 0, "high": 3}],
+           "run": {"command": ["sh", "p.sh"], "timeout": 3}})",
+       {"run", "timeout"}},
+      {"placeholder naming no parameter",
+       R"({"parameters": [{"name": "x", "type": "integer", "low": 0, "high": 3}],
+           "run": {"command": ["sh", "p.sh", "{z}"]}})",
+       {"z"}},
+      {"bad constraint",
+       R"({"parameters": [{"name": "x", "type": "integer", "low": 0, "high": 3}],
+           "constraints": ["x <= undefined_name"]})",
+       {"undefined_name"}},
+      {"not JSON", R"({"name": "a", )", {"bad.json", "not valid JSON"}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    const std::string path = dir.File("bad.json");
+    WriteFile(path, c.spec);
+    // validate and tune both refuse it, with the same message; tune records nothing.
+    for (const std::string cmd : {"validate", "tune"}) {
+      std::vector<std::string> args = {cmd, path};
+      if (cmd == "tune")
+        args.insert(args.end(), {"--storage", dir.File("s.db"), "--", "sh", "p.sh"});
+      // The placeholder case needs the spec's own command.
+      if (cmd == "tune" && c.what == "placeholder naming no parameter") args.resize(4);
+      const Proc p = RunSysopt(args, dir.path());
+      EXPECT_EQ(p.exit_code, 2) << cmd << ": " << Describe(p);
+      EXPECT_NE(p.err.find("sysopt: error:"), std::string::npos) << cmd << ": " << p.err;
+      for (const auto& word : c.must_mention) {
+        EXPECT_NE(p.err.find(word), std::string::npos)
+            << cmd << ": '" << word << "' not in " << p.err;
+      }
+    }
+    EXPECT_FALSE(fs::exists(dir.File("s.db")));
+  }
+}
+
+TEST(E2eExitCodes, BadFlagsAreBadInput) {
+  TempDir dir;
+  const std::string spec = WriteQuadSpec(dir);
+  const std::string db = dir.File("s.db");
+  {
+    const Proc p = RunSysopt({"tune", spec, "--storage", db, "--sampler", "annealing"});
+    EXPECT_EQ(p.exit_code, 2) << Describe(p);
+    EXPECT_NE(p.err.find("unknown sampler 'annealing'"), std::string::npos) << p.err;
+    EXPECT_NE(p.err.find("random"), std::string::npos) << p.err;  // lists the known ones
+  }
+  {
+    const Proc p = RunSysopt({"tune", spec, "--storage", db, "--budget", "0"});
+    EXPECT_EQ(p.exit_code, 2) << Describe(p);
+    EXPECT_NE(p.err.find("--budget"), std::string::npos) << p.err;
+  }
+  {
+    const Proc p = RunSysopt({"tune", spec, "--storage", db, "--workers", "0"});
+    EXPECT_EQ(p.exit_code, 2) << Describe(p);
+    EXPECT_NE(p.err.find("--workers"), std::string::npos) << p.err;
+  }
+  {
+    const Proc p = RunSysopt({"tune", spec, "--storage", db, "--no-such-flag"});
+    EXPECT_EQ(p.exit_code, 2) << Describe(p);
+    EXPECT_NE(p.err.find("no-such-flag"), std::string::npos) << p.err;
+  }
+  {
+    const Proc p = RunSysopt({});
+    EXPECT_EQ(p.exit_code, 2) << Describe(p);
+  }
+  {
+    const Proc p = RunSysopt({"export", "--storage", db, "--format", "xml"});
+    EXPECT_EQ(p.exit_code, 2) << Describe(p);
+    EXPECT_NE(p.err.find("xml"), std::string::npos) << p.err;
+  }
+  EXPECT_FALSE(fs::exists(db));
+}
+
+TEST(E2eExitCodes, MissingStudyOrStorageIsBadInput) {
+  TempDir dir;
+  const std::string spec = WriteQuadSpec(dir);
+  const std::string db = dir.File("s.db");
+  const Proc made = RunSysopt(
+      {"tune", spec, "--budget", "2", "--storage", db, "--study", "alpha", "--sampler", "random"});
+  ASSERT_EQ(made.exit_code, 0) << Describe(made);
+  for (const std::string cmd : {"best", "export"}) {
+    SCOPED_TRACE(cmd);
+    const Proc absent = RunSysopt({cmd, "--storage", db, "--study", "beta"});
+    EXPECT_EQ(absent.exit_code, 2) << Describe(absent);
+    EXPECT_NE(absent.err.find("'beta'"), std::string::npos) << absent.err;
+    EXPECT_NE(absent.err.find("alpha"), std::string::npos) << absent.err;  // names what exists
+
+    const std::string missing = dir.File("missing.db");
+    const Proc no_file = RunSysopt({cmd, "--storage", missing});
+    EXPECT_EQ(no_file.exit_code, 2) << Describe(no_file);
+    EXPECT_NE(no_file.err.find(missing), std::string::npos) << no_file.err;
+    EXPECT_FALSE(fs::exists(missing));  // reading never creates a storage file
+  }
+  const Proc found = RunSysopt({"best", "--storage", db, "--study", "alpha"});
+  EXPECT_EQ(found.exit_code, 0) << Describe(found);
+
+  // With two studies in the storage, reading one needs its name.
+  const Proc second = RunSysopt(
+      {"tune", spec, "--budget", "1", "--storage", db, "--study", "gamma", "--sampler", "random"});
+  ASSERT_EQ(second.exit_code, 0) << Describe(second);
+  const Proc ambiguous = RunSysopt({"export", "--storage", db});
+  EXPECT_EQ(ambiguous.exit_code, 2) << Describe(ambiguous);
+  EXPECT_NE(ambiguous.err.find("alpha, gamma"), std::string::npos) << ambiguous.err;
+  EXPECT_NE(ambiguous.err.find("--study"), std::string::npos) << ambiguous.err;
+}
+
+TEST(E2eExitCodes, EveryTrialFailingIsOneAndTheReasonIsRecorded) {
+  TempDir dir;
+  const std::string script = "echo \"boom: cannot use x=$1\" >&2\nexit 3\n";
+  const std::string spec = WriteQuadSpec(dir, "failing", 10, 10, script);
+  const std::string db = dir.File("s.db");
+  const Proc p = RunSysopt(
+      {"tune", spec, "--budget", "3", "--storage", db, "--seed", "2", "--sampler", "random"});
+  EXPECT_EQ(p.exit_code, 1) << Describe(p);
+  EXPECT_NE(p.out.find("No trial succeeded"), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find("exit code 3"), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find("boom: cannot use x="), std::string::npos) << p.out;
+
+  const json trials = ExportTrials(db);
+  ASSERT_EQ(trials.size(), 3u);
+  for (const auto& t : trials) {
+    EXPECT_EQ(t["state"], "FAILED");
+    EXPECT_EQ(t["failure_reason"], "exit code 3");
+    EXPECT_EQ(t.value("stderr_tail", ""),
+              "boom: cannot use x=" + std::to_string(t["config"]["x"].get<int>()) + "\n");
+    EXPECT_FALSE(t.contains("values"));
+  }
+  const Proc best = RunSysopt({"best", "--storage", db, "--json"});
+  EXPECT_EQ(best.exit_code, 1) << Describe(best);
+  EXPECT_TRUE(json::parse(best.out)["best"].is_null());
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Values reach the program as single arguments, never as shell code.
+
+TEST(E2eInjection, ValuesAreSingleArgumentsAndNeverRun) {
+  TempDir dir;
+  const std::string pwned = dir.File("pwned");
+  const std::vector<std::string> values = {"x; touch " + pwned, "$(touch " + pwned + "2)",
+                                           "`touch " + pwned + "3`", "a b  c",
+                                           "' \" | > " + pwned + "4 &"};
+  WriteFile(dir.File("args.sh"),
+            "printf '%s\\n' \"$#\" \"$1\" \"$2\" > \"args.$SYSOPT_TRIAL\"\necho 1\n");
+  const json spec = {{"name", "inject"},
+                     {"parameters", {{{"name", "v"}, {"type", "categorical"}, {"values", values}}}},
+                     {"run", {{"command", {"sh", "args.sh", "{v}", "--opt={v}"}}}}};
+  WriteFile(dir.File("spec.json"), spec.dump(2));
+  const Proc p = RunSysopt({"tune", dir.File("spec.json"), "--budget", "5", "--sampler",
+                            "exhaustive", "--storage", dir.File("s.db")});
+  ASSERT_EQ(p.exit_code, 0) << Describe(p);
+
+  std::set<std::string> seen;
+  for (int trial = 0; trial < 5; ++trial) {
+    const auto lines = Lines(ReadFile(dir.File("args." + std::to_string(trial))));
+    ASSERT_EQ(lines.size(), 3u) << "trial " << trial;
+    EXPECT_EQ(lines[0], "2");
+    EXPECT_EQ(lines[2], "--opt=" + lines[1]);
+    seen.insert(lines[1]);
+  }
+  EXPECT_EQ(seen, std::set<std::string>(values.begin(), values.end()));
+  for (const std::string suffix : {"", "2", "3", "4"}) EXPECT_FALSE(fs::exists(pwned + suffix));
+  // The recorded configurations hold the values verbatim too.
+  std::set<std::string> recorded;
+  for (const auto& t : ExportTrials(dir.File("s.db"))) recorded.insert(t["config"]["v"]);
+  EXPECT_EQ(recorded, seen);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. A trial's failure is recorded with its reason; the study goes on.
+
+TEST(E2eFailures, TimeoutGarbageNanAndMissingObjectiveAreRecorded) {
+  TempDir dir;
+  WriteFile(dir.File("modes.sh"), R"(#!/bin/sh
+case "$1" in
+  ok) echo "some log line"; echo 1.5 ;;
+  hang) sleep 20; echo 2 ;;
+  garbage) echo "hello world" ;;
+  nan) echo nan ;;
+  inf) echo '-inf' ;;
+  missing) echo '{"other": 1}' ;;
+  empty) ;;
+esac
+)");
+  const std::vector<std::string> modes = {"ok",  "hang",    "garbage", "nan",
+                                          "inf", "missing", "empty"};
+  const json spec = {
+      {"name", "modes"},
+      {"parameters", {{{"name", "mode"}, {"type", "categorical"}, {"values", modes}}}},
+      {"objectives", {{{"name", "value"}}}},
+      {"run", {{"command", {"sh", "modes.sh", "{mode}"}}, {"timeout_s", 0.5}}}};
+  WriteFile(dir.File("spec.json"), spec.dump(2));
+  const std::string db = dir.File("s.db");
+  const Proc p = RunSysopt({"tune", dir.File("spec.json"), "--budget", "7", "--sampler",
+                            "exhaustive", "--storage", db, "--json"});
+  ASSERT_EQ(p.exit_code, 0) << Describe(p);
+  EXPECT_LT(p.seconds, 10) << "the hanging trial was not cut off";
+  const json summary = json::parse(p.out);
+  EXPECT_EQ(summary["finished"], 7);
+  EXPECT_EQ(summary["failed"], 6);
+  EXPECT_EQ(summary["best"]["config"]["mode"], "ok");
+
+  std::map<std::string, json> by_mode;
+  for (const auto& t : ExportTrials(db)) by_mode[t["config"]["mode"]] = t;
+  ASSERT_EQ(by_mode.size(), modes.size());
+  EXPECT_EQ(by_mode["ok"]["state"], "COMPLETE");
+  EXPECT_EQ(by_mode["ok"]["values"]["value"], 1.5);
+  auto reason = [&](const std::string& mode) {
+    EXPECT_EQ(by_mode[mode]["state"], "FAILED") << mode;
+    return by_mode[mode].value("failure_reason", "");
+  };
+  EXPECT_EQ(reason("hang").rfind("timed out", 0), 0u) << reason("hang");
+  EXPECT_EQ(reason("garbage"), "unparseable output: 'hello world'");
+  EXPECT_EQ(reason("nan"), "objective 'value' is NaN");
+  EXPECT_EQ(reason("inf"), "objective 'value' is infinite");
+  EXPECT_EQ(reason("missing"), "objective 'value' missing from output");
+  EXPECT_NE(reason("empty").find("no output"), std::string::npos) << reason("empty");
+  const double hang_s =
+      by_mode["hang"]["end_time"].get<double>() - by_mode["hang"]["start_time"].get<double>();
+  EXPECT_GE(hang_s, 0.4);
+  EXPECT_LT(hang_s, 5);
+
+  // T4 tells a timeout apart from other failures.
+  const Proc t4 = RunSysopt({"export", "--storage", db, "--format", "t4"});
+  ASSERT_EQ(t4.exit_code, 0) << Describe(t4);
+  std::map<std::string, std::string> invalidity;
+  const json results = json::parse(t4.out)["results"];
+  for (const auto& r : results) {
+    invalidity[r["configuration"]["mode"]] = r["invalidity"];
+  }
+  EXPECT_EQ(invalidity["ok"], "correct");
+  EXPECT_EQ(invalidity["hang"], "timeout");
+  EXPECT_EQ(invalidity["garbage"], "runtime");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. A study is not resumed with a different space.
+
+TEST(E2eResume, DifferentSpaceIsRefusedNamingStudyAndParameter) {
+  TempDir dir_a, dir_b, dir_c;
+  const std::string spec_a = WriteQuadSpec(dir_a, "quad", 10, 10);
+  const std::string spec_b = WriteQuadSpec(dir_b, "quad", 10, 20);  // y's range differs
+  const std::string db = dir_a.File("s.db");
+  const Proc a = RunSysopt({"tune", spec_a, "--budget", "2", "--storage", db, "--study", "shared",
+                            "--sampler", "random"});
+  ASSERT_EQ(a.exit_code, 0) << Describe(a);
+
+  const Proc b = RunSysopt({"tune", spec_b, "--budget", "4", "--storage", db, "--study", "shared",
+                            "--sampler", "random"});
+  EXPECT_EQ(b.exit_code, 2) << Describe(b);
+  EXPECT_NE(b.err.find("study 'shared'"), std::string::npos) << b.err;
+  EXPECT_NE(b.err.find("\"y\""), std::string::npos) << b.err;
+  EXPECT_EQ(b.err.find("\"x\""), std::string::npos) << b.err;  // x did not change
+  EXPECT_FALSE(fs::exists(dir_b.File("calls.log")));           // nothing ran
+
+  // A renamed parameter is named too.
+  WriteFile(dir_c.File("quad.sh"), kQuadScript);
+  json spec_c = json::parse(ReadFile(spec_a));
+  spec_c["parameters"][1]["name"] = "z";
+  spec_c["run"]["command"] = {"sh", "quad.sh", "{x}", "{z}"};
+  WriteFile(dir_c.File("c.json"), spec_c.dump());
+  const Proc c = RunSysopt({"tune", dir_c.File("c.json"), "--budget", "4", "--storage", db,
+                            "--study", "shared", "--sampler", "random"});
+  EXPECT_EQ(c.exit_code, 2) << Describe(c);
+  EXPECT_NE(c.err.find("study 'shared'"), std::string::npos) << c.err;
+  EXPECT_NE(c.err.find("\"z\""), std::string::npos) << c.err;
+
+  // The stored study is untouched, and the original spec still resumes it.
+  EXPECT_EQ(ExportTrials(db).size(), 2u);
+  const Proc again = RunSysopt({"tune", spec_a, "--budget", "4", "--storage", db, "--study",
+                                "shared", "--sampler", "random"});
+  EXPECT_EQ(again.exit_code, 0) << Describe(again);
+  EXPECT_EQ(ExportTrials(db).size(), 4u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. validate counts feasible configurations exactly; T1 files are read and tuned.
+
+TEST(E2eValidate, CountsTheFeasibleConfigurationsExactly) {
+  TempDir dir;
+  const json spec = json::parse(R"json({
+    "name": "counted",
+    "parameters": [
+      {"name": "a", "type": "ordinal", "values": [1, 2, 4, 8]},
+      {"name": "b", "type": "ordinal", "values": [1, 2, 4, 8, 16]},
+      {"name": "c", "type": "integer", "low": 0, "high": 6},
+      {"name": "d", "type": "categorical", "values": ["p", "q"]}
+    ],
+    "constraints": ["a * b <= 16", "c % a == 0 or d == 'q'", "not (b == 16 and c > 3)"]
+  })json");
+  WriteFile(dir.File("spec.json"), spec.dump(2));
+  int expected = 0;
+  for (int a : {1, 2, 4, 8}) {
+    for (int b : {1, 2, 4, 8, 16}) {
+      for (int c = 0; c <= 6; ++c) {
+        for (char d : {'p', 'q'}) {
+          expected += a * b <= 16 && (c % a == 0 || d == 'q') && !(b == 16 && c > 3);
+        }
+      }
+    }
+  }
+  ASSERT_GT(expected, 0);
+  ASSERT_LT(expected, 4 * 5 * 7 * 2);
+
+  const Proc text = RunSysopt({"validate", dir.File("spec.json")});
+  ASSERT_EQ(text.exit_code, 0) << Describe(text);
+  EXPECT_NE(text.out.find("Feasible configurations: " + std::to_string(expected) + "\n"),
+            std::string::npos)
+      << "expected " << expected << " in\n"
+      << text.out;
+  EXPECT_NE(text.out.find("valid sysopt spec: 'counted'"), std::string::npos) << text.out;
+
+  const Proc js = RunSysopt({"validate", dir.File("spec.json"), "--json"});
+  ASSERT_EQ(js.exit_code, 0) << Describe(js);
+  const json j = json::parse(js.out);
+  EXPECT_EQ(j["format"], "sysopt");
+  EXPECT_EQ(j["feasible"]["count"].get<double>(), expected);
+  EXPECT_EQ(j["feasible"]["exact"], true);
+  EXPECT_EQ(j["parameters"].size(), 4u);
+
+  // An infeasible space is reported as bad input.
+  json none = spec;
+  none["constraints"].push_back("a > 100");
+  WriteFile(dir.File("none.json"), none.dump());
+  const Proc empty = RunSysopt({"validate", dir.File("none.json")});
+  EXPECT_EQ(empty.exit_code, 2) << Describe(empty);
+  EXPECT_NE(empty.out.find("Feasible configurations: 0"), std::string::npos) << empty.out;
+}
+
+TEST(E2eValidate, T1FileIsAcceptedAndTunedWithTheCommandAfterDashes) {
+  TempDir dir;
+  WriteFile(dir.File("t1.json"), R"({
+    "General": {"BenchmarkName": "t1_small"},
+    "ConfigurationSpace": {
+      "TuningParameters": [
+        {"Name": "a", "Type": "int", "Values": "[1, 2, 4, 8]", "Default": 1},
+        {"Name": "b", "Type": "int", "Values": [1, 2, 4, 8, 16], "Default": 1}
+      ],
+      "Conditions": [{"Expression": "a * b <= 16", "Parameters": ["a", "b"]}]
+    }
+  })");
+  const int expected = 5 + 4 + 3 + 2;  // b <= 16 / a for a = 1, 2, 4, 8
+  const Proc text = RunSysopt({"validate", dir.File("t1.json")});
+  ASSERT_EQ(text.exit_code, 0) << Describe(text);
+  EXPECT_NE(text.out.find("valid T1 spec: 't1_small'"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("Feasible configurations: " + std::to_string(expected) + "\n"),
+            std::string::npos)
+      << text.out;
+  const json j = json::parse(RunSysopt({"validate", dir.File("t1.json"), "--json"}).out);
+  EXPECT_EQ(j["format"], "t1");
+  EXPECT_EQ(j["feasible"]["count"].get<double>(), expected);
+
+  // Without a command there is nothing to run.
+  const Proc no_cmd = RunSysopt({"tune", dir.File("t1.json"), "--storage", dir.File("s.db")});
+  EXPECT_EQ(no_cmd.exit_code, 2) << Describe(no_cmd);
+  EXPECT_NE(no_cmd.err.find("nothing to run"), std::string::npos) << no_cmd.err;
+
+  // The command after -- runs in the current folder.
+  WriteFile(dir.File("t1.sh"), "echo \"$1 $2\" >> calls.log\necho $(( 100 - $1 * $2 ))\n");
+  const Proc tune =
+      RunSysopt({"tune", dir.File("t1.json"), "--budget", "6", "--sampler", "exhaustive",
+                 "--storage", dir.File("s.db"), "--json", "--", "sh", "t1.sh", "{a}", "{b}"},
+                dir.path());
+  ASSERT_EQ(tune.exit_code, 0) << Describe(tune);
+  EXPECT_EQ(Lines(ReadFile(dir.File("calls.log"))).size(), 6u);
+  const json summary = json::parse(tune.out);
+  EXPECT_EQ(summary["study"], "t1_small");
+  EXPECT_EQ(summary["finished"], 6);
+  // The T1 default (a=1, b=1) runs first and is the baseline.
+  EXPECT_EQ(summary["baseline"]["config"], json({{"a", 1}, {"b", 1}}));
+  EXPECT_EQ(summary["baseline_is_default"], true);
+  const json trials = ExportTrials(dir.File("s.db"));
+  ASSERT_EQ(trials.size(), 6u);
+  std::set<std::string> distinct;
+  for (const auto& t : trials) {
+    const int a = t["config"]["a"], b = t["config"]["b"];
+    EXPECT_LE(a * b, 16);
+    EXPECT_EQ(t["state"], "COMPLETE");
+    EXPECT_EQ(t["values"]["time"], 100 - a * b);
+    distinct.insert(t["config"].dump());
+  }
+  EXPECT_EQ(distinct.size(), 6u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. Exports: CSV, JSON and T4 agree with each other and with `best`.
+
+TEST(E2eExport, CsvJsonT4AndBestAgree) {
+  TempDir dir;
+  const std::string spec = WriteQuadSpec(dir, "quad", 8, 8);
+  const std::string db = dir.File("s.db");
+  const Proc tune = RunSysopt({"tune", spec, "--budget", "8", "--storage", db, "--seed", "3"});
+  ASSERT_EQ(tune.exit_code, 0) << Describe(tune);
+
+  const json exported = ExportJson(db);
+  EXPECT_EQ(exported["study"], "quad");
+  const json& trials = exported["trials"];
+  ASSERT_EQ(trials.size(), 8u);
+  double min_value = INFINITY;
+  json min_config;
+  for (const auto& t : trials) {
+    ASSERT_EQ(t["state"], "COMPLETE");
+    const double v = t["values"]["value"];
+    // The recorded value is what the program computes for the recorded configuration.
+    EXPECT_DOUBLE_EQ(v, Quad(t["config"]["x"], t["config"]["y"]));
+    if (v < min_value) min_value = v, min_config = t["config"];
+  }
+
+  // CSV: a header naming parameters and objectives, one row per trial, same values.
+  const Proc csv = RunSysopt({"export", "--storage", db, "--format", "csv"});
+  ASSERT_EQ(csv.exit_code, 0) << Describe(csv);
+  const auto rows = Lines(csv.out);
+  ASSERT_EQ(rows.size(), 9u) << csv.out;
+  std::vector<std::string> header;
+  {
+    std::istringstream in(rows[0]);
+    for (std::string f; std::getline(in, f, ',');) header.push_back(f);
+  }
+  auto column = [&](const std::string& name) {
+    const auto it = std::find(header.begin(), header.end(), name);
+    EXPECT_NE(it, header.end()) << name << " not in " << rows[0];
+    return static_cast<size_t>(it - header.begin());
+  };
+  const size_t cx = column("x"), cy = column("y"), cv = column("value"), cs = column("state");
+  for (size_t i = 1; i < rows.size(); ++i) {
+    std::vector<std::string> f;
+    std::istringstream in(rows[i]);
+    for (std::string s; std::getline(in, s, ',');) f.push_back(s);
+    ASSERT_GT(f.size(), std::max({cx, cy, cv, cs})) << rows[i];
+    EXPECT_EQ(f[cs], "COMPLETE");
+    EXPECT_EQ(std::stoi(f[cx]), trials[i - 1]["config"]["x"]);
+    EXPECT_EQ(std::stoi(f[cy]), trials[i - 1]["config"]["y"]);
+    EXPECT_DOUBLE_EQ(std::stod(f[cv]), trials[i - 1]["values"]["value"].get<double>());
+  }
+
+  // T4: schema version and one result per trial.
+  const Proc t4 = RunSysopt({"export", "--storage", db, "--format", "t4"});
+  ASSERT_EQ(t4.exit_code, 0) << Describe(t4);
+  const json t4j = json::parse(t4.out);
+  EXPECT_TRUE(t4j.contains("schema_version"));
+  ASSERT_EQ(t4j["results"].size(), 8u);
+  for (size_t i = 0; i < 8; ++i) {
+    const auto& r = t4j["results"][i];
+    EXPECT_EQ(r["configuration"], trials[i]["config"]);
+    EXPECT_EQ(r["invalidity"], "correct");
+    EXPECT_EQ(r["correctness"], 1);
+    ASSERT_EQ(r["measurements"].size(), 1u);
+    EXPECT_EQ(r["measurements"][0]["name"], "value");
+    EXPECT_EQ(r["measurements"][0]["value"], trials[i]["values"]["value"]);
+  }
+
+  // best --json: the minimum of the export.
+  const Proc best = RunSysopt({"best", "--storage", db, "--json"});
+  ASSERT_EQ(best.exit_code, 0) << Describe(best);
+  const json bj = json::parse(best.out);
+  EXPECT_EQ(bj["finished"], 8);
+  EXPECT_EQ(bj["best"]["values"]["value"].get<double>(), min_value);
+  EXPECT_EQ(bj["best"]["config"], min_config);
+  EXPECT_EQ(exported["best"]["values"]["value"].get<double>(), min_value);
+
+  // --output writes the same text to a file.
+  const Proc to_file =
+      RunSysopt({"export", "--storage", db, "--format", "csv", "--output", dir.File("out.csv")});
+  ASSERT_EQ(to_file.exit_code, 0) << Describe(to_file);
+  EXPECT_EQ(ReadFile(dir.File("out.csv")), csv.out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. Several workers: exact budget, distinct configurations, trials overlapping in time.
+
+TEST(E2eWorkers, ThreeWorkersRunConcurrentlyWithinBudget) {
+  TempDir dir;
+  WriteFile(dir.File("slow.sh"), "sleep 0.3\necho $(( $1 * $1 ))\n");
+  const json spec = {
+      {"name", "par"},
+      {"parameters", {{{"name", "x"}, {"type", "integer"}, {"low", 0}, {"high", 9}}}},
+      {"run", {{"command", {"sh", "slow.sh", "{x}"}}}}};
+  WriteFile(dir.File("spec.json"), spec.dump());
+  const std::string db = dir.File("s.db");
+  const Proc p = RunSysopt({"tune", dir.File("spec.json"), "--budget", "6", "--workers", "3",
+                            "--storage", db, "--seed", "5", "--sampler", "random", "--json"});
+  ASSERT_EQ(p.exit_code, 0) << Describe(p);
+  EXPECT_EQ(json::parse(p.out)["finished"], 6);
+
+  const json trials = ExportTrials(db);
+  ASSERT_EQ(trials.size(), 6u);
+  std::set<int> xs;
+  std::set<std::string> workers;
+  double busy = 0;
+  for (const auto& t : trials) {
+    EXPECT_EQ(t["state"], "COMPLETE");
+    xs.insert(t["config"]["x"].get<int>());
+    workers.insert(t["worker"]);
+    busy += t["end_time"].get<double>() - t["start_time"].get<double>();
+  }
+  EXPECT_EQ(xs.size(), 6u);
+  EXPECT_GE(workers.size(), 2u);
+  int overlapping = 0;
+  for (size_t i = 0; i < trials.size(); ++i) {
+    for (size_t j = i + 1; j < trials.size(); ++j) {
+      overlapping += trials[i]["start_time"].get<double>() < trials[j]["end_time"].get<double>() &&
+                     trials[j]["start_time"].get<double>() < trials[i]["end_time"].get<double>();
+    }
+  }
+  EXPECT_GE(overlapping, 1);
+  EXPECT_LT(p.seconds, busy) << "no faster than running the trials one after another";
+}
+
+TEST(E2eWorkers, SmallSpaceIsExhaustedWithoutRepeats) {
+  TempDir dir;
+  WriteFile(dir.File("slow.sh"), "sleep 0.1\necho $1\n");
+  const json spec = {
+      {"name", "tiny"},
+      {"parameters", {{{"name", "x"}, {"type", "ordinal"}, {"values", {1, 2, 3, 4}}}}},
+      {"run", {{"command", {"sh", "slow.sh", "{x}"}}}}};
+  WriteFile(dir.File("spec.json"), spec.dump());
+  for (const std::string sampler : {"random", "exhaustive"}) {
+    SCOPED_TRACE(sampler);
+    const std::string db = dir.File(sampler + ".db");
+    const Proc p = RunSysopt({"tune", dir.File("spec.json"), "--budget", "10", "--workers", "3",
+                              "--sampler", sampler, "--storage", db, "--json"});
+    ASSERT_EQ(p.exit_code, 0) << Describe(p);
+    const json summary = json::parse(p.out);
+    EXPECT_EQ(summary["finished"], 4);
+    EXPECT_EQ(summary["exhausted"], true);
+    EXPECT_EQ(summary["best"]["config"]["x"], 1);
+    std::set<int> xs;
+    for (const auto& t : ExportTrials(db)) xs.insert(t["config"]["x"].get<int>());
+    EXPECT_EQ(xs, std::set<int>({1, 2, 3, 4}));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 9. Several objectives: `best` gives the Pareto front.
+
+// Whether a is at least as good as b everywhere and better somewhere.
+bool Dominates(const std::vector<double>& a, const std::vector<double>& b,
+               const std::vector<bool>& minimize) {
+  bool strictly = false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double x = minimize[i] ? a[i] : -a[i], y = minimize[i] ? b[i] : -b[i];
+    if (x > y) return false;
+    strictly = strictly || x < y;
+  }
+  return strictly;
+}
+
+void CheckParetoFront(const std::string& goal_size) {
+  TempDir dir;
+  // time grows with x, size shrinks with x (when minimised); y makes both worse.
+  WriteFile(
+      dir.File("mo.sh"),
+      "echo \"{\\\"time\\\": $(( $1 + 2 * $2 )), \\\"size\\\": $(( 20 - 2 * $1 + $2 * $2 ))}\"\n");
+  const json spec = {
+      {"name", "mo"},
+      {"parameters",
+       {{{"name", "x"}, {"type", "integer"}, {"low", 0}, {"high", 9}},
+        {{"name", "y"}, {"type", "integer"}, {"low", 0}, {"high", 4}}}},
+      {"objectives",
+       {{{"name", "time"}, {"goal", "minimize"}}, {{"name", "size"}, {"goal", goal_size}}}},
+      {"run", {{"command", {"sh", "mo.sh", "{x}", "{y}"}}}}};
+  WriteFile(dir.File("spec.json"), spec.dump());
+  const std::string db = dir.File("s.db");
+  const Proc tune = RunSysopt({"tune", dir.File("spec.json"), "--budget", "20", "--storage", db,
+                               "--seed", "11", "--sampler", "random", "--json"});
+  ASSERT_EQ(tune.exit_code, 0) << Describe(tune);
+
+  const std::vector<bool> minimize = {true, goal_size == "minimize"};
+  auto values = [](const json& t) {
+    return std::vector<double>{t["values"]["time"].get<double>(),
+                               t["values"]["size"].get<double>()};
+  };
+  const json trials = ExportTrials(db);
+  ASSERT_EQ(trials.size(), 20u);
+  std::set<int> expected;  // brute force over the export
+  for (const auto& t : trials) {
+    ASSERT_EQ(t["state"], "COMPLETE");
+    const int x = t["config"]["x"], y = t["config"]["y"];
+    EXPECT_EQ(values(t), (std::vector<double>{double(x + 2 * y), double(20 - 2 * x + y * y)}));
+    bool dominated = false;
+    for (const auto& u : trials) dominated = dominated || Dominates(values(u), values(t), minimize);
+    if (!dominated) expected.insert(t["number"].get<int>());
+  }
+  ASSERT_FALSE(expected.empty());
+
+  const Proc best = RunSysopt({"best", "--storage", db, "--json"});
+  ASSERT_EQ(best.exit_code, 0) << Describe(best);
+  const json front = json::parse(best.out)["pareto_front"];
+  ASSERT_TRUE(front.is_array()) << best.out;
+  std::set<int> got;
+  for (const auto& f : front) {
+    got.insert(f["number"].get<int>());
+    for (const auto& g : front) EXPECT_FALSE(Dominates(values(g), values(f), minimize));
+  }
+  for (const auto& t : trials) {
+    if (got.count(t["number"])) continue;
+    bool covered = false;
+    for (const auto& f : front) {
+      covered = covered || Dominates(values(f), values(t), minimize) || values(f) == values(t);
+    }
+    EXPECT_TRUE(covered) << "trial " << t["number"] << " is neither on nor behind the front";
+  }
+  EXPECT_EQ(got, expected);
+
+  // tune's own summary shows the same front.
+  std::set<int> from_tune;
+  const json tune_front = json::parse(tune.out)["pareto_front"];
+  for (const auto& f : tune_front) from_tune.insert(f["number"].get<int>());
+  EXPECT_EQ(from_tune, expected);
+}
+
+TEST(E2eMultiObjective, BestIsTheParetoFrontBothMinimized) { CheckParetoFront("minimize"); }
+
+TEST(E2eMultiObjective, BestIsTheParetoFrontOneMaximized) { CheckParetoFront("maximize"); }
+
+TEST(E2eMultiObjective, SingleNumberOutputFailsWithTwoObjectives) {
+  TempDir dir;
+  WriteFile(dir.File("one.sh"), "echo 3\n");
+  const json spec = {
+      {"name", "mo1"},
+      {"parameters", {{{"name", "x"}, {"type", "integer"}, {"low", 0}, {"high", 9}}}},
+      {"objectives", {{{"name", "time"}}, {{"name", "size"}}}},
+      {"run", {{"command", {"sh", "one.sh", "{x}"}}}}};
+  WriteFile(dir.File("spec.json"), spec.dump());
+  const Proc p =
+      RunSysopt({"tune", dir.File("spec.json"), "--budget", "2", "--storage", dir.File("s.db")});
+  EXPECT_EQ(p.exit_code, 1) << Describe(p);
+  for (const auto& t : ExportTrials(dir.File("s.db"))) {
+    EXPECT_EQ(t["state"], "FAILED");
+    EXPECT_NE(t.value("failure_reason", "").find("2 objectives"), std::string::npos) << t.dump();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 10. Every subcommand documents its options.
+
+TEST(E2eHelp, EverySubcommandDocumentsItsOptions) {
+  const std::map<std::string, std::vector<std::string>> expected = {
+      {"tune",
+       {"--budget", "--workers", "--storage", "--study", "--sampler", "--seed", "--json", "random",
+        "exhaustive"}},
+      {"best", {"--storage", "--study", "--json"}},
+      {"export", {"--storage", "--study", "--format", "--output", "csv", "t4"}},
+      {"validate", {"--json"}},
+  };
+  for (const auto& [cmd, options] : expected) {
+    SCOPED_TRACE(cmd);
+    const Proc p = RunSysopt({cmd, "--help"});
+    EXPECT_EQ(p.exit_code, 0) << Describe(p);
+    for (const auto& o : options) EXPECT_NE(p.out.find(o), std::string::npos) << o << "\n" << p.out;
+  }
+  const Proc top = RunSysopt({"--help"});
+  EXPECT_EQ(top.exit_code, 0) << Describe(top);
+  for (const std::string cmd : {"tune", "best", "export", "validate"}) {
+    EXPECT_NE(top.out.find(cmd), std::string::npos) << top.out;
+  }
+  const Proc version = RunSysopt({"--version"});
+  EXPECT_EQ(version.exit_code, 0) << Describe(version);
+  EXPECT_NE(version.out.find("sysopt"), std::string::npos);
+}
+
+}  // namespace

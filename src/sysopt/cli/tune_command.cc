@@ -11,7 +11,7 @@
 #include "sysopt/cli/study_access.h"
 #include "sysopt/core/log.h"
 #include "sysopt/report/export.h"
-#include "sysopt/runner/command_runner.h"
+#include "sysopt/runner/spec_runner.h"
 #include "sysopt/sampler/sampler.h"
 #include "sysopt/space/spec.h"
 #include "sysopt/tuner/tuner.h"
@@ -83,17 +83,7 @@ int RunTuneWithSpec(const TuneArgs& args, Spec spec_value) {
   if (args.budget < 1) return ReportError(InvalidInput("--budget must be at least 1"));
   if (args.workers < 1) return ReportError(InvalidInput("--workers must be at least 1"));
 
-  auto aggregate = ParseAggregate(spec->run->aggregate);
-  if (!aggregate.ok()) return ReportError(aggregate.error());
-  std::vector<std::string> objective_names;
-  for (const auto& o : spec->objectives) objective_names.push_back(o.name);
-  CommandSettings settings;
-  settings.command = spec->run->command;
-  settings.timeout_s = spec->run->timeout_s;
-  settings.repeat = spec->run->repeat;
-  settings.aggregate = *aggregate;
-  settings.working_dir = spec->run->working_dir;
-  auto runner = MakeCommandRunner(settings, spec->space.Names(), objective_names);
+  auto runner = MakeSpecRunner(*spec);
   if (!runner.ok()) return ReportError(runner.error().WithContext(args.spec_path + ": run"));
 
   SamplerOptions sampler_options{args.seed, args.budget};

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sysopt/cli/command.h"
-#include "sysopt/runner/command_runner.h"
+#include "sysopt/runner/spec_runner.h"
 #include "sysopt/space/spec.h"
 
 namespace sysopt::cli {
@@ -40,11 +40,7 @@ int RunValidate(const ValidateArgs& args) {
   if (spec->run) {
     // The command template is checked as tune checks it (placeholders, braces), so that a spec
     // validate accepts is one tune accepts.
-    std::vector<std::string> objective_names;
-    for (const auto& o : spec->objectives) objective_names.push_back(o.name);
-    CommandSettings settings;
-    settings.command = spec->run->command;
-    auto runner = MakeCommandRunner(settings, space.Names(), objective_names);
+    auto runner = MakeSpecRunner(*spec);
     if (!runner.ok()) return ReportError(runner.error().WithContext(args.spec_path + ": run"));
   }
   const auto count = space.CountFeasible();

@@ -1,0 +1,22 @@
+#include "sysopt/runner/spec_runner.h"
+
+#include "sysopt/runner/command_runner.h"
+
+namespace sysopt {
+
+Expected<std::unique_ptr<Runner>> MakeSpecRunner(const Spec& spec) {
+  if (!spec.run) return InvalidInput("the spec has no \"run\" section");
+  auto aggregate = ParseAggregate(spec.run->aggregate);
+  if (!aggregate.ok()) return aggregate.error();
+  std::vector<std::string> objective_names;
+  for (const auto& o : spec.objectives) objective_names.push_back(o.name);
+  CommandSettings settings;
+  settings.command = spec.run->command;
+  settings.timeout_s = spec.run->timeout_s;
+  settings.repeat = spec.run->repeat;
+  settings.aggregate = *aggregate;
+  settings.working_dir = spec.run->working_dir;
+  return MakeCommandRunner(std::move(settings), spec.space.Names(), std::move(objective_names));
+}
+
+}  // namespace sysopt

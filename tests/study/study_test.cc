@@ -286,3 +286,56 @@ TEST(StudyTest, PendingAndOutOfOrderFinishes) {
 
 }  // namespace
 }  // namespace sysopt
+
+namespace sysopt {
+namespace {
+
+TEST(HypervolumeTest, TwoDimensionsByHand) {
+  const std::vector<double> ref = {10, 10};
+  EXPECT_EQ(Hypervolume({}, ref), 0.0);
+  EXPECT_EQ(Hypervolume({{1, 5}}, ref), 45.0);             // 9 x 5
+  EXPECT_EQ(Hypervolume({{3, 2}, {1, 5}}, ref), 66.0);     // 9 x 5 + 7 x 3
+  EXPECT_EQ(Hypervolume({{3, 2}, {1, 5}, {4, 6}}, ref), 66.0);  // a dominated point adds nothing
+  EXPECT_EQ(Hypervolume({{12, 1}, {1, 5}}, ref), 45.0);    // beyond the reference: nothing
+}
+
+TEST(HypervolumeTest, ThreeDimensionsByHand) {
+  const std::vector<double> ref = {2, 2, 2};
+  EXPECT_DOUBLE_EQ(Hypervolume({{1, 1, 1}}, ref), 1.0);
+  // Boxes [0,2]x[1,2]x[1,2] and [1,2]x[0,2]x[1,2] (volume 2 each) overlap in a unit cube.
+  EXPECT_DOUBLE_EQ(Hypervolume({{0, 1, 1}, {1, 0, 1}}, ref), 3.0);
+  // Adding (1,1,0): box [1,2]x[1,2]x[0,2] of volume 2, overlapping the union above in [1,2]^3.
+  EXPECT_DOUBLE_EQ(Hypervolume({{0, 1, 1}, {1, 0, 1}, {1, 1, 0}}, ref), 4.0);
+}
+
+TEST(HypervolumeTest, StudyFrontNegatesMaximisedObjectives) {
+  auto spec = ParseSpec({{"parameters", {{{"name", "x"}, {"type", "real"}, {"low", 0.0},
+                                          {"high", 1.0}}}},
+                         {"objectives", {{{"name", "time"}, {"goal", "minimize"}},
+                                         {{"name", "score"}, {"goal", "maximize"}}}}},
+                        "test");
+  ASSERT_TRUE(spec.ok());
+  auto storage = MakeMemoryStorage();
+  auto study = Study::Open(*storage, "s", *spec, {}, nullptr);
+  ASSERT_TRUE(study.ok());
+  for (auto [time, score] : {std::pair{1.0, 5.0}, std::pair{3.0, 8.0}, std::pair{4.0, 4.0}}) {
+    auto trial = (*study)->Start({Value(time / 10)}, "w");
+    ASSERT_TRUE(trial.ok());
+    TrialOutcome outcome;
+    outcome.values = {time, score};
+    ASSERT_TRUE((*study)->Finish(*trial, outcome).ok());
+  }
+  std::vector<double> reference = {10, 0};  // time 10, score 0, in the objectives' directions
+  // In minimisation terms: points (1,-5) and (3,-8), reference (10, 0):
+  // 9 x 5 + 7 x 3 = 66.
+  EXPECT_DOUBLE_EQ((*study)->FrontHypervolume(&reference), 66.0);
+  std::vector<double> automatic;
+  (*study)->FrontHypervolume(&automatic);
+  // Nadir plus a tenth of the range: time 4 + 0.3, score 4 - 0.4.
+  ASSERT_EQ(automatic.size(), 2u);
+  EXPECT_DOUBLE_EQ(automatic[0], 4.3);
+  EXPECT_DOUBLE_EQ(automatic[1], 3.6);
+}
+
+}  // namespace
+}  // namespace sysopt

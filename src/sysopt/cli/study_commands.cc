@@ -49,11 +49,15 @@ int RunBest(const ReadArgs& args) {
     return nlohmann::json{{"number", t.number}, {"config", s.space().ConfigToJson(t.config)},
                           {"values", values}};
   };
+  std::vector<double> reference;
+  const double hypervolume = multi ? s.FrontHypervolume(&reference) : 0.0;
   if (args.json) {
     nlohmann::json j = {{"study", s.name()}, {"finished", s.Finished().size()}};
     if (multi) {
       j["pareto_front"] = nlohmann::json::array();
       for (const auto& t : chosen) j["pareto_front"].push_back(trial_json(t));
+      j["hypervolume"] = hypervolume;
+      j["reference_point"] = reference;
     } else {
       j["best"] = trial_json(*best);
     }
@@ -61,8 +65,9 @@ int RunBest(const ReadArgs& args) {
     return kExitOk;
   }
   if (multi) {
-    fmt::print("Study '{}': Pareto front of {} trial{} ({} finished)\n", s.name(), chosen.size(),
-               chosen.size() == 1 ? "" : "s", s.Finished().size());
+    fmt::print("Study '{}': Pareto front of {} trial{} ({} finished), hypervolume {:.6g} "
+               "(reference point {})\n", s.name(), chosen.size(), chosen.size() == 1 ? "" : "s",
+               s.Finished().size(), hypervolume, FormatValues(s, reference));
     for (const auto& t : chosen) {
       fmt::print("  #{:<4} {}  {}\n", t.number, FormatValues(s, t.values), FormatConfig(s, t.config));
     }

@@ -175,6 +175,9 @@ int RunTuneWithSpec(const TuneArgs& args, Spec spec_value) {
     if (multi) {
       j["pareto_front"] = nlohmann::json::array();
       for (const auto& t : s.ParetoFront()) j["pareto_front"].push_back(TrialSummary(s, t));
+      std::vector<double> reference;
+      j["hypervolume"] = s.FrontHypervolume(&reference);
+      j["reference_point"] = reference;
     }
     fmt::print("{}\n", j.dump(2));
   } else {
@@ -192,7 +195,11 @@ int RunTuneWithSpec(const TuneArgs& args, Spec spec_value) {
       fmt::print("\n");
     } else if (multi) {
       const auto front = s.ParetoFront();
-      fmt::print("Pareto front: {} trial{}\n", front.size(), front.size() == 1 ? "" : "s");
+      std::vector<double> reference;
+      const double hypervolume = s.FrontHypervolume(&reference);
+      fmt::print("Pareto front: {} trial{}, hypervolume {:.6g} (reference point {})\n",
+                 front.size(), front.size() == 1 ? "" : "s", hypervolume,
+                 FormatValues(s, reference));
       for (const auto& t : front) {
         fmt::print("  #{:<4} {}  {}\n", t.number, FormatValues(s, t.values),
                    FormatConfig(s, t.config));

@@ -1,4 +1,5 @@
 #include "sysopt/problems/problem.h"
+#include "sysopt/study/pareto.h"
 
 #include <algorithm>
 #include <functional>
@@ -94,21 +95,7 @@ Expected<Problem> MakeProblem(std::string_view name) {
 
 double Hypervolume2D(std::vector<std::vector<double>> points,
                      const std::vector<double>& reference) {
-  std::erase_if(points, [&](const std::vector<double>& p) {
-    return p.size() < 2 || !(p[0] < reference[0] && p[1] < reference[1]);
-  });
-  // Sweep in increasing f1; each point that lowers the running minimum of f2 adds the slab
-  // between its f2 and that minimum, reaching to the reference in f1.
-  std::sort(points.begin(), points.end());
-  double area = 0;
-  double floor_f2 = reference[1];
-  for (const auto& p : points) {
-    if (p[1] < floor_f2) {
-      area += (reference[0] - p[0]) * (floor_f2 - p[1]);
-      floor_f2 = p[1];
-    }
-  }
-  return area;
+  return Hypervolume(std::move(points), reference);
 }
 
 }  // namespace sysopt

@@ -71,18 +71,6 @@ bool CountsTowardsBudget(const TrialRecord& t) {
   return t.state == TrialState::kFailed && t.failure_reason != kInterrupted;
 }
 
-bool Dominates(const std::vector<double>& a, const std::vector<double>& b,
-               const std::vector<bool>& minimize) {
-  bool strictly = false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const double x = minimize[i] ? a[i] : -a[i];
-    const double y = minimize[i] ? b[i] : -b[i];
-    if (x > y) return false;
-    if (x < y) strictly = true;
-  }
-  return strictly;
-}
-
 std::string WorkerName(int index) {
   return fmt::format("{}:{}:{}", HostName(), getpid(), index);
 }
@@ -278,6 +266,25 @@ std::vector<TrialRecord> Study::ParetoFront() const {
     if (!dominated) front.push_back(t);
   }
   return front;
+}
+
+double Study::FrontHypervolume(std::vector<double>* reference) const {
+  const auto minimize = Directions();
+  auto as_minimised = [&](std::vector<double> v) {
+    for (size_t k = 0; k < v.size(); ++k) {
+      if (!minimize[k]) v[k] = -v[k];
+    }
+    return v;
+  };
+  std::vector<std::vector<double>> all, front;
+  for (const auto& t : Finished()) {
+    if (t.state == TrialState::kComplete) all.push_back(as_minimised(t.values));
+  }
+  for (const auto& t : ParetoFront()) front.push_back(as_minimised(t.values));
+  std::vector<double> ref = reference != nullptr && !reference->empty()
+                                ? as_minimised(*reference) : NadirReference(all);
+  if (reference != nullptr) *reference = as_minimised(ref);  // back in the objectives' directions
+  return ref.empty() ? 0.0 : Hypervolume(front, ref);
 }
 
 std::optional<TrialRecord> Study::FirstComplete() const {

@@ -16,6 +16,7 @@
 #include "sysopt/core/expected.h"
 #include "sysopt/space/spec.h"
 #include "sysopt/storage/storage.h"
+#include "sysopt/study/pareto.h"
 
 namespace sysopt {
 
@@ -37,10 +38,6 @@ struct Trial {
 /// of their own (not "interrupted", which is re-proposed instead).
 bool CountsTowardsBudget(const TrialRecord& trial);
 
-/// \brief True when objective values `a` Pareto-dominate `b` (no worse in every objective, better
-/// in one), with `minimize[i]` giving each objective's direction.
-bool Dominates(const std::vector<double>& a, const std::vector<double>& b,
-               const std::vector<bool>& minimize);
 
 class Study {
  public:
@@ -87,6 +84,11 @@ class Study {
 
   /// \brief COMPLETE trials not dominated by any other, in number order.
   std::vector<TrialRecord> ParetoFront() const;
+
+  /// \brief Hypervolume of the Pareto front in minimisation terms (maximised objectives
+  /// negated), against `reference` given in the objectives' own directions; with an empty
+  /// reference, NadirReference of the completed trials. Returns the reference used too.
+  double FrontHypervolume(std::vector<double>* reference) const;
 
   /// \brief The first COMPLETE trial (the default configuration when the space declares one).
   std::optional<TrialRecord> FirstComplete() const;

@@ -27,6 +27,19 @@ double HypervolumeSorted(std::vector<std::vector<double>>& points, const std::ve
     for (const auto& p : points) best = std::min(best, p[0]);
     return ref[0] - best;
   }
+  if (dims == 2) {
+    // Sweep in increasing first objective: each point that lowers the running minimum of the
+    // second adds the slab between the two, reaching to the reference (O(n log n)).
+    std::sort(points.begin(), points.end());
+    double area = 0, floor = ref[1];
+    for (const auto& p : points) {
+      if (p[1] < floor) {
+        area += (ref[0] - p[0]) * (floor - p[1]);
+        floor = p[1];
+      }
+    }
+    return area;
+  }
   const size_t last = dims - 1;
   std::sort(points.begin(), points.end(),
             [last](const auto& a, const auto& b) { return a[last] < b[last]; });

@@ -25,6 +25,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/temp_dir.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -36,25 +38,7 @@ const std::string kSysopt = std::string(SYSOPT_BINARY_DIR) + "/sysopt";
 // ---------------------------------------------------------------------------------------------
 // Helpers: temporary folders, files, and running sysopt as a subprocess.
 
-class TempDir {
- public:
-  TempDir() {
-    std::string templ = (fs::temp_directory_path() / "sysopt_e2e_XXXXXX").string();
-    if (mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed: " + templ);
-    path_ = templ;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string File(const std::string& name) const { return (path_ / name).string(); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using sysopt::testing::TempDir;
 
 void WriteFile(const std::string& path, const std::string& text) {
   std::ofstream out(path);

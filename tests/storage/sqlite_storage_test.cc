@@ -19,7 +19,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
-#include "temp_dir.h"
+#include "common/temp_dir.h"
 
 namespace sysopt {
 namespace {

@@ -16,7 +16,7 @@
 #include "sysopt/storage/memory_storage.h"
 #include "sysopt/storage/sqlite_storage.h"
 #include "sysopt/storage/storage.h"
-#include "temp_dir.h"
+#include "common/temp_dir.h"
 
 namespace sysopt {
 namespace {

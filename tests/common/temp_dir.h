@@ -13,7 +13,7 @@ namespace sysopt::testing {
 class TempDir {
  public:
   TempDir() {
-    std::string templ = (std::filesystem::temp_directory_path() / "sysopt_storage_XXXXXX").string();
+    std::string templ = (std::filesystem::temp_directory_path() / "sysopt_test_XXXXXX").string();
     if (mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed: " + templ);
     path_ = templ;
   }

@@ -198,15 +198,17 @@ class BayesSampler : public Sampler {
     data.transform_key = objectives.size() == 1
                              ? (scales[0].log ? "log" : "linear")
                              : fmt::format("scalarised:{}", Uniform01(rng));
+    // Rows follow the history (trial number order), failed trials included, so that a history
+    // grown by new trials extends the previous rows and the cached model can be extended
+    // incrementally; with the completed trials first and the failed ones after them, every new
+    // completed trial would land in the middle and force a full refit.
     const auto m = static_cast<Eigen::Index>(complete.size());
-    data.y.resize(m);
-    data.noise = Eigen::VectorXd::Zero(m);
+    Eigen::VectorXd y_complete(m), noise_complete = Eigen::VectorXd::Zero(m);
+    bool any_noise = false;
     for (Eigen::Index i = 0; i < m; ++i) {
       const TrialRecord& t = *complete[i];
-      data.configs.push_back(t.config);
-      data.fingerprint.push_back(HashConfig(t.config));
       if (objectives.size() == 1) {
-        data.y(i) = scales[0].Apply(t.values[0]);
+        y_complete(i) = scales[0].Apply(t.values[0]);
         // Repeats give the noise of this trial's value: the variance of the mean of the samples
         // (a fair proxy for the median too), mapped into the model's scale.
         if (t.samples.size() > 1) {
@@ -216,8 +218,8 @@ class BayesSampler : public Sampler {
           for (const auto& s : t.samples) var += (s[0] - mean) * (s[0] - mean);
           var /= (t.samples.size() - 1) * t.samples.size();
           if (scales[0].log) var /= t.values[0] * t.values[0];
-          data.noise(i) = var;
-          data.any_noise = data.any_noise || var > 0;
+          noise_complete(i) = var;
+          any_noise = any_noise || var > 0;
         }
       } else {
         double worst = kNegInf, sum = 0;
@@ -227,28 +229,36 @@ class BayesSampler : public Sampler {
           worst = std::max(worst, weights[k] * f);
           sum += weights[k] * f;
         }
-        data.y(i) = worst + 0.05 * sum;
+        y_complete(i) = worst + 0.05 * sum;
       }
     }
     // Failed trials join the regression at the worst observed value: without them the model is
     // most uncertain exactly where runs fail, and the acquisition keeps returning there (the
     // classifier then only weights what is left).
-    const double worst = m > 0 ? data.y.maxCoeff() : 0.0;
-    std::vector<Config> failed;
+    const double worst = m > 0 ? y_complete.maxCoeff() : 0.0;
+    std::vector<double> y, noise;
+    size_t next_complete = 0;
+    bool any_failed = false;
     for (const auto& t : context.history) {
-      if (t.state == TrialState::kFailed && CountsTowardsBudget(t)) failed.push_back(t.config);
-    }
-    if (m > 0 && !failed.empty()) {
-      data.y.conservativeResize(m + static_cast<Eigen::Index>(failed.size()));
-      data.noise.conservativeResize(data.y.size());
-      for (size_t i = 0; i < failed.size(); ++i) {
-        data.y(m + static_cast<Eigen::Index>(i)) = worst;
-        data.noise(m + static_cast<Eigen::Index>(i)) = 0;
-        data.configs.push_back(failed[i]);
-        data.fingerprint.push_back(HashConfig(failed[i]) ^ 0x5bd1e995);
+      if (next_complete < complete.size() && &t == complete[next_complete]) {
+        y.push_back(y_complete(static_cast<Eigen::Index>(next_complete)));
+        noise.push_back(noise_complete(static_cast<Eigen::Index>(next_complete)));
+        data.configs.push_back(t.config);
+        data.fingerprint.push_back(HashConfig(t.config));
+        ++next_complete;
+      } else if (m > 0 && t.state == TrialState::kFailed && CountsTowardsBudget(t)) {
+        y.push_back(worst);
+        noise.push_back(0.0);
+        data.configs.push_back(t.config);
+        data.fingerprint.push_back(HashConfig(t.config) ^ 0x5bd1e995);
+        any_failed = true;
       }
-      data.transform_key += fmt::format(":worst={}", worst);
     }
+    data.y = Eigen::Map<const Eigen::VectorXd>(y.data(), static_cast<Eigen::Index>(y.size()));
+    data.noise =
+        Eigen::Map<const Eigen::VectorXd>(noise.data(), static_cast<Eigen::Index>(noise.size()));
+    data.any_noise = any_noise;
+    if (any_failed) data.transform_key += fmt::format(":worst={}", worst);
     data.X = EncodeRows(context.space, data.configs);
     std::vector<Config> all;
     for (const auto& t : context.history) {

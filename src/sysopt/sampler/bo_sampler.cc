@@ -37,6 +37,30 @@ struct TrainingData {
   int failures = 0;
 };
 
+// Forests are refitted only at these history sizes: every size up to 40, then every 5% of growth.
+// A model is fitted on the first ScheduledPrefix(n) rows, so what it is depends on the history
+// alone (never on when the sampler was created), and its cost is amortised over long histories.
+int ScheduledPrefix(int n) {
+  if (n <= 40) return n;
+  int m = 40;
+  while (true) {
+    const int next = static_cast<int>(std::ceil(m * 1.05));
+    if (next > n) return m;
+    m = next;
+  }
+}
+
+size_t HashRows(const Eigen::MatrixXd& X, Eigen::Index rows, const std::vector<bool>* labels) {
+  size_t h = static_cast<size_t>(rows) * 0x9E3779B97F4A7C15ULL;
+  for (Eigen::Index i = 0; i < rows; ++i) {
+    for (Eigen::Index j = 0; j < X.cols(); ++j) {
+      h ^= std::hash<double>{}(X(i, j)) + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2);
+    }
+    if (labels != nullptr) h ^= (*labels)[i] ? 0x51ED27 : 0x2545F4;
+  }
+  return h;
+}
+
 Eigen::MatrixXd EncodeRows(const Space& space, const std::vector<Config>& configs) {
   Eigen::MatrixXd X(static_cast<Eigen::Index>(configs.size()), space.layout().width);
   std::vector<double> row(space.layout().width);
@@ -295,15 +319,30 @@ class BayesSampler : public Sampler {
     const bool extends = same_kind && fitted_.size() <= data.fingerprint.size() &&
                          std::equal(fitted_.begin(), fitted_.end(), data.fingerprint.begin()) &&
                          last_transform_ == data.transform_key;
-    // Forests draw from a generator that advances with every fit; rebuilding them from a seed
-    // derived from the history keeps proposals a function of the history alone (a resumed study
-    // proposes what an uninterrupted one would have).
-    if (!same_kind || choice == SurrogateChoice::kRandomForest) {
-      if (!same_kind) {
-        Log(LogLevel::kInfo, fmt::format("bayes: using the {} surrogate ({} completed trials)",
+    if (!same_kind) {
+      Log(LogLevel::kInfo, fmt::format("bayes: using the {} surrogate ({} completed trials)",
                                        choice == SurrogateChoice::kGaussianProcess
                                            ? "Gaussian process" : "random forest", n));
+    }
+    if (choice == SurrogateChoice::kRandomForest) {
+      // Forests draw from a generator that advances with every fit, so each is built afresh from
+      // a seed derived from its (scheduled) training prefix.
+      const int m = ScheduledPrefix(n);
+      const size_t key = HashRows(data.X, m, nullptr) ^ std::hash<std::string>{}(data.transform_key);
+      if (!same_kind || key != forest_key_) {
+        auto made = MakeModel(space, choice, m);
+        if (!made.ok()) return made.error();
+        FitOptions fit;
+        SYSOPT_RETURN_IF_ERROR((*made)->Fit(data.X.topRows(m), data.y.head(m), fit));
+        model_ = std::move(*made);
+        forest_key_ = key;
       }
+      model_choice_ = choice;
+      fitted_ = data.fingerprint;
+      last_transform_ = data.transform_key;
+      return FitFeasibility(space, data, n);
+    }
+    if (!same_kind) {
       auto made = MakeModel(space, choice, n);
       if (!made.ok()) return made.error();
       model_ = std::move(*made);
@@ -314,8 +353,7 @@ class BayesSampler : public Sampler {
     if (data.any_noise) fit.noise_variance = data.noise;
     // Hyperparameters are refitted when the history has grown by a tenth since the last full fit;
     // in between, new observations extend the Cholesky factor incrementally (O(n^2) each).
-    const bool refit = !extends || choice != SurrogateChoice::kGaussianProcess ||
-                       n - hyper_fit_at_ >= std::max(1, hyper_fit_at_ / 10);
+    const bool refit = !extends || n - hyper_fit_at_ >= std::max(1, hyper_fit_at_ / 10);
     if (refit) {
       fit.optimize_hyperparameters = true;
       SYSOPT_RETURN_IF_ERROR(model_->Fit(data.X, data.y, fit));
@@ -331,25 +369,37 @@ class BayesSampler : public Sampler {
     }
     fitted_ = data.fingerprint;
     last_transform_ = data.transform_key;
-    if (data.failures > 0 && data.failures < static_cast<int>(data.feasible.size())) {
-      {
-        // Rebuilt at every fit for the same reason as the forest regressor. More trees than the
-        // default and every feature at each split: the classifier sees few points, and its
-        // probabilities near a boundary are only as smooth as the ensemble.
-        ForestOptions forest = FeasibilityForestDefaults();
-        forest.num_trees = 64;
-        forest.max_features = 1.0;
-        auto f = FeasibilityForest::Create(space.layout(), forest,
-                                           DeriveSeed(options_.seed, 77 + data.feasible.size()));
-        if (!f.ok()) return f.error();
-        feasibility_ = std::move(*f);
-      }
-      SYSOPT_RETURN_IF_ERROR(feasibility_->Fit(data.X_all, data.feasible));
-    } else {
-      feasibility_.reset();
-    }
+    return FitFeasibility(space, data, n);
+  }
+
+  Expected<void> FitFeasibility(const Space& space, const TrainingData& data, int n) {
     best_y_ = data.y.minCoeff();
     n_observations_ = n;
+    const int labels = static_cast<int>(data.feasible.size());
+    if (data.failures == 0 || data.failures == labels) {
+      feasibility_.reset();
+      return Ok();
+    }
+    // Fitted on a scheduled prefix of the labels like the forest regressor, except that a failure
+    // beyond the prefix brings in every label at once: a new failure is news worth a refit.
+    int m = ScheduledPrefix(labels);
+    for (int i = m; i < labels; ++i) {
+      if (!data.feasible[i]) m = labels;
+    }
+    const size_t key = HashRows(data.X_all, m, &data.feasible);
+    if (feasibility_ && key == feasibility_key_) return Ok();
+    // More trees than the default and every feature at each split: the classifier sees few
+    // points, and its probabilities near a boundary are only as smooth as the ensemble.
+    ForestOptions forest = FeasibilityForestDefaults();
+    forest.num_trees = 64;
+    forest.max_features = 1.0;
+    auto f = FeasibilityForest::Create(space.layout(), forest,
+                                       DeriveSeed(options_.seed, 77 + static_cast<uint64_t>(m)));
+    if (!f.ok()) return f.error();
+    const std::vector<bool> prefix(data.feasible.begin(), data.feasible.begin() + m);
+    SYSOPT_RETURN_IF_ERROR((*f)->Fit(data.X_all.topRows(m), prefix));
+    feasibility_ = std::move(*f);
+    feasibility_key_ = key;
     return Ok();
   }
 
@@ -422,8 +472,11 @@ class BayesSampler : public Sampler {
     auto fresh = [&](const Config& c) { return !seen.count(HashConfig(c)); };
     // Candidates: random feasible points (some from the prior when there is one).
     std::vector<Config> candidates;
-    const int from_prior = space.HasPrior() ? bayes_.random_candidates / 2 : 0;
-    for (int i = 0; i < bayes_.random_candidates; ++i) {
+    // Long histories make every prediction dearer (and the model surer): fewer random candidates.
+    const int random_candidates =
+        data.y.size() > 200 ? bayes_.random_candidates / 2 : bayes_.random_candidates;
+    const int from_prior = space.HasPrior() ? random_candidates / 2 : 0;
+    for (int i = 0; i < random_candidates; ++i) {
       auto c = i < from_prior ? space.SampleFromPrior(rng) : space.Sample(rng);
       if (!c.ok()) return c.error();
       if (fresh(*c)) candidates.push_back(std::move(*c));
@@ -452,26 +505,44 @@ class BayesSampler : public Sampler {
       best_score = scores(by_score[0]);
       best = candidates[by_score[0]];
     }
-    // Greedy hill climbing on the acquisition through the parameters' neighbourhoods.
-    for (auto& [score, current] : starts) {
-      for (int step = 0; step < 25; ++step) {
-        auto neighbours = space.Neighbors(current, rng);
-        std::vector<Config> options;
-        for (auto& c : neighbours) {
-          if (fresh(c)) options.push_back(std::move(c));
-        }
-        if (options.empty()) break;
-        Eigen::VectorXd s = Score(space, model, options);
-        Eigen::Index arg = 0;
-        const double top = s.maxCoeff(&arg);
-        if (!(top > score)) break;
-        score = top;
-        current = options[arg];
-        if (score > best_score) {
-          best_score = score;
-          best = current;
+    // Greedy hill climbing on the acquisition through the parameters' neighbourhoods, all starts
+    // at once: one prediction per step scores the neighbours of every start still climbing.
+    const int max_steps = data.y.size() > 200 ? 10 : 25;
+    std::vector<bool> climbing(starts.size(), true);
+    for (int step = 0; step < max_steps; ++step) {
+      std::vector<Config> options;
+      std::vector<size_t> owner;
+      for (size_t s = 0; s < starts.size(); ++s) {
+        if (!climbing[s]) continue;
+        for (auto& c : space.Neighbors(starts[s].second, rng)) {
+          if (fresh(c)) {
+            options.push_back(std::move(c));
+            owner.push_back(s);
+          }
         }
       }
+      if (options.empty()) break;
+      Eigen::VectorXd s = Score(space, model, options);
+      std::vector<Eigen::Index> top(starts.size(), -1);
+      for (Eigen::Index i = 0; i < s.size(); ++i) {
+        const size_t o = owner[i];
+        if (top[o] < 0 || s(i) > s(top[o])) top[o] = i;
+      }
+      bool moved = false;
+      for (size_t o = 0; o < starts.size(); ++o) {
+        if (!climbing[o]) continue;
+        if (top[o] < 0 || !(s(top[o]) > starts[o].first)) {
+          climbing[o] = false;
+          continue;
+        }
+        starts[o] = {s(top[o]), options[top[o]]};
+        moved = true;
+        if (starts[o].first > best_score) {
+          best_score = starts[o].first;
+          best = starts[o].second;
+        }
+      }
+      if (!moved) break;
     }
     if (!best) return std::optional<Config>();
     return best;
@@ -485,6 +556,8 @@ class BayesSampler : public Sampler {
   SurrogateChoice model_choice_ = SurrogateChoice::kAuto;
   std::unique_ptr<FeasibilityForest> feasibility_;
   std::vector<size_t> fitted_;
+  size_t forest_key_ = 0;
+  size_t feasibility_key_ = 0;
   std::string last_transform_;
   int hyper_fit_at_ = 0;
   double best_y_ = 0;

@@ -1,5 +1,452 @@
+// `sysopt remat`: plan, sweep, max-batch and simulate for training-memory rematerialisation.
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
 #include "sysopt/cli/command.h"
+#include "sysopt/remat/graph.h"
+#include "sysopt/remat/planner.h"
+#include "sysopt/remat/schedule.h"
+#include "sysopt/remat/size.h"
+#include "sysopt/remat/solver.h"
 
 namespace sysopt::cli {
-void RegisterRemat(CLI::App&, Action*) {}
+namespace {
+
+using nlohmann::json;
+namespace remat = sysopt::remat;
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> items;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) items.push_back(item);
+  }
+  return items;
+}
+
+// A budget is a size ("6GiB") or a percentage of the keep-everything activation peak ("50%").
+Expected<int64_t> ParseBudget(const std::string& text, const remat::Graph& graph) {
+  if (!text.empty() && text.back() == '%') {
+    double percent = 0;
+    try {
+      size_t used = 0;
+      percent = std::stod(text.substr(0, text.size() - 1), &used);
+      if (used != text.size() - 1) throw std::invalid_argument(text);
+    } catch (const std::exception&) {
+      return InvalidInput("--budget '{}': expected a size (6GiB) or a percentage (50%)", text);
+    }
+    if (percent <= 0) return InvalidInput("--budget '{}': must be positive", text);
+    return remat::BudgetAtFraction(graph, percent / 100.0);
+  }
+  auto size = remat::ParseSize(text);
+  if (!size.ok()) return size.error().WithContext("--budget");
+  return size;
+}
+
+std::string Percent(double x) { return fmt::format("{:.2f}%", 100.0 * x); }
+
+json EntryJson(const remat::PlanEntry& e) {
+  json j = {{"solver", e.solver},
+            {"feasible", e.plan.feasible},
+            {"has_schedule", e.plan.has_schedule},
+            {"solve_seconds", e.solve_seconds},
+            {"proven_optimal", e.plan.proven_optimal},
+            {"lower_bound", e.plan.lower_bound},
+            {"status", e.plan.status}};
+  if (e.plan.has_schedule) {
+    j["peak_bytes"] = e.sim.peak_bytes;
+    j["cost"] = e.sim.cost;
+    j["overhead"] = e.overhead;
+    j["gap"] = e.gap;
+    j["recomputes"] = e.sim.recomputes;
+  }
+  return j;
+}
+
+json ResultJson(const remat::PlannerResult& r, int64_t budget) {
+  json entries = json::array();
+  for (const auto& e : r.entries) entries.push_back(EntryJson(e));
+  return {{"budget_bytes", budget},
+          {"keep_all_peak", r.keep_all_peak},
+          {"keep_all_cost", r.keep_all_cost},
+          {"lower_bound", r.lower_bound},
+          {"bound_source", r.bound_source},
+          {"best", r.best >= 0 ? json(r.entries[r.best].solver) : json(nullptr)},
+          {"plans", entries}};
+}
+
+struct PlanArgs {
+  std::string graph_path, budget, solver = "auto", out;
+  double time_limit = 60;
+  uint64_t seed = 1;
+  bool json = false;
+};
+
+int RunPlan(const PlanArgs& args) {
+  auto graph = remat::LoadGraph(args.graph_path);
+  if (!graph.ok()) return ReportError(graph.error());
+  auto budget = ParseBudget(args.budget, *graph);
+  if (!budget.ok()) return ReportError(budget.error());
+  remat::PlannerOptions options{*budget, SplitList(args.solver), args.time_limit, args.seed};
+  auto result = remat::RunPlanner(*graph, options);
+  if (!result.ok()) return ReportError(result.error());
+  if (!args.out.empty()) {
+    if (result->best < 0) {
+      return ReportError(
+          RuntimeError("no solver found a plan within {} for {}; nothing written "
+                       "to {}",
+                       remat::FormatBytes(*budget), args.graph_path, args.out));
+    }
+    auto saved = remat::SaveSchedule(*graph, result->entries[result->best].plan.schedule, args.out);
+    if (!saved.ok()) return ReportError(saved.error());
+  }
+  if (args.json) {
+    fmt::print("{}\n", ResultJson(*result, *budget).dump(2));
+  } else {
+    fmt::print(
+        "graph {} ({} nodes), budget {} ({} of the keep-everything activation peak {}, "
+        "plus {} fixed)\n",
+        graph->name, graph->size(), remat::FormatBytes(*budget),
+        Percent(static_cast<double>(*budget - graph->fixed_bytes) /
+                std::max<int64_t>(1, result->keep_all_peak - graph->fixed_bytes)),
+        remat::FormatBytes(result->keep_all_peak - graph->fixed_bytes),
+        remat::FormatBytes(graph->fixed_bytes));
+    fmt::print("lower bound on cost: {:.6g} ({}), keep-everything cost {:.6g}\n",
+               result->lower_bound, result->bound_source, result->keep_all_cost);
+    fmt::print("  {:<18} {:>12} {:>9} {:>9} {:>9}  {}\n", "solver", "peak", "overhead", "gap",
+               "time", "status");
+    for (int k = 0; k < static_cast<int>(result->entries.size()); ++k) {
+      const auto& e = result->entries[k];
+      const std::string mark = k == result->best ? "*" : " ";
+      if (!e.plan.has_schedule) {
+        fmt::print("{} {:<18} {:>12} {:>9} {:>9} {:>8.2f}s  {}\n", mark, e.solver, "-", "-", "-",
+                   e.solve_seconds, e.plan.status);
+        continue;
+      }
+      fmt::print("{} {:<18} {:>12} {:>9} {:>9} {:>8.2f}s  {}{}\n", mark, e.solver,
+                 remat::FormatBytes(e.sim.peak_bytes), Percent(e.overhead),
+                 e.plan.feasible ? Percent(e.gap) : "-", e.solve_seconds,
+                 e.plan.feasible ? "" : "over budget; ", e.plan.status);
+    }
+    if (result->best < 0) fmt::print("no solver found a plan within the budget\n");
+  }
+  return result->best >= 0 ? kExitOk : kExitFailure;
+}
+
+struct SweepArgs {
+  std::string graph_path, solver = "auto", plot, fractions = "0.3,0.4,0.5,0.6,0.7,0.8,0.9,1.0";
+  double time_limit = 20;
+  uint64_t seed = 1;
+  bool json = false;
+};
+
+std::string SvgPlot(const std::string& title, const std::vector<double>& fractions,
+                    const std::vector<std::string>& solvers,
+                    const std::vector<std::vector<double>>& overhead) {
+  constexpr int kW = 720, kH = 420, kL = 70, kR = 170, kT = 40, kB = 50;
+  double ymax = 0.05;
+  for (const auto& row : overhead) {
+    for (double v : row) {
+      if (std::isfinite(v)) ymax = std::max(ymax, v);
+    }
+  }
+  ymax *= 1.1;
+  const double xmin = fractions.front(), xmax = std::max(fractions.back(), xmin + 1e-9);
+  auto X = [&](double f) { return kL + (f - xmin) / (xmax - xmin) * (kW - kL - kR); };
+  auto Y = [&](double v) { return kH - kB - v / ymax * (kH - kT - kB); };
+  static const char* kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
+                                  "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"};
+  std::string svg = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
+      "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" "
+      "fill=\"white\"/>\n<text x=\"{}\" y=\"20\" font-size=\"14\">{}</text>\n",
+      kW, kH, kL, title);
+  svg += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/>\n", kL,
+                     kH - kB, kW - kR, kH - kB);
+  svg += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/>\n", kL, kT,
+                     kL, kH - kB);
+  for (double f : fractions) {
+    svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{:.0f}%</text>\n", X(f),
+                       kH - kB + 18, 100 * f);
+  }
+  for (int k = 0; k <= 4; ++k) {
+    const double v = ymax * k / 4;
+    svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{:.1f}%</text>\n", kL - 6,
+                       Y(v) + 4, 100 * v);
+  }
+  svg += fmt::format(
+      "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">budget (% of keep-everything "
+      "peak)</text>\n",
+      (kL + kW - kR) / 2, kH - 10);
+  svg += fmt::format(
+      "<text x=\"15\" y=\"{}\" transform=\"rotate(-90 15 {})\" "
+      "text-anchor=\"middle\">compute overhead</text>\n",
+      (kT + kH - kB) / 2, (kT + kH - kB) / 2);
+  for (size_t s = 0; s < solvers.size(); ++s) {
+    const char* color = kColors[s % 8];
+    std::string points;
+    for (size_t b = 0; b < fractions.size(); ++b) {
+      if (!std::isfinite(overhead[s][b])) continue;
+      points += fmt::format("{:.1f},{:.1f} ", X(fractions[b]), Y(overhead[s][b]));
+      svg += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\"/>\n",
+                         X(fractions[b]), Y(overhead[s][b]), color);
+    }
+    svg += fmt::format(
+        "<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\" "
+        "points=\"{}\"/>\n",
+        color, points);
+    svg += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"{}\">{}</text>\n", kW - kR + 10,
+                       kT + 16 * static_cast<int>(s), color, solvers[s]);
+  }
+  return svg + "</svg>\n";
+}
+
+int RunSweep(const SweepArgs& args) {
+  auto graph = remat::LoadGraph(args.graph_path);
+  if (!graph.ok()) return ReportError(graph.error());
+  std::vector<double> fractions;
+  for (const std::string& f : SplitList(args.fractions)) {
+    try {
+      fractions.push_back(std::stod(f));
+    } catch (const std::exception&) {
+      return ReportError(InvalidInput("--fractions: '{}' is not a number", f));
+    }
+    if (fractions.back() <= 0) return ReportError(InvalidInput("--fractions: '{}' must be > 0", f));
+  }
+  if (fractions.empty()) return ReportError(InvalidInput("--fractions: empty list"));
+  std::sort(fractions.begin(), fractions.end());
+  const int64_t peak = remat::KeepEverythingPeak(*graph);
+  std::vector<std::string> solvers;
+  std::vector<std::vector<double>> overhead;
+  json sweeps = json::array();
+  std::vector<double> bounds;
+  for (double f : fractions) {
+    const int64_t budget = remat::BudgetAtFraction(*graph, f);
+    auto result =
+        remat::RunPlanner(*graph, {budget, SplitList(args.solver), args.time_limit, args.seed});
+    if (!result.ok()) return ReportError(result.error());
+    if (solvers.empty()) {
+      for (const auto& e : result->entries) solvers.push_back(e.solver);
+      overhead.assign(solvers.size(), {});
+    }
+    for (size_t s = 0; s < result->entries.size(); ++s) {
+      const auto& e = result->entries[s];
+      overhead[s].push_back(e.plan.feasible ? e.overhead : NAN);
+    }
+    bounds.push_back(result->lower_bound / result->keep_all_cost - 1.0);
+    json j = ResultJson(*result, budget);
+    j["fraction"] = f;
+    sweeps.push_back(j);
+  }
+  if (!args.plot.empty()) {
+    std::ofstream out(args.plot);
+    out << SvgPlot(fmt::format("{}: overhead against budget", graph->name), fractions, solvers,
+                   overhead);
+    if (!out) return ReportError(IoError("{}: cannot write plot", args.plot));
+  }
+  if (args.json) {
+    fmt::print("{}\n", json{{"graph", graph->name}, {"sweep", sweeps}}.dump(2));
+    return kExitOk;
+  }
+  fmt::print(
+      "graph {} ({} nodes), keep-everything peak {}; compute overhead per budget "
+      "('-': over budget)\n",
+      graph->name, graph->size(), remat::FormatBytes(peak));
+  fmt::print("{:<18}", "budget");
+  for (double f : fractions) fmt::print(" {:>9}", fmt::format("{:.0f}%", 100 * f));
+  fmt::print("\n");
+  for (size_t s = 0; s < solvers.size(); ++s) {
+    fmt::print("{:<18}", solvers[s]);
+    for (double v : overhead[s]) fmt::print(" {:>9}", std::isfinite(v) ? Percent(v) : "-");
+    fmt::print("\n");
+  }
+  fmt::print("{:<18}", "lower bound");
+  for (double v : bounds) fmt::print(" {:>9}", Percent(v));
+  fmt::print("\n");
+  if (!args.plot.empty()) fmt::print("plot written to {}\n", args.plot);
+  return kExitOk;
+}
+
+struct MaxBatchArgs {
+  std::string graph_path, budget, max_overhead = "forward", solver = "auto";
+  double time_limit = 10;
+  int64_t batch_limit = 4096;
+  uint64_t seed = 1;
+  bool json = false;
+};
+
+int RunMaxBatch(const MaxBatchArgs& args) {
+  auto graph = remat::LoadGraph(args.graph_path);
+  if (!graph.ok()) return ReportError(graph.error());
+  auto budget = remat::ParseSize(args.budget);
+  if (!budget.ok()) return ReportError(budget.error().WithContext("--budget"));
+  double cap = 0;
+  if (args.max_overhead == "forward") {
+    cap = graph->ForwardCost() / std::max(graph->TotalCost(), 1e-300);
+  } else {
+    try {
+      size_t used = 0;
+      cap = std::stod(args.max_overhead, &used);
+      if (used != args.max_overhead.size() || cap < 0) throw std::invalid_argument("");
+    } catch (const std::exception&) {
+      return ReportError(InvalidInput(
+          "--max-overhead '{}': expected a fraction such as 0.33 or 'forward'", args.max_overhead));
+    }
+  }
+  std::vector<std::string> solvers = SplitList(args.solver);
+  if (solvers.empty() || solvers == std::vector<std::string>{"auto"}) {
+    solvers = remat::AutoSolvers(*graph);
+  }
+  if (solvers == std::vector<std::string>{"all"}) solvers = remat::SolverNames();
+  auto entries =
+      remat::MaxBatch(*graph, *budget, cap, solvers, args.time_limit, args.batch_limit, args.seed);
+  if (!entries.ok()) return ReportError(entries.error());
+  if (args.json) {
+    json j = json::array();
+    for (const auto& e : *entries) {
+      j.push_back({{"solver", e.solver}, {"max_batch", e.max_batch}, {"overhead", e.overhead}});
+    }
+    fmt::print("{}\n", json{{"graph", graph->name},
+                            {"budget_bytes", *budget},
+                            {"max_overhead", cap},
+                            {"results", j}}
+                           .dump(2));
+    return kExitOk;
+  }
+  fmt::print("graph {} (extracted at batch {}), budget {}, overhead cap {}\n", graph->name,
+             graph->batch_size, remat::FormatBytes(*budget), Percent(cap));
+  fmt::print("  {:<18} {:>10} {:>10}\n", "solver", "max batch", "overhead");
+  for (const auto& e : *entries) {
+    fmt::print("  {:<18} {:>10} {:>10}\n", e.solver, e.max_batch, Percent(e.overhead));
+  }
+  return kExitOk;
+}
+
+struct SimulateArgs {
+  std::string graph_path, schedule_path;
+  bool json = false;
+};
+
+int RunSimulate(const SimulateArgs& args) {
+  auto graph = remat::LoadGraph(args.graph_path);
+  if (!graph.ok()) return ReportError(graph.error());
+  auto schedule = remat::LoadSchedule(*graph, args.schedule_path);
+  if (!schedule.ok()) return ReportError(schedule.error());
+  auto sim = remat::Simulate(*graph, *schedule);
+  if (!sim.ok()) return ReportError(sim.error().WithContext(args.schedule_path));
+  const double overhead = sim->cost / std::max(graph->TotalCost(), 1e-300) - 1.0;
+  if (args.json) {
+    fmt::print("{}\n", json{{"peak_bytes", sim->peak_bytes},
+                            {"cost", sim->cost},
+                            {"overhead", overhead},
+                            {"computes", sim->computes},
+                            {"recomputes", sim->recomputes}}
+                           .dump(2));
+  } else {
+    fmt::print(
+        "valid schedule: peak {} ({} bytes), cost {:.6g} (overhead {}), {} computes, {} "
+        "recomputations\n",
+        remat::FormatBytes(sim->peak_bytes), sim->peak_bytes, sim->cost, Percent(overhead),
+        sim->computes, sim->recomputes);
+  }
+  return kExitOk;
+}
+
+std::string SolverHelp() {
+  std::string names;
+  for (const auto& n : remat::SolverNames()) names += (names.empty() ? "" : ", ") + n;
+  return "Solvers, comma-separated: " + names +
+         "; 'auto' (baselines, checkpoint-search and milp or lp-rounding by graph size) or 'all'";
+}
+
+}  // namespace
+
+void RegisterRemat(CLI::App& app, Action* action) {
+  CLI::App* remat = app.add_subcommand(
+      "remat", "Plan training memory by rematerialisation: free activations and recompute them.");
+  remat->require_subcommand(1);
+
+  auto plan_args = std::make_shared<PlanArgs>();
+  CLI::App* plan = remat->add_subcommand(
+      "plan",
+      "Plan one graph under a memory budget with several solvers; print peak, overhead, "
+      "gap to the lower bound and solve time for each, and save the best schedule.");
+  plan->add_option("graph", plan_args->graph_path, "Training graph JSON")->required();
+  plan->add_option("--budget", plan_args->budget,
+                   "Peak memory allowed, fixed bytes included: a size (6GiB, 512MB, bytes) or a "
+                   "percentage (50%) of the keep-everything activation peak (fixed bytes are "
+                   "then added)")
+      ->required();
+  plan->add_option("--solver", plan_args->solver, SolverHelp())->capture_default_str();
+  plan->add_option("--time-limit", plan_args->time_limit, "Seconds per solver")
+      ->capture_default_str();
+  plan->add_option("--seed", plan_args->seed, "Seed for randomized solvers")->capture_default_str();
+  plan->add_option("--out", plan_args->out, "Write the best schedule (JSON) here");
+  plan->add_flag("--json", plan_args->json, "Print the results as JSON");
+  plan->callback([plan_args, action] { *action = [plan_args] { return RunPlan(*plan_args); }; });
+
+  auto sweep_args = std::make_shared<SweepArgs>();
+  CLI::App* sweep = remat->add_subcommand(
+      "sweep", "Compute overhead against budget for every solver, as a table and an SVG plot.");
+  sweep->add_option("graph", sweep_args->graph_path, "Training graph JSON")->required();
+  sweep
+      ->add_option("--fractions", sweep_args->fractions,
+                   "Budgets as fractions of the keep-everything activation peak (fixed bytes "
+                   "added), comma-separated")
+      ->capture_default_str();
+  sweep->add_option("--solver", sweep_args->solver, SolverHelp())->capture_default_str();
+  sweep->add_option("--time-limit", sweep_args->time_limit, "Seconds per solver and budget")
+      ->capture_default_str();
+  sweep->add_option("--seed", sweep_args->seed, "Seed for randomized solvers")
+      ->capture_default_str();
+  sweep->add_option("--plot", sweep_args->plot, "Write an SVG plot of overhead against budget");
+  sweep->add_flag("--json", sweep_args->json, "Print the results as JSON");
+  sweep->callback(
+      [sweep_args, action] { *action = [sweep_args] { return RunSweep(*sweep_args); }; });
+
+  auto batch_args = std::make_shared<MaxBatchArgs>();
+  CLI::App* batch = remat->add_subcommand(
+      "max-batch",
+      "Largest batch size (sizes and costs scaled with the batch) that each solver fits in the "
+      "budget at no more than the given extra compute.");
+  batch->add_option("graph", batch_args->graph_path, "Training graph JSON with 'batch_size'")
+      ->required();
+  batch->add_option("--budget", batch_args->budget, "Memory budget (6GiB, 512MB, bytes)")
+      ->required();
+  batch
+      ->add_option("--max-overhead", batch_args->max_overhead,
+                   "Allowed extra compute as a fraction of the keep-everything cost, or "
+                   "'forward' for one extra forward pass")
+      ->capture_default_str();
+  batch->add_option("--solver", batch_args->solver, SolverHelp())->capture_default_str();
+  batch->add_option("--time-limit", batch_args->time_limit, "Seconds per solver and batch size")
+      ->capture_default_str();
+  batch->add_option("--batch-limit", batch_args->batch_limit, "Largest batch size tried")
+      ->capture_default_str();
+  batch->add_option("--seed", batch_args->seed, "Seed for randomized solvers")
+      ->capture_default_str();
+  batch->add_flag("--json", batch_args->json, "Print the results as JSON");
+  batch->callback(
+      [batch_args, action] { *action = [batch_args] { return RunMaxBatch(*batch_args); }; });
+
+  auto sim_args = std::make_shared<SimulateArgs>();
+  CLI::App* simulate = remat->add_subcommand(
+      "simulate", "Check a schedule against a graph and print its exact peak memory and cost.");
+  simulate->add_option("graph", sim_args->graph_path, "Training graph JSON")->required();
+  simulate->add_option("schedule", sim_args->schedule_path, "Schedule JSON")->required();
+  simulate->add_flag("--json", sim_args->json, "Print the results as JSON");
+  simulate->callback(
+      [sim_args, action] { *action = [sim_args] { return RunSimulate(*sim_args); }; });
+}
+
 }  // namespace sysopt::cli

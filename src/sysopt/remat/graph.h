@@ -1,0 +1,71 @@
+#pragma once
+/// \file
+/// \brief Training graphs for the memory planner: one tensor per node, nodes in topological
+/// order, parsed from JSON and validated strictly.
+
+#include <cstdint>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sysopt/core/expected.h"
+
+namespace sysopt::remat {
+
+/// \brief One operation of a training step and the tensor it produces.
+struct Node {
+  int64_t id = 0;           ///< The id used in the graph and schedule files.
+  std::string name;         ///< Human-readable name (e.g. "layer1.0.conv1").
+  std::string op;           ///< Operator (e.g. "aten.convolution").
+  std::vector<int> inputs;  ///< Indices (not ids) of the nodes whose tensors this one reads.
+  int64_t bytes = 0;        ///< Size of the output tensor.
+  double cost = 0.0;        ///< Compute time (or any additive cost) of the operation.
+  bool backward = false;    ///< True for nodes of the backward pass.
+};
+
+/// \brief A validated training graph. Node i's inputs all have indices below i.
+/// Thread safety: immutable after construction; safe to share between threads.
+struct Graph {
+  std::string name;
+  std::vector<Node> nodes;
+  std::vector<int> outputs;             ///< Indices of nodes whose tensors must exist at the end.
+  int64_t fixed_bytes = 0;              ///< Memory resident throughout (parameters, optimiser).
+  int64_t batch_size = 0;               ///< Batch size the graph was extracted at; 0 if unknown.
+  std::vector<std::vector<int>> users;  ///< users[i]: indices of nodes reading node i, ascending.
+  std::vector<char> is_output;          ///< is_output[i]: 1 when i is in `outputs`.
+
+  /// \brief Number of nodes.
+  int size() const { return static_cast<int>(nodes.size()); }
+  /// \brief Sum of all node costs: the cost of a plan that computes every node once.
+  double TotalCost() const;
+  /// \brief Index of the node with the given id, or -1.
+  int IndexOf(int64_t id) const;
+  /// \brief Cost of the forward nodes only (one extra forward pass).
+  double ForwardCost() const;
+};
+
+/// \brief Parses and validates a graph. `source` names the file in error messages. Rejects
+/// duplicate or dangling ids, cycles, nodes out of topological order, negative sizes or costs,
+/// and missing fields.
+Expected<Graph> GraphFromJson(const nlohmann::json& json, std::string_view source);
+
+/// \brief Reads and validates a graph file.
+Expected<Graph> LoadGraph(const std::string& path);
+
+/// \brief The JSON form read by GraphFromJson.
+nlohmann::json GraphToJson(const Graph& graph);
+
+/// \brief Writes GraphToJson(graph) to `path`.
+Expected<void> SaveGraph(const Graph& graph, const std::string& path);
+
+/// \brief Builds a validated graph from nodes whose `inputs` are already indices (used by
+/// generators and tests). Fails like GraphFromJson on invalid structure.
+Expected<Graph> MakeGraph(std::string name, std::vector<Node> nodes, std::vector<int> outputs,
+                          int64_t fixed_bytes);
+
+/// \brief The graph with every tensor size and cost multiplied by `factor` (a batch-size
+/// ratio); `fixed_bytes` (parameters) does not change. Sizes are rounded to whole bytes.
+Graph ScaleGraph(const Graph& graph, double factor);
+
+}  // namespace sysopt::remat

@@ -1,0 +1,126 @@
+// Checkmate's two-phase rounding: solve the LP relaxation (its optimum bounds every plan in the
+// model from below), round the stored matrix S by deterministic thresholds and by randomized
+// rounding, then give each rounded S the least recomputation that realises it.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <coin/ClpSimplex.hpp>
+
+#include "sysopt/core/rng.h"
+#include "sysopt/remat/checkpoints.h"
+#include "sysopt/remat/formulation.h"
+#include "sysopt/remat/lp_bound.h"
+#include "sysopt/remat/solver.h"
+
+namespace sysopt::remat {
+
+Expected<LpRelaxation> SolveLpRelaxation(const Graph& graph, int64_t budget_bytes,
+                                         double time_limit_s) {
+  LpRelaxation result;
+  std::optional<CheckmateModel> model = BuildCheckmateModel(graph, budget_bytes);
+  if (!model) {
+    result.status = "budget does not hold the fixed bytes";
+    result.infeasible = true;
+    return result;
+  }
+  ClpSimplex lp;
+  lp.setLogLevel(0);
+  lp.loadProblem(model->matrix, model->col_lb.data(), model->col_ub.data(), model->objective.data(),
+                 model->row_lb.data(), model->row_ub.data());
+  lp.setMaximumSeconds(time_limit_s);
+  lp.dual();
+  const int status = lp.status();
+  if (status == 0) {
+    result.solved = true;
+    result.lower_bound = lp.objectiveValue() / model->cost_scale;
+    result.columns.assign(lp.primalColumnSolution(),
+                          lp.primalColumnSolution() + lp.numberColumns());
+    result.status = "LP optimal";
+  } else if (status == 1) {
+    result.infeasible = true;
+    result.status = "LP infeasible: no plan fits in Checkmate's model";
+  } else if (status == 3) {
+    result.status = "LP time limit";
+  } else {
+    return RuntimeError("CLP failed on the LP relaxation of graph '{}' (status {})", graph.name,
+                        status);
+  }
+  result.model = std::make_shared<CheckmateModel>(std::move(*model));
+  return result;
+}
+
+namespace {
+
+class LpRoundingSolver : public Solver {
+ public:
+  std::string Name() const override { return "lp-rounding"; }
+
+  Expected<Plan> Solve(const Graph& graph, const SolveOptions& options) const override {
+    const auto start = std::chrono::steady_clock::now();
+    auto elapsed = [&] {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+    Plan plan;
+    std::optional<Plan> best;
+    double best_cost = 0;
+    int candidates = 0;
+    auto consider = [&](std::vector<std::vector<char>> stored) {
+      ++candidates;
+      SimulationResult sim;
+      Plan p = PlanFromStages(graph, PlanFromStored(graph, std::move(stored)), options.budget_bytes,
+                              &sim);
+      if (p.feasible && (!best || sim.cost < best_cost)) {
+        best_cost = sim.cost;
+        best = std::move(p);
+      }
+    };
+    Rng rng(DeriveSeed(options.seed, 17));
+    // As in Checkmate's approximation, later LPs are solved under a reduced budget so that the
+    // rounded plans, which overshoot the fractional memory, still fit the real one.
+    const int64_t room = options.budget_bytes - graph.fixed_bytes;
+    int solved = 0;
+    for (double factor : {1.0, 0.9, 0.8, 0.7}) {
+      if (elapsed() > options.time_limit_s) break;
+      const int64_t budget = graph.fixed_bytes + static_cast<int64_t>(factor * room);
+      auto relaxation = SolveLpRelaxation(graph, budget, options.time_limit_s - elapsed());
+      if (!relaxation.ok()) return relaxation.error();
+      if (factor == 1.0) {
+        plan.status = relaxation->status;
+        if (relaxation->solved) plan.lower_bound = relaxation->lower_bound;
+      }
+      if (!relaxation->solved) break;
+      ++solved;
+      const CheckmateModel& model = *relaxation->model;
+      const std::vector<double>& x = relaxation->columns;
+      for (double threshold : {0.5, 0.01, 0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9, 0.99}) {
+        consider(StoredFromColumns(model, x, threshold));
+      }
+      constexpr int kRandomRoundings = 48;
+      for (int k = 0; k < kRandomRoundings && elapsed() < options.time_limit_s; ++k) {
+        std::vector<std::vector<char>> stored(model.n + 1, std::vector<char>(model.n, 0));
+        for (int t = 1; t < model.n; ++t) {
+          for (int i = 0; i < t; ++i) stored[t][i] = Uniform01(rng) < x[model.s[t][i]];
+        }
+        consider(std::move(stored));
+      }
+      // A fitting plan already within 1% of the bound is not worth another LP.
+      if (best && plan.lower_bound > 0 && best_cost <= 1.01 * plan.lower_bound) break;
+    }
+    const std::string status = plan.status;
+    if (best) {
+      const double lb = plan.lower_bound;
+      plan = std::move(*best);
+      plan.lower_bound = lb;
+    }
+    plan.status = fmt::format("{}, {} LPs, {} roundings{}", status, solved, candidates,
+                              best ? "" : ", none within budget");
+    return plan;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Solver> MakeLpRoundingSolver() { return std::make_unique<LpRoundingSolver>(); }
+
+}  // namespace sysopt::remat

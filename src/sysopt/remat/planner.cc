@@ -1,0 +1,153 @@
+#include "sysopt/remat/planner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+namespace sysopt::remat {
+
+std::vector<std::string> AutoSolvers(const Graph& graph) {
+  std::vector<std::string> names = BaselineNames();
+  names.push_back("checkpoint-search");
+  // Checkmate's program has O(n^2) binaries: CBC proves optimality quickly only on small
+  // graphs, and CLP's LP stays well within a minute up to about 200 nodes on two cores (at 312
+  // nodes it did not finish in 60 s).
+  if (graph.size() <= 60) {
+    names.push_back("milp");
+  } else if (graph.size() <= 200) {
+    names.push_back("lp-rounding");
+  }
+  return names;
+}
+
+int64_t KeepEverythingPeak(const Graph& graph) {
+  auto sim = Simulate(graph, KeepEverythingSchedule(graph));
+  return sim.ok() ? sim->peak_bytes : 0;
+}
+
+int64_t BudgetAtFraction(const Graph& graph, double fraction) {
+  const double activations = static_cast<double>(KeepEverythingPeak(graph) - graph.fixed_bytes);
+  return graph.fixed_bytes + static_cast<int64_t>(std::floor(fraction * activations));
+}
+
+Expected<PlannerResult> RunPlanner(const Graph& graph, const PlannerOptions& options) {
+  std::vector<std::string> names = options.solvers;
+  if (names.empty() || (names.size() == 1 && names[0] == "auto")) names = AutoSolvers(graph);
+  if (names.size() == 1 && names[0] == "all") names = SolverNames();
+  std::vector<std::unique_ptr<Solver>> solvers;
+  for (const std::string& name : names) {
+    auto solver = MakeSolver(name);
+    if (!solver.ok()) return solver.error();
+    solvers.push_back(std::move(*solver));
+  }
+  PlannerResult result;
+  result.keep_all_cost = graph.TotalCost();
+  result.keep_all_peak = KeepEverythingPeak(graph);
+  result.lower_bound = result.keep_all_cost;
+  result.bound_source = "every node once";
+  SolveOptions solve_options{options.budget_bytes, options.time_limit_s, options.seed};
+  for (const auto& solver : solvers) {
+    PlanEntry entry;
+    entry.solver = solver->Name();
+    const auto start = std::chrono::steady_clock::now();
+    auto plan = solver->Solve(graph, solve_options);
+    entry.solve_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!plan.ok()) return plan.error().WithContext(fmt::format("solver {}", entry.solver));
+    entry.plan = std::move(*plan);
+    if (entry.plan.has_schedule) {
+      // Whatever the solver claims, the reported figures are the simulator's.
+      auto sim = Simulate(graph, entry.plan.schedule);
+      if (!sim.ok()) {
+        return RuntimeError("solver {} produced an invalid schedule: {}", entry.solver,
+                            sim.error().message());
+      }
+      entry.sim = *sim;
+      entry.plan.feasible = sim->peak_bytes <= options.budget_bytes;
+    } else {
+      entry.plan.feasible = false;
+    }
+    if (entry.plan.lower_bound > result.lower_bound) {
+      result.lower_bound = entry.plan.lower_bound;
+      result.bound_source = entry.solver;
+    }
+    result.entries.push_back(std::move(entry));
+  }
+  for (int k = 0; k < static_cast<int>(result.entries.size()); ++k) {
+    PlanEntry& entry = result.entries[k];
+    if (!entry.plan.has_schedule) continue;
+    const double base = std::max(result.keep_all_cost, 1e-300);
+    entry.overhead = entry.sim.cost / base - 1.0;
+    entry.gap = (entry.sim.cost - result.lower_bound) / std::max(result.lower_bound, 1e-300);
+    if (entry.plan.feasible &&
+        (result.best < 0 || entry.sim.cost < result.entries[result.best].sim.cost)) {
+      result.best = k;
+    }
+  }
+  return result;
+}
+
+Expected<std::vector<MaxBatchEntry>> MaxBatch(const Graph& graph, int64_t budget_bytes,
+                                              double max_overhead,
+                                              const std::vector<std::string>& solvers,
+                                              double time_limit_s, int64_t batch_limit,
+                                              uint64_t seed) {
+  if (graph.batch_size <= 0) {
+    return InvalidInput(
+        "graph '{}': field 'batch_size' is missing; max-batch needs the batch "
+        "size the graph was extracted at",
+        graph.name);
+  }
+  std::vector<MaxBatchEntry> entries;
+  for (const std::string& name : solvers) {
+    auto solver = MakeSolver(name);
+    if (!solver.ok()) return solver.error();
+    MaxBatchEntry entry;
+    entry.solver = name;
+    // fits(b): the solver's plan at batch b is within budget and overhead.
+    auto fits = [&](int64_t batch, double* overhead) -> Expected<bool> {
+      const Graph scaled =
+          ScaleGraph(graph, static_cast<double>(batch) / static_cast<double>(graph.batch_size));
+      auto plan = (*solver)->Solve(scaled, {budget_bytes, time_limit_s, seed});
+      if (!plan.ok()) return plan.error();
+      if (!plan->has_schedule) return false;
+      auto sim = Simulate(scaled, plan->schedule);
+      if (!sim.ok())
+        return RuntimeError("solver {}: invalid schedule: {}", name, sim.error().message());
+      const double o = sim->cost / scaled.TotalCost() - 1.0;
+      *overhead = o;
+      return sim->peak_bytes <= budget_bytes && o <= max_overhead + 1e-9;
+    };
+    int64_t lo = 0;  // largest known fitting batch
+    double lo_overhead = 0;
+    int64_t hi = 1;
+    double o = 0;
+    // Doubling, then bisection between the last fit and the first failure.
+    while (hi <= batch_limit) {
+      auto ok = fits(hi, &o);
+      if (!ok.ok()) return ok.error();
+      if (!*ok) break;
+      lo = hi;
+      lo_overhead = o;
+      hi *= 2;
+    }
+    if (hi > batch_limit) hi = batch_limit + 1;
+    while (hi - lo > 1) {
+      const int64_t mid = lo + (hi - lo) / 2;
+      auto ok = fits(mid, &o);
+      if (!ok.ok()) return ok.error();
+      if (*ok) {
+        lo = mid;
+        lo_overhead = o;
+      } else {
+        hi = mid;
+      }
+    }
+    entry.max_batch = lo;
+    entry.overhead = lo_overhead;
+    entries.push_back(entry);
+  }
+  return entries;
+}
+
+}  // namespace sysopt::remat

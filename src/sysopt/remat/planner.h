@@ -1,0 +1,76 @@
+#pragma once
+/// \file
+/// \brief The planner: runs several solvers on one graph and budget, checks every plan with the
+/// simulator, and reports each plan's cost, peak, overhead and gap to the best lower bound.
+/// Also budget sweeps and the maximum-batch search built on it.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sysopt/core/expected.h"
+#include "sysopt/remat/graph.h"
+#include "sysopt/remat/schedule.h"
+#include "sysopt/remat/solver.h"
+
+namespace sysopt::remat {
+
+/// \brief What to run.
+struct PlannerOptions {
+  int64_t budget_bytes = 0;
+  std::vector<std::string> solvers;  ///< Names; empty or {"auto"} picks by graph size.
+  double time_limit_s = 60;          ///< Per solver.
+  uint64_t seed = 1;
+};
+
+/// \brief One solver's outcome, checked by Simulate.
+struct PlanEntry {
+  std::string solver;
+  Plan plan;
+  SimulationResult sim;  ///< Valid when plan.has_schedule.
+  double solve_seconds = 0;
+  double overhead = 0;  ///< cost / keep-everything cost - 1.
+  double gap = 0;       ///< (cost - lower bound) / lower bound.
+};
+
+/// \brief All outcomes of one planner run.
+struct PlannerResult {
+  std::vector<PlanEntry> entries;
+  double lower_bound = 0;     ///< Best lower bound known on the cost within the budget.
+  std::string bound_source;   ///< Which solver gave it ("every node once" if none better).
+  double keep_all_cost = 0;   ///< Cost of computing every node once.
+  int64_t keep_all_peak = 0;  ///< Peak of the keep-everything schedule.
+  int best = -1;              ///< Index of the cheapest feasible entry, or -1.
+};
+
+/// \brief The solvers "auto" runs for this graph: the baselines, checkpoint search, and the MILP
+/// (small graphs) or LP rounding (medium graphs).
+std::vector<std::string> AutoSolvers(const Graph& graph);
+
+/// \brief Runs the solvers in order. Fails on an unknown solver name or a solver failure.
+Expected<PlannerResult> RunPlanner(const Graph& graph, const PlannerOptions& options);
+
+/// \brief Peak memory of the keep-everything schedule.
+int64_t KeepEverythingPeak(const Graph& graph);
+
+/// \brief fixed bytes + `fraction` of the keep-everything activation peak (peak minus fixed
+/// bytes), rounded down: the budgets "30%", "50%" ... of sweeps and benchmarks.
+int64_t BudgetAtFraction(const Graph& graph, double fraction);
+
+/// \brief Result of the maximum-batch search for one solver.
+struct MaxBatchEntry {
+  std::string solver;
+  int64_t max_batch = 0;  ///< Largest batch that fits; 0 if none.
+  double overhead = 0;    ///< Overhead of the plan at that batch.
+};
+
+/// \brief For each solver, the largest batch size (graph scaled by batch / graph.batch_size)
+/// whose plan fits `budget_bytes` with overhead at most `max_overhead`. Uses a doubling then
+/// bisection search on the batch size up to `batch_limit`.
+Expected<std::vector<MaxBatchEntry>> MaxBatch(const Graph& graph, int64_t budget_bytes,
+                                              double max_overhead,
+                                              const std::vector<std::string>& solvers,
+                                              double time_limit_s, int64_t batch_limit,
+                                              uint64_t seed);
+
+}  // namespace sysopt::remat

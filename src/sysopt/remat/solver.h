@@ -1,0 +1,75 @@
+#pragma once
+/// \file
+/// \brief The Solver interface for rematerialisation: given a graph and a memory budget, return
+/// a schedule. Concrete solvers (baselines, Checkmate MILP, LP rounding, checkpoint search) are
+/// hidden behind MakeSolver.
+/// Thread safety: a Solver holds no mutable state; Solve may be called concurrently.
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sysopt/core/expected.h"
+#include "sysopt/remat/graph.h"
+#include "sysopt/remat/schedule.h"
+
+namespace sysopt::remat {
+
+/// \brief What a solve may use.
+struct SolveOptions {
+  int64_t budget_bytes = 0;  ///< Peak memory allowed, fixed bytes included.
+  double time_limit_s = 60;  ///< Wall-clock limit for solvers that search.
+  uint64_t seed = 1;         ///< Seed for randomized rounding and search.
+};
+
+/// \brief A solver's answer. A solver that finds nothing within the budget returns a plan with
+/// `feasible == false` (its least-memory schedule, if any), not an error.
+struct Plan {
+  Schedule schedule;          ///< Valid schedule (checked by Simulate before it is returned).
+  bool feasible = false;      ///< The schedule's simulated peak is within the budget.
+  bool has_schedule = false;  ///< False when the solver produced no schedule at all.
+  double lower_bound = 0;     ///< A proven lower bound on the optimal cost under the budget, or 0.
+  bool proven_optimal = false;  ///< The solver proved no cheaper schedule exists (its model).
+  std::string status;           ///< Short human-readable note (e.g. "time limit, gap 3.1%").
+};
+
+/// \brief A rematerialisation algorithm.
+class Solver {
+ public:
+  virtual ~Solver() = default;
+  /// \brief The name MakeSolver accepts.
+  virtual std::string Name() const = 0;
+  /// \brief Plans `graph` under `options.budget_bytes`. Errors only for failures of the
+  /// solver itself (e.g. the MILP library), never for an infeasible budget.
+  virtual Expected<Plan> Solve(const Graph& graph, const SolveOptions& options) const = 0;
+};
+
+/// \brief Names of every solver, baselines first.
+std::vector<std::string> SolverNames();
+
+/// \brief Names of the baselines only (keep-all, Chen et al. variants).
+std::vector<std::string> BaselineNames();
+
+/// \brief Creates a solver by name; NotFound for an unknown name (the message lists the names).
+Expected<std::unique_ptr<Solver>> MakeSolver(std::string_view name);
+
+/// \brief Factories of the concrete solvers (also reachable through MakeSolver).
+std::unique_ptr<Solver> MakeKeepAllSolver();
+/// \brief Chen et al. sqrt(n) checkpointing; `articulation` restricts checkpoints to
+/// articulation points of the forward graph, otherwise the graph is linearised.
+std::unique_ptr<Solver> MakeSqrtNSolver(bool articulation);
+/// \brief Chen et al. greedy segmentation with a sweep over its segment budget.
+std::unique_ptr<Solver> MakeGreedySolver(bool articulation);
+/// \brief Checkmate's MILP solved with COIN-OR CBC, warm-started from the best baseline.
+std::unique_ptr<Solver> MakeMilpSolver();
+/// \brief Checkmate's LP relaxation (lower bound) with two-phase deterministic and randomized
+/// rounding.
+std::unique_ptr<Solver> MakeLpRoundingSolver();
+/// \brief Search over checkpoint policies (one of three modes per forward node), seeded by the best
+/// baseline; scales to large graphs.
+std::unique_ptr<Solver> MakeCheckpointSearchSolver();
+
+}  // namespace sysopt::remat

@@ -1,0 +1,44 @@
+#pragma once
+/// \file
+/// \brief Stage matrices in Checkmate's frontier-advancing form: stage t computes node t and
+/// whatever it must recompute; `stored[t]` is what is kept from stage t-1 into stage t. Every
+/// solver in this part describes its plan this way and lowers it to a Schedule.
+
+#include <vector>
+
+#include "sysopt/remat/graph.h"
+#include "sysopt/remat/schedule.h"
+
+namespace sysopt::remat {
+
+/// \brief R (compute) and S (stored) matrices, each n x n (stored has n + 1 rows; the last row
+/// is what exists at the end).
+struct StagePlan {
+  std::vector<std::vector<char>> compute;  ///< compute[t][i]: node i is computed in stage t.
+  std::vector<std::vector<char>> stored;   ///< stored[t][i]: node i is resident entering stage t.
+};
+
+/// \brief Completes a plan from the stored sets alone: stage t computes node t, anything stored
+/// into stage t+1 that is not already stored, and (recursively) each missing input. Entries of
+/// `stored[t]` for nodes >= t are ignored; the last row is set to the graph's outputs.
+StagePlan PlanFromStored(const Graph& graph, std::vector<std::vector<char>> stored);
+
+/// \brief Per-node modes of a checkpoint policy.
+inline constexpr char kSegment = 0;     ///< Recomputed once per backward segment (Chen et al.).
+inline constexpr char kCheckpoint = 1;  ///< Kept from its computation until its last read.
+inline constexpr char kTransient = 2;   ///< Kept only into a stage whose node reads it, so it is
+                                        ///< recomputed at every later use.
+
+/// \brief The stage plan of a checkpoint policy (`checkpoint[i]` is node i's mode). Backward
+/// nodes are always kept while still needed; every forward node is kept into the next stage
+/// when that stage's node reads it; checkpoints are kept while still needed; kSegment nodes are
+/// also kept during the backward pass once (re)computed, while still needed.
+StagePlan PlanFromCheckpoints(const Graph& graph, const std::vector<char>& checkpoint);
+
+/// \brief All compute steps in stage order (topological within a stage).
+std::vector<int> ComputeOrder(const StagePlan& plan);
+
+/// \brief ScheduleFromComputeOrder(graph, ComputeOrder(plan)).
+Schedule ScheduleFromStagePlan(const Graph& graph, const StagePlan& plan);
+
+}  // namespace sysopt::remat

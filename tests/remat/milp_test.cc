@@ -1,0 +1,173 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <optional>
+
+#include "sysopt/remat/formulation.h"
+#include "sysopt/remat/lp_bound.h"
+#include "sysopt/remat/planner.h"
+#include "sysopt/remat/solver.h"
+#include "sysopt/remat/stages.h"
+#include "sysopt/remat/synthetic.h"
+
+namespace sysopt::remat {
+namespace {
+
+// Exhaustive search over every R and S matrix of the frontier-advancing model: the true
+// optimum of Checkmate's program, computed without any solver. Memory is checked by
+// EncodeStagePlan, whose accounting is written independently of the program's rows.
+std::optional<double> BruteForceOptimum(const Graph& g, int64_t budget) {
+  const int n = g.size();
+  std::optional<CheckmateModel> model = BuildCheckmateModel(g, budget);
+  if (!model) return std::nullopt;
+  std::vector<std::pair<int, int>> r_bits, s_bits;
+  for (int t = 0; t < n; ++t) {
+    for (int i = 0; i < t; ++i) {
+      r_bits.push_back({t, i});
+      s_bits.push_back({t, i});
+    }
+  }
+  const int bits = static_cast<int>(r_bits.size() + s_bits.size());
+  std::optional<double> best;
+  StagePlan plan;
+  plan.compute.assign(n, std::vector<char>(n, 0));
+  plan.stored.assign(n + 1, std::vector<char>(n, 0));
+  for (int o : g.outputs) plan.stored[n][o] = 1;
+  for (uint64_t mask = 0; mask < (uint64_t{1} << bits); ++mask) {
+    for (int t = 0; t < n; ++t) {
+      std::fill(plan.compute[t].begin(), plan.compute[t].end(), 0);
+      std::fill(plan.stored[t].begin(), plan.stored[t].end(), 0);
+      plan.compute[t][t] = 1;
+    }
+    for (size_t b = 0; b < r_bits.size(); ++b) {
+      if (mask >> b & 1) plan.compute[r_bits[b].first][r_bits[b].second] = 1;
+    }
+    for (size_t b = 0; b < s_bits.size(); ++b) {
+      if (mask >> (b + r_bits.size()) & 1) plan.stored[s_bits[b].first][s_bits[b].second] = 1;
+    }
+    bool valid = true;
+    double cost = 0;
+    for (int t = 0; t < n && valid; ++t) {
+      for (int k = 0; k <= t && valid; ++k) {
+        if (!plan.compute[t][k]) continue;
+        cost += g.nodes[k].cost;
+        for (int i : g.nodes[k].inputs) {
+          if (!plan.compute[t][i] && !plan.stored[t][i]) valid = false;
+        }
+      }
+      for (int i = 0; i < n && valid; ++i) {
+        if (plan.stored[t + 1][i] && !plan.compute[t][i] && !plan.stored[t][i]) valid = false;
+      }
+    }
+    if (!valid || (best && cost >= *best)) continue;
+    if (!EncodeStagePlan(g, *model, plan)) continue;
+    best = cost;
+  }
+  return best;
+}
+
+// Five nodes: a -> b -> loss, then two gradient nodes reading the activations.
+Graph FiveNodes() {
+  std::vector<Node> nodes(5);
+  nodes[0] = {0, "a", "fwd", {}, 4, 3.0, false};
+  nodes[1] = {1, "b", "fwd", {0}, 3, 1.0, false};
+  nodes[2] = {2, "loss", "fwd", {1}, 2, 1.0, false};
+  nodes[3] = {3, "gb", "bwd", {2, 1, 0}, 3, 2.0, true};
+  nodes[4] = {4, "ga", "bwd", {3, 0}, 1, 2.0, true};
+  return *MakeGraph("five", nodes, {4}, 0);
+}
+
+// A big first activation read again at the very end: dropping and recomputing it saves memory.
+Graph LongSkip(double first_cost) {
+  std::vector<Node> nodes(5);
+  nodes[0] = {0, "a", "fwd", {}, 4, first_cost, false};
+  nodes[1] = {1, "b", "fwd", {0}, 1, 1.0, false};
+  nodes[2] = {2, "c", "fwd", {1}, 1, 1.0, false};
+  nodes[3] = {3, "d", "bwd", {2, 1}, 1, 2.0, true};
+  nodes[4] = {4, "e", "bwd", {3, 0}, 1, 2.0, true};
+  return *MakeGraph("skip", nodes, {4}, 0);
+}
+
+TEST(MilpTest, MatchesBruteForceOnTinyGraphs) {
+  std::vector<Graph> graphs = {FiveNodes(), LongSkip(1.0), LongSkip(3.5),
+                               *MakeTrainingGraph("chain2", ChainOps(2, 2, 1.0))};
+  int compared = 0;
+  int with_recomputation = 0;
+  for (const Graph& g : graphs) {
+    const int64_t peak = KeepEverythingPeak(g);
+    for (int64_t budget = peak; budget > 0; --budget) {
+      const std::optional<double> expected = BruteForceOptimum(g, budget);
+      if (!expected) break;
+      auto plan = MakeMilpSolver()->Solve(g, {budget, 30.0, 1});
+      ASSERT_TRUE(plan.ok()) << plan.error().message();
+      ASSERT_TRUE(plan->feasible) << g.name << " budget " << budget;
+      EXPECT_TRUE(plan->proven_optimal) << plan->status;
+      EXPECT_NEAR(plan->lower_bound, *expected, 1e-6) << g.name << " budget " << budget;
+      auto sim = Simulate(g, plan->schedule);
+      ASSERT_TRUE(sim.ok());
+      EXPECT_LE(sim->peak_bytes, budget);
+      EXPECT_LE(sim->cost, *expected + 1e-9);
+      ++compared;
+      if (*expected > g.TotalCost()) ++with_recomputation;
+    }
+  }
+  EXPECT_GE(compared, 6);
+  EXPECT_GE(with_recomputation, 2);
+}
+
+TEST(MilpTest, ChainBudgetForcesRecomputation) {
+  // Chain of 4 at budget 4: keeping everything needs 5, so one forward node is recomputed.
+  auto g = MakeTrainingGraph("chain4", ChainOps(4));
+  auto plan = MakeMilpSolver()->Solve(*g, {4, 30.0, 1});
+  ASSERT_TRUE(plan.ok());
+  ASSERT_TRUE(plan->feasible);
+  EXPECT_TRUE(plan->proven_optimal);
+  EXPECT_DOUBLE_EQ(Simulate(*g, plan->schedule)->cost, 13.0);
+}
+
+TEST(LpTest, BoundNeverExceedsAnyPlanCost) {
+  std::vector<Graph> graphs = {*MakeTrainingGraph("chain", ChainOps(8)),
+                               *MakeTrainingGraph("res", ResidualOps(8, 3, 2, 1.5)),
+                               *MakeTrainingGraph("unet", UNetOps(3, 8)),
+                               *MakeTrainingGraph("diamond", DiamondOps(2)), FiveNodes()};
+  int checked = 0;
+  for (const Graph& g : graphs) {
+    const int64_t peak = KeepEverythingPeak(g);
+    for (double fraction : {1.0, 0.8, 0.6, 0.45}) {
+      const int64_t budget = static_cast<int64_t>(fraction * static_cast<double>(peak));
+      auto lp = SolveLpRelaxation(g, budget, 30.0);
+      ASSERT_TRUE(lp.ok());
+      if (!lp->solved) continue;
+      EXPECT_GE(lp->lower_bound, g.TotalCost() - 1e-6);
+      // The MILP only on graphs small enough to be proven optimal at once.
+      std::vector<std::string> names = BaselineNames();
+      for (const char* name : {"checkpoint-search", "lp-rounding"}) names.push_back(name);
+      if (g.size() <= 6) names.push_back("milp");
+      auto result = RunPlanner(g, {budget, names, 10.0, 3});
+      ASSERT_TRUE(result.ok()) << result.error().message();
+      for (const PlanEntry& e : result->entries) {
+        if (!e.plan.feasible) continue;
+        ++checked;
+        EXPECT_LE(lp->lower_bound, e.sim.cost + 1e-6)
+            << g.name << " " << fraction << " " << e.solver;
+      }
+    }
+  }
+  EXPECT_GE(checked, 20);
+}
+
+TEST(LpTest, RoundingPlansFitTheBudget) {
+  auto g = MakeTrainingGraph("res", ResidualOps(10, 2, 3, 1.0));
+  const int64_t budget = KeepEverythingPeak(*g) * 6 / 10;
+  auto plan = MakeLpRoundingSolver()->Solve(*g, {budget, 30.0, 5});
+  ASSERT_TRUE(plan.ok());
+  ASSERT_TRUE(plan->has_schedule) << plan->status;
+  auto sim = Simulate(*g, plan->schedule);
+  ASSERT_TRUE(sim.ok());
+  EXPECT_LE(sim->peak_bytes, budget);
+  EXPECT_LE(plan->lower_bound, sim->cost + 1e-9);
+}
+
+}  // namespace
+}  // namespace sysopt::remat

@@ -1,0 +1,74 @@
+#include "sysopt/remat/planner.h"
+
+#include <gtest/gtest.h>
+
+#include "sysopt/remat/synthetic.h"
+
+namespace sysopt::remat {
+namespace {
+
+TEST(PlannerTest, CheckpointSearchNeverWorseThanBestBaseline) {
+  std::vector<Graph> graphs = {*MakeTrainingGraph("chain", ChainOps(24)),
+                               *MakeTrainingGraph("res", ResidualOps(24, 4, 3, 2.0)),
+                               *MakeTrainingGraph("unet", UNetOps(5, 32))};
+  for (const Graph& g : graphs) {
+    const int64_t peak = KeepEverythingPeak(g);
+    for (double fraction : {0.9, 0.7, 0.5}) {
+      const int64_t budget = static_cast<int64_t>(fraction * static_cast<double>(peak));
+      std::vector<std::string> names = BaselineNames();
+      names.push_back("checkpoint-search");
+      auto result = RunPlanner(g, {budget, names, 5.0, 7});
+      ASSERT_TRUE(result.ok());
+      const PlanEntry& search = result->entries.back();
+      ASSERT_EQ(search.solver, "checkpoint-search");
+      for (const PlanEntry& e : result->entries) {
+        if (!e.plan.feasible) continue;
+        EXPECT_TRUE(search.plan.feasible) << g.name << " " << fraction;
+        EXPECT_LE(search.sim.cost, e.sim.cost + 1e-9)
+            << g.name << " " << fraction << " " << e.solver;
+        EXPECT_LE(e.sim.peak_bytes, budget);
+      }
+    }
+  }
+}
+
+TEST(PlannerTest, ReportsGapToBoundAndBestEntry) {
+  auto g = MakeTrainingGraph("chain", ChainOps(6));
+  const int64_t budget = KeepEverythingPeak(*g) - 1;
+  auto result = RunPlanner(*g, {budget, {"greedy-linear", "milp"}, 20.0, 1});
+  ASSERT_TRUE(result.ok());
+  ASSERT_EQ(result->entries.size(), 2u);
+  ASSERT_GE(result->best, 0);
+  const PlanEntry& best = result->entries[result->best];
+  EXPECT_GE(result->lower_bound, g->TotalCost());
+  EXPECT_NEAR(best.gap, (best.sim.cost - result->lower_bound) / result->lower_bound, 1e-12);
+  EXPECT_NEAR(best.overhead, best.sim.cost / g->TotalCost() - 1.0, 1e-12);
+  for (const PlanEntry& e : result->entries) {
+    if (e.plan.feasible) EXPECT_GE(e.sim.cost, best.sim.cost);
+  }
+}
+
+TEST(PlannerTest, UnknownSolverFails) {
+  auto g = MakeTrainingGraph("chain", ChainOps(3));
+  auto result = RunPlanner(*g, {100, {"nope"}, 1.0, 1});
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().kind(), ErrorKind::kNotFound);
+}
+
+TEST(PlannerTest, MaxBatchGrowsWithBudgetAndRespectsCap) {
+  auto g = MakeTrainingGraph("chain", ChainOps(16, 100, 1.0), 0, 1);
+  const int64_t peak_at_one = KeepEverythingPeak(*g);
+  auto entries = MaxBatch(*g, 8 * peak_at_one, 0.0, {"keep-all", "greedy-linear"}, 5.0, 64, 1);
+  ASSERT_TRUE(entries.ok()) << entries.error().message();
+  // Keep-everything scales linearly: exactly 8 copies fit.
+  EXPECT_EQ((*entries)[0].max_batch, 8);
+  EXPECT_GE((*entries)[1].max_batch, 8);
+  auto relaxed = MaxBatch(*g, 8 * peak_at_one, g->ForwardCost() / g->TotalCost(), {"greedy-linear"},
+                          5.0, 64, 1);
+  ASSERT_TRUE(relaxed.ok());
+  EXPECT_GT((*relaxed)[0].max_batch, 8);
+  EXPECT_LE((*relaxed)[0].overhead, g->ForwardCost() / g->TotalCost() + 1e-9);
+}
+
+}  // namespace
+}  // namespace sysopt::remat

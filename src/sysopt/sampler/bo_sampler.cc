@@ -133,9 +133,12 @@ class BayesSampler : public Sampler {
 
     // Fantasies: pending configurations are added with their predicted mean (kriging believer),
     // so that the proposals of parallel workers spread out instead of piling up.
-    std::unique_ptr<Surrogate> model = model_->Clone();
-    std::vector<Config> fantasies = context.pending;
-    if (!fantasies.empty()) AddFantasies(space, *model, fantasies);
+    // The fitted model is copied only when fantasies are to be added to it (the copy of a GP
+    // holds its whole factor).
+    std::unique_ptr<Surrogate> copy;
+    if (!context.pending.empty() || n > 1) copy = model_->Clone();
+    Surrogate* model = copy ? copy.get() : model_.get();
+    if (!context.pending.empty()) AddFantasies(space, *model, context.pending);
 
     std::vector<Config> out;
     for (int k = 0; k < n; ++k) {

@@ -279,3 +279,31 @@ TEST(BayesSamplerTest, BestJudgesARemeasuredConfigurationByItsMean) {
 
 }  // namespace
 }  // namespace sysopt
+
+namespace sysopt {
+namespace {
+
+TEST(BayesSamplerTest, LowerConfidenceBoundAlsoFindsTheMinimum) {
+  const Spec spec = MakeSpec(kTwoReals);
+  auto bowl = [](const Config& c) -> Expected<std::vector<double>> {
+    const double dx = X(c, 0) - 0.3, dy = X(c, 1) - 0.8;
+    return std::vector<double>{dx * dx + dy * dy};
+  };
+  TunedStudy run;
+  auto study = Study::Open(*run.storage, "s", spec, {}, nullptr);
+  ASSERT_TRUE(study.ok());
+  run.study = std::move(*study);
+  auto sampler = MakeSampler("gp", SamplerOptions{3, 25, "lcb"});
+  ASSERT_TRUE(sampler.ok());
+  auto runner = MakeFunctionRunner(bowl);
+  TuneOptions options;
+  options.budget = 25;
+  ASSERT_TRUE(Tune(*run.study, **sampler, *runner, options, {}).ok());
+  EXPECT_LT(run.study->Best()->values[0], 1e-2);
+  auto bad = MakeSampler("gp", SamplerOptions{3, 25, "ucb"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message().find("ucb"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sysopt

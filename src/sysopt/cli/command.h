@@ -2,9 +2,8 @@
 /// \brief What every subcommand shares: exit codes, error printing, and how a subcommand hooks
 /// itself into the CLI11 application built in main.cc.
 
-#include <functional>
-
 #include <CLI/CLI.hpp>
+#include <functional>
 
 #include "sysopt/core/expected.h"
 

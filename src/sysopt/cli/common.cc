@@ -1,6 +1,6 @@
-#include <cstdio>
-
 #include <fmt/core.h>
+
+#include <cstdio>
 
 #include "sysopt/cli/command.h"
 

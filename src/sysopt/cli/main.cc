@@ -1,10 +1,10 @@
 // sysopt: the command-line front end. Parses flags, runs the chosen subcommand, maps failures to
 // exit codes (0 ok, 1 runtime failure, 2 bad input).
-#include <cstdio>
-#include <exception>
+#include <fmt/core.h>
 
 #include <CLI/CLI.hpp>
-#include <fmt/core.h>
+#include <cstdio>
+#include <exception>
 
 #include "sysopt/cli/command.h"
 

@@ -8,8 +8,10 @@ Expected<OpenedStudy> OpenExistingStudy(const std::string& storage_url, const st
   std::string path = storage_url;
   if (path.rfind("sqlite:", 0) == 0) path = path.substr(7);
   if (path != "memory" && path != ":memory:" && !std::filesystem::exists(path)) {
-    return NotFound("storage file '{}' does not exist (run 'sysopt tune' first, or pass "
-                    "--storage)", path);
+    return NotFound(
+        "storage file '{}' does not exist (run 'sysopt tune' first, or pass "
+        "--storage)",
+        path);
   }
   auto storage = OpenStorage(storage_url);
   if (!storage.ok()) return storage.error();

@@ -1,8 +1,8 @@
 // `sysopt best` and `sysopt export`: read a recorded study.
+#include <fmt/core.h>
+
 #include <cstdio>
 #include <fstream>
-
-#include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 #include "sysopt/cli/command.h"
@@ -46,8 +46,8 @@ int RunBest(const ReadArgs& args) {
   auto trial_json = [&](const TrialRecord& t) {
     nlohmann::json values = nlohmann::json::object();
     for (size_t i = 0; i < t.values.size(); ++i) values[s.spec().objectives[i].name] = t.values[i];
-    return nlohmann::json{{"number", t.number}, {"config", s.space().ConfigToJson(t.config)},
-                          {"values", values}};
+    return nlohmann::json{
+        {"number", t.number}, {"config", s.space().ConfigToJson(t.config)}, {"values", values}};
   };
   std::vector<double> reference;
   const double hypervolume = multi ? s.FrontHypervolume(&reference) : 0.0;
@@ -65,11 +65,14 @@ int RunBest(const ReadArgs& args) {
     return kExitOk;
   }
   if (multi) {
-    fmt::print("Study '{}': Pareto front of {} trial{} ({} finished), hypervolume {:.6g} "
-               "(reference point {})\n", s.name(), chosen.size(), chosen.size() == 1 ? "" : "s",
-               s.Finished().size(), hypervolume, FormatValues(s, reference));
+    fmt::print(
+        "Study '{}': Pareto front of {} trial{} ({} finished), hypervolume {:.6g} "
+        "(reference point {})\n",
+        s.name(), chosen.size(), chosen.size() == 1 ? "" : "s", s.Finished().size(), hypervolume,
+        FormatValues(s, reference));
     for (const auto& t : chosen) {
-      fmt::print("  #{:<4} {}  {}\n", t.number, FormatValues(s, t.values), FormatConfig(s, t.config));
+      fmt::print("  #{:<4} {}  {}\n", t.number, FormatValues(s, t.values),
+                 FormatConfig(s, t.config));
     }
   } else {
     fmt::print("Study '{}': best of {} finished trials is #{}  {}\n  {}\n", s.name(),
@@ -87,9 +90,15 @@ int RunExport(const ReadArgs& args) {
   const Study& s = *opened->study;
   std::string text;
   switch (*format) {
-    case ExportFormat::kCsv: text = ExportCsv(s); break;
-    case ExportFormat::kJson: text = ExportJson(s).dump(2) + "\n"; break;
-    case ExportFormat::kT4: text = ExportT4(s).dump(2) + "\n"; break;
+    case ExportFormat::kCsv:
+      text = ExportCsv(s);
+      break;
+    case ExportFormat::kJson:
+      text = ExportJson(s).dump(2) + "\n";
+      break;
+    case ExportFormat::kT4:
+      text = ExportT4(s).dump(2) + "\n";
+      break;
   }
   if (args.output.empty() || args.output == "-") {
     fmt::print("{}", text);

@@ -1,10 +1,10 @@
 // `sysopt tune`: run a study until it holds the budget of finished trials, then summarise.
-#include <csignal>
+#include <fmt/core.h>
+
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
-
-#include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 #include "sysopt/cli/command.h"
@@ -28,6 +28,7 @@ struct TuneArgs {
   std::string storage = kDefaultStorage;
   std::string study;
   std::string sampler = "auto";
+  std::string acquisition = "ei";
   uint64_t seed = 0;
   bool json = false;
   bool quiet = false;
@@ -51,9 +52,10 @@ std::optional<double> Improvement(const Study& study, const TrialRecord& best,
 
 nlohmann::json TrialSummary(const Study& study, const TrialRecord& t) {
   nlohmann::json values = nlohmann::json::object();
-  for (size_t i = 0; i < t.values.size(); ++i) values[study.spec().objectives[i].name] = t.values[i];
-  return {{"number", t.number}, {"config", study.space().ConfigToJson(t.config)},
-          {"values", values}};
+  for (size_t i = 0; i < t.values.size(); ++i)
+    values[study.spec().objectives[i].name] = t.values[i];
+  return {
+      {"number", t.number}, {"config", study.space().ConfigToJson(t.config)}, {"values", values}};
 }
 
 int RunTuneWithSpec(const TuneArgs& args, Spec spec_value);
@@ -86,7 +88,7 @@ int RunTuneWithSpec(const TuneArgs& args, Spec spec_value) {
   auto runner = MakeSpecRunner(*spec);
   if (!runner.ok()) return ReportError(runner.error().WithContext(args.spec_path + ": run"));
 
-  SamplerOptions sampler_options{args.seed, args.budget};
+  SamplerOptions sampler_options{args.seed, args.budget, args.acquisition};
   auto sampler = MakeSampler(args.sampler, sampler_options);
   if (!sampler.ok()) return ReportError(sampler.error());
 
@@ -94,8 +96,9 @@ int RunTuneWithSpec(const TuneArgs& args, Spec spec_value) {
   if (!storage.ok()) return ReportError(storage.error());
   const std::string name = args.study.empty() ? spec->name : args.study;
   ResumeInfo resume;
-  auto study = Study::Open(**storage, name, *spec,
-                           {{"name", args.sampler}, {"seed", args.seed}}, &resume);
+  auto study = Study::Open(
+      **storage, name, *spec,
+      {{"name", args.sampler}, {"seed", args.seed}, {"acquisition", args.acquisition}}, &resume);
   if (!study.ok()) return ReportError(study.error());
   Study& s = **study;
 
@@ -106,9 +109,10 @@ int RunTuneWithSpec(const TuneArgs& args, Spec spec_value) {
                resume.created ? "new" : fmt::format("resumed with {} finished", used_before),
                args.sampler, args.budget, args.workers, args.workers == 1 ? "" : "s");
     if (resume.interrupted > 0) {
-      fmt::print(stderr, "sysopt: {} trial{} left running by a stopped process marked failed "
-                 "(interrupted); running them again first\n", resume.interrupted,
-                 resume.interrupted == 1 ? "" : "s");
+      fmt::print(stderr,
+                 "sysopt: {} trial{} left running by a stopped process marked failed "
+                 "(interrupted); running them again first\n",
+                 resume.interrupted, resume.interrupted == 1 ? "" : "s");
     }
   }
 
@@ -124,14 +128,14 @@ int RunTuneWithSpec(const TuneArgs& args, Spec spec_value) {
   if (!args.quiet) {
     options.on_trial = [&](const TuneProgress& p) {
       const auto& t = p.trial;
-      const std::string what = t.state == TrialState::kComplete ? FormatValues(s, t.values)
-                                                               : t.failure_reason;
-      const std::string best = p.best ? fmt::format("best {} (#{})", FormatValues(s, p.best->values),
-                                                    p.best->number)
-                                      : "no success yet";
+      const std::string what =
+          t.state == TrialState::kComplete ? FormatValues(s, t.values) : t.failure_reason;
+      const std::string best =
+          p.best ? fmt::format("best {} (#{})", FormatValues(s, p.best->values), p.best->number)
+                 : "no success yet";
       fmt::print(stderr, "[{:>{}}/{}] #{:<4} {:<8} {:<40.40}  {}{}\n", p.budget_used,
-                 std::to_string(p.budget).size(), p.budget, t.number, TrialStateName(t.state),
-                 what, best, p.failed ? fmt::format(", {} failed", p.failed) : "");
+                 std::to_string(p.budget).size(), p.budget, t.number, TrialStateName(t.state), what,
+                 best, p.failed ? fmt::format(", {} failed", p.failed) : "");
     };
   }
   std::signal(SIGINT, OnInterrupt);
@@ -161,10 +165,14 @@ int RunTuneWithSpec(const TuneArgs& args, Spec spec_value) {
   const bool multi = s.spec().objectives.size() > 1;
 
   if (args.json) {
-    nlohmann::json j = {{"study", name},          {"storage", args.storage},
-                        {"budget", args.budget},  {"finished", s.BudgetUsed()},
-                        {"started", report->started}, {"failed", report->failed},
-                        {"seconds", seconds},     {"exhausted", report->exhausted},
+    nlohmann::json j = {{"study", name},
+                        {"storage", args.storage},
+                        {"budget", args.budget},
+                        {"finished", s.BudgetUsed()},
+                        {"started", report->started},
+                        {"failed", report->failed},
+                        {"seconds", seconds},
+                        {"exhausted", report->exhausted},
                         {"stopped", report->stopped}};
     if (best) j["best"] = TrialSummary(s, *best);
     if (baseline) {
@@ -184,13 +192,15 @@ int RunTuneWithSpec(const TuneArgs& args, Spec spec_value) {
     fmt::print("\nStudy '{}': {} finished trials ({} run now, {} failed) in {:.1f} s{}\n", name,
                s.BudgetUsed(), report->started, report->failed, seconds,
                report->exhausted ? "; the space is exhausted"
-               : report->stopped ? "; stopped on request" : "");
+               : report->stopped ? "; stopped on request"
+                                 : "");
     if (!best) {
       fmt::print("No trial succeeded.");
       if (!history.empty()) {
         fmt::print(" Last failure: {}\n{}", history.back().failure_reason,
                    history.back().stderr_tail.empty()
-                       ? "" : "stderr:\n" + history.back().stderr_tail + "\n");
+                       ? ""
+                       : "stderr:\n" + history.back().stderr_tail + "\n");
       }
       fmt::print("\n");
     } else if (multi) {
@@ -243,7 +253,10 @@ void RegisterTune(CLI::App& app, Action* action) {
   cmd->add_option("--study", args->study, "Study name (default: the spec's name)");
   std::string samplers;
   for (const auto& [n, d] : SamplerDescriptions()) samplers += fmt::format("\n  {}: {}", n, d);
-  cmd->add_option("--sampler", args->sampler, "Search strategy:" + samplers)
+  cmd->add_option("--sampler", args->sampler, "Search strategy:" + samplers)->capture_default_str();
+  cmd->add_option("--acquisition", args->acquisition,
+                  "Acquisition of the Bayesian samplers: ei (log expected improvement) or lcb "
+                  "(lower confidence bound)")
       ->capture_default_str();
   cmd->add_option("--seed", args->seed, "Random seed (runs with the same seed propose the same)")
       ->capture_default_str();

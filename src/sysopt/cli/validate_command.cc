@@ -1,6 +1,7 @@
 // `sysopt validate`: check a spec and describe its space.
 #include <fmt/core.h>
 #include <fmt/ranges.h>
+
 #include <nlohmann/json.hpp>
 
 #include "sysopt/cli/command.h"
@@ -21,14 +22,16 @@ std::string Domain(const Parameter& p) {
     case ParamKind::kInteger:
       return fmt::format("{} .. {}{}{}", static_cast<int64_t>(p.low), static_cast<int64_t>(p.high),
                          p.step != 1 ? fmt::format(" step {}", p.step) : "", p.log ? " (log)" : "");
-    case ParamKind::kReal: return fmt::format("{} .. {}{}", p.low, p.high, p.log ? " (log)" : "");
+    case ParamKind::kReal:
+      return fmt::format("{} .. {}{}", p.low, p.high, p.log ? " (log)" : "");
     case ParamKind::kOrdinal:
     case ParamKind::kCategorical: {
       std::vector<std::string> v;
       for (const auto& x : p.values) v.push_back(ValueToString(x));
       return fmt::format("{{{}}}", fmt::join(v, ", "));
     }
-    case ParamKind::kPermutation: return fmt::format("orderings of 0..{}", p.size - 1);
+    case ParamKind::kPermutation:
+      return fmt::format("orderings of 0..{}", p.size - 1);
   }
   return "";
 }
@@ -47,15 +50,16 @@ int RunValidate(const ValidateArgs& args) {
   if (args.json) {
     nlohmann::json j = spec->ToJson();
     j["format"] = spec->from_t1 ? "t1" : "sysopt";
-    j["feasible"] = {{"finite", count.finite}, {"exact", count.exact},
+    j["feasible"] = {{"finite", count.finite},
+                     {"exact", count.exact},
                      {"count", count.finite ? nlohmann::json(static_cast<double>(count.value))
                                             : nlohmann::json(nullptr)},
                      {"text", count.ToString()}};
     fmt::print("{}\n", j.dump(2));
     return kExitOk;
   }
-  fmt::print("{} is a valid {} spec: '{}'\n", args.spec_path,
-             spec->from_t1 ? "T1" : "sysopt", spec->name);
+  fmt::print("{} is a valid {} spec: '{}'\n", args.spec_path, spec->from_t1 ? "T1" : "sysopt",
+             spec->name);
   fmt::print("Parameters ({}):\n", space.size());
   for (const auto& p : space.parameters()) {
     fmt::print("  {:<16} {:<12} {}{}\n", p.name, ParamKindName(p.kind), Domain(p),
@@ -78,8 +82,8 @@ int RunValidate(const ValidateArgs& args) {
     fmt::print("Run: none in the spec; give the command after -- to 'sysopt tune'\n");
   }
   if (count.finite && count.exact && count.value == 0) {
-    return ReportError(InvalidInput("{}: no configuration satisfies the constraints",
-                                    args.spec_path));
+    return ReportError(
+        InvalidInput("{}: no configuration satisfies the constraints", args.spec_path));
   }
   return kExitOk;
 }

@@ -3,12 +3,12 @@
 /// \brief Expected<T> and Error: the return type of every operation that can fail for reasons a
 /// user can fix (bad input, I/O, a failing command). Exceptions are kept for broken invariants.
 
+#include <fmt/format.h>
+
 #include <cassert>
 #include <string>
 #include <utility>
 #include <variant>
-
-#include <fmt/format.h>
 
 namespace sysopt {
 
@@ -61,7 +61,7 @@ Error NotFound(fmt::format_string<Args...> f, Args&&... args) {
 template <typename T>
 class [[nodiscard]] Expected {
  public:
-  Expected(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT implicit
+  Expected(T value) : state_(std::in_place_index<0>, std::move(value)) {}      // NOLINT implicit
   Expected(Error error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT implicit
 
   bool ok() const { return state_.index() == 0; }
@@ -119,8 +119,8 @@ inline Expected<void> Ok() { return {}; }
 }  // namespace sysopt
 
 /// Evaluates `expr` (an Expected<void>) and returns its error from the enclosing function.
-#define SYSOPT_RETURN_IF_ERROR(expr)          \
-  do {                                        \
-    auto sysopt_status_ = (expr);             \
+#define SYSOPT_RETURN_IF_ERROR(expr)                         \
+  do {                                                       \
+    auto sysopt_status_ = (expr);                            \
     if (!sysopt_status_.ok()) return sysopt_status_.error(); \
   } while (0)

@@ -3,11 +3,10 @@
 /// storage and runners.
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <variant>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "sysopt/core/expected.h"
 

@@ -1,8 +1,8 @@
 #include "sysopt/report/export.h"
 
-#include <ctime>
-
 #include <fmt/format.h>
+
+#include <ctime>
 
 namespace sysopt {
 
@@ -84,7 +84,8 @@ std::string ExportCsv(const Study& study) {
     for (const auto& v : t.config) out += "," + CsvField(ValueToString(v));
     for (size_t i = 0; i < study.spec().objectives.size(); ++i) {
       out += t.state == TrialState::kComplete && i < t.values.size()
-                 ? fmt::format(",{}", t.values[i]) : ",";
+                 ? fmt::format(",{}", t.values[i])
+                 : ",";
     }
     out += fmt::format(",{},{:.3f},{:.3f},{:.3f},{}\n", CsvField(t.failure_reason), t.start_time,
                        t.end_time, t.end_time - t.start_time, CsvField(t.worker));
@@ -93,8 +94,8 @@ std::string ExportCsv(const Study& study) {
 }
 
 nlohmann::json ExportJson(const Study& study) {
-  nlohmann::json j = {{"study", study.name()}, {"spec", study.record().spec},
-                      {"trials", nlohmann::json::array()}};
+  nlohmann::json j = {
+      {"study", study.name()}, {"spec", study.record().spec}, {"trials", nlohmann::json::array()}};
   for (const auto& t : study.Finished()) j["trials"].push_back(TrialJson(study, t));
   if (auto best = study.Best()) j["best"] = TrialJson(study, *best);
   return j;

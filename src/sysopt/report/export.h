@@ -2,10 +2,9 @@
 /// \brief Study results in standard formats: CSV (one row per trial), JSON (the study with every
 /// trial), and T4, the Autotuning Association's results format.
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "sysopt/core/expected.h"
 #include "sysopt/study/study.h"

@@ -1,12 +1,12 @@
 #include "sysopt/sampler/bo_sampler.h"
 
+#include <fmt/format.h>
+
+#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
-
-#include <Eigen/Core>
-#include <fmt/format.h>
 
 #include "sysopt/core/log.h"
 #include "sysopt/model/acquisition.h"
@@ -105,9 +105,12 @@ class BayesSampler : public Sampler {
 
   std::string_view name() const override {
     switch (bayes_.surrogate) {
-      case SurrogateChoice::kGaussianProcess: return "gp";
-      case SurrogateChoice::kRandomForest: return "forest";
-      case SurrogateChoice::kAuto: break;
+      case SurrogateChoice::kGaussianProcess:
+        return "gp";
+      case SurrogateChoice::kRandomForest:
+        return "forest";
+      case SurrogateChoice::kAuto:
+        break;
     }
     return "auto";
   }
@@ -222,9 +225,8 @@ class BayesSampler : public Sampler {
         }
       }
     }
-    data.transform_key = objectives.size() == 1
-                             ? (scales[0].log ? "log" : "linear")
-                             : fmt::format("scalarised:{}", Uniform01(rng));
+    data.transform_key = objectives.size() == 1 ? (scales[0].log ? "log" : "linear")
+                                                : fmt::format("scalarised:{}", Uniform01(rng));
     // Rows follow the history (trial number order), failed trials included, so that a history
     // grown by new trials extends the previous rows and the cached model can be extended
     // incrementally; with the completed trials first and the failed ones after them, every new
@@ -323,15 +325,18 @@ class BayesSampler : public Sampler {
                          std::equal(fitted_.begin(), fitted_.end(), data.fingerprint.begin()) &&
                          last_transform_ == data.transform_key;
     if (!same_kind) {
-      Log(LogLevel::kInfo, fmt::format("bayes: using the {} surrogate ({} completed trials)",
-                                       choice == SurrogateChoice::kGaussianProcess
-                                           ? "Gaussian process" : "random forest", n));
+      Log(LogLevel::kInfo,
+          fmt::format(
+              "bayes: using the {} surrogate ({} completed trials)",
+              choice == SurrogateChoice::kGaussianProcess ? "Gaussian process" : "random forest",
+              n));
     }
     if (choice == SurrogateChoice::kRandomForest) {
       // Forests draw from a generator that advances with every fit, so each is built afresh from
       // a seed derived from its (scheduled) training prefix.
       const int m = ScheduledPrefix(n);
-      const size_t key = HashRows(data.X, m, nullptr) ^ std::hash<std::string>{}(data.transform_key);
+      const size_t key =
+          HashRows(data.X, m, nullptr) ^ std::hash<std::string>{}(data.transform_key);
       if (!same_kind || key != forest_key_) {
         auto made = MakeModel(space, choice, m);
         if (!made.ok()) return made.error();
@@ -364,8 +369,8 @@ class BayesSampler : public Sampler {
     } else if (static_cast<size_t>(n) > fitted_.size()) {
       const auto start = static_cast<Eigen::Index>(fitted_.size());
       const Eigen::Index count = n - start;
-      Eigen::VectorXd noise = data.any_noise ? Eigen::VectorXd(data.noise.segment(start, count))
-                                             : Eigen::VectorXd();
+      Eigen::VectorXd noise =
+          data.any_noise ? Eigen::VectorXd(data.noise.segment(start, count)) : Eigen::VectorXd();
       auto added = model_->AddObservations(data.X.middleRows(start, count),
                                            data.y.segment(start, count), noise);
       if (!added.ok()) SYSOPT_RETURN_IF_ERROR(model_->Fit(data.X, data.y, fit));
@@ -484,7 +489,8 @@ class BayesSampler : public Sampler {
       if (!c.ok()) return c.error();
       if (fresh(*c)) candidates.push_back(std::move(*c));
     }
-    Eigen::VectorXd scores = candidates.empty() ? Eigen::VectorXd() : Score(space, model, candidates);
+    Eigen::VectorXd scores =
+        candidates.empty() ? Eigen::VectorXd() : Score(space, model, candidates);
 
     // Local search starts: the best observed configurations and the best random candidates.
     std::vector<std::pair<double, Config>> starts;
@@ -497,7 +503,8 @@ class BayesSampler : public Sampler {
     }
     std::vector<Eigen::Index> by_score(scores.size());
     std::iota(by_score.begin(), by_score.end(), 0);
-    std::sort(by_score.begin(), by_score.end(), [&](auto a, auto b) { return scores(a) > scores(b); });
+    std::sort(by_score.begin(), by_score.end(),
+              [&](auto a, auto b) { return scores(a) > scores(b); });
     for (int i = 0; i < bayes_.local_starts - half && i < static_cast<int>(by_score.size()); ++i) {
       starts.emplace_back(scores(by_score[i]), candidates[by_score[i]]);
     }
@@ -569,7 +576,8 @@ class BayesSampler : public Sampler {
 
 }  // namespace
 
-std::unique_ptr<Sampler> MakeBayesSampler(const SamplerOptions& options, const BayesOptions& bayes) {
+std::unique_ptr<Sampler> MakeBayesSampler(const SamplerOptions& options,
+                                          const BayesOptions& bayes) {
   return std::make_unique<BayesSampler>(options, bayes);
 }
 

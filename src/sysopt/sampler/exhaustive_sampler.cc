@@ -15,9 +15,10 @@ class ExhaustiveSampler : public Sampler {
   Expected<std::vector<Config>> Ask(const SamplerContext& context, int n) override {
     const auto count = context.space.CountFeasible();
     if (!count.finite || !count.exact || count.value > kMaxExhaustive) {
-      return InvalidInput("the exhaustive sampler needs a finite discrete space whose feasible "
-                          "configurations can be counted exactly (this one has {})",
-                          count.ToString());
+      return InvalidInput(
+          "the exhaustive sampler needs a finite discrete space whose feasible "
+          "configurations can be counted exactly (this one has {})",
+          count.ToString());
     }
     const auto total = static_cast<uint64_t>(count.value);
     if (total == 0) return std::vector<Config>{};
@@ -33,8 +34,8 @@ class ExhaustiveSampler : public Sampler {
     // Interrupted or repeated trials can shift the count; scan on until enough unseen ranks are
     // found or every rank has been looked at once.
     for (uint64_t looked = 0; static_cast<int>(out.size()) < n && looked < total; ++looked, ++i) {
-      const auto rank = static_cast<uint64_t>(
-          (static_cast<unsigned __int128>(a) * (i % total) + b) % total);
+      const auto rank =
+          static_cast<uint64_t>((static_cast<unsigned __int128>(a) * (i % total) + b) % total);
       Config c = context.space.FeasibleAt(rank);
       if (seen.insert(HashConfig(c)).second) out.push_back(std::move(c));
     }

@@ -1,8 +1,8 @@
 #include "sysopt/sampler/sampler.h"
 
-#include <utility>
-
 #include <fmt/format.h>
+
+#include <utility>
 
 #include "sysopt/sampler/bo_sampler.h"
 #include "sysopt/sampler/samplers.h"
@@ -76,8 +76,9 @@ Expected<std::vector<Config>> SampleDistinct(const Space& space, int n, Rng& rng
 
 std::vector<std::pair<std::string, std::string>> SamplerDescriptions() {
   return {
-      {"auto", "Bayesian optimisation; Gaussian process, or random forest for long histories and "
-               "large categorical spaces (default)"},
+      {"auto",
+       "Bayesian optimisation; Gaussian process, or random forest for long histories and "
+       "large categorical spaces (default)"},
       {"gp", "Bayesian optimisation with a Gaussian process surrogate"},
       {"forest", "Bayesian optimisation with a random forest surrogate (SMAC-style)"},
       {"random", "uniform over the feasible set"},
@@ -89,11 +90,16 @@ std::vector<std::pair<std::string, std::string>> SamplerDescriptions() {
 
 Expected<std::unique_ptr<Sampler>> MakeSampler(std::string_view name,
                                                const SamplerOptions& options) {
-  if (name == "auto") return MakeBayesSampler(options, BayesOptions{});
-  if (name == "gp" || name == "forest") {
+  if (name == "auto" || name == "gp" || name == "forest") {
+    if (options.acquisition != "ei" && options.acquisition != "lcb") {
+      return InvalidInput("unknown acquisition '{}' (known: ei, lcb)", options.acquisition);
+    }
     BayesOptions bayes;
-    bayes.surrogate =
-        name == "gp" ? SurrogateChoice::kGaussianProcess : SurrogateChoice::kRandomForest;
+    bayes.lower_confidence_bound = options.acquisition == "lcb";
+    if (name != "auto") {
+      bayes.surrogate =
+          name == "gp" ? SurrogateChoice::kGaussianProcess : SurrogateChoice::kRandomForest;
+    }
     return MakeBayesSampler(options, bayes);
   }
   if (name == "random") return MakeRandomSampler(options);

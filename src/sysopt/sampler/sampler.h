@@ -33,6 +33,9 @@ struct SamplerContext {
 struct SamplerOptions {
   uint64_t seed = 0;
   int budget = 100;  ///< The number of trials the study is meant to reach (design sizes).
+  /// Acquisition of the Bayesian samplers: "ei" (log expected improvement) or "lcb" (lower
+  /// confidence bound); ignored by the others.
+  std::string acquisition = "ei";
 };
 
 class Sampler {
@@ -49,7 +52,8 @@ class Sampler {
 };
 
 /// \brief Builds a sampler by name; the error lists the known names.
-Expected<std::unique_ptr<Sampler>> MakeSampler(std::string_view name, const SamplerOptions& options);
+Expected<std::unique_ptr<Sampler>> MakeSampler(std::string_view name,
+                                               const SamplerOptions& options);
 
 /// \brief Names MakeSampler accepts, with a one-line description each.
 std::vector<std::pair<std::string, std::string>> SamplerDescriptions();

@@ -225,10 +225,12 @@ Expected<void> FeasibleSet::FillComponent(const Component& c, Config& config,
         }
       }
       std::string names;
-      for (int k : c.constraints) names += fmt::format("{}'{}'", names.empty() ? "" : ", ",
-                                                        constraints_[k].text());
-      return InvalidInput("no feasible configuration found in {} random tries; the constraints {} "
-                          "may be unsatisfiable", kRejectionTries, names);
+      for (int k : c.constraints)
+        names += fmt::format("{}'{}'", names.empty() ? "" : ", ", constraints_[k].text());
+      return InvalidInput(
+          "no feasible configuration found in {} random tries; the constraints {} "
+          "may be unsatisfiable",
+          kRejectionTries, names);
     }
   }
   return Ok();
@@ -252,8 +254,12 @@ FeasibleCount FeasibleSet::Count() const {
       return count;
     }
     switch (c.mode) {
-      case Mode::kFree: count.value *= c.product; break;
-      case Mode::kEnumerated: count.value *= static_cast<long double>(c.count); break;
+      case Mode::kFree:
+        count.value *= c.product;
+        break;
+      case Mode::kEnumerated:
+        count.value *= static_cast<long double>(c.count);
+        break;
       case Mode::kRejection:
         count.exact = false;
         count.value *= c.product * c.fraction;

@@ -47,10 +47,10 @@ class FeasibleSet {
     std::vector<int> params;       // global parameter indices, in search order
     std::vector<int> constraints;  // indices of the constraints among these parameters
     Mode mode = Mode::kFree;
-    std::vector<uint32_t> rows;    // kEnumerated: value indices, params.size() per row
-    uint64_t count = 0;            // kEnumerated: rows; kFree discrete: cardinality
-    double fraction = 1;           // kRejection: estimated feasible fraction
-    long double product = 0;       // product of the cardinalities (0 when continuous)
+    std::vector<uint32_t> rows;  // kEnumerated: value indices, params.size() per row
+    uint64_t count = 0;          // kEnumerated: rows; kFree discrete: cardinality
+    double fraction = 1;         // kRejection: estimated feasible fraction
+    long double product = 0;     // product of the cardinalities (0 when continuous)
   };
 
   void Enumerate(Component& c, Budget budget) const;

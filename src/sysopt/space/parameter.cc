@@ -3,10 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <set>
-
-#include <nlohmann/json.hpp>
 
 namespace sysopt {
 
@@ -96,11 +95,16 @@ bool SameChoice(const Value& a, const Value& b) {
 
 std::string_view ParamKindName(ParamKind kind) {
   switch (kind) {
-    case ParamKind::kInteger: return "integer";
-    case ParamKind::kReal: return "real";
-    case ParamKind::kOrdinal: return "ordinal";
-    case ParamKind::kCategorical: return "categorical";
-    case ParamKind::kPermutation: return "permutation";
+    case ParamKind::kInteger:
+      return "integer";
+    case ParamKind::kReal:
+      return "real";
+    case ParamKind::kOrdinal:
+      return "ordinal";
+    case ParamKind::kCategorical:
+      return "categorical";
+    case ParamKind::kPermutation:
+      return "permutation";
   }
   return "?";
 }
@@ -111,21 +115,28 @@ uint64_t Parameter::Cardinality() const {
       const double count = std::floor((high - low) / static_cast<double>(step)) + 1;
       return count >= 1.8e19 ? kSaturated : static_cast<uint64_t>(count);
     }
-    case ParamKind::kReal: return 0;
+    case ParamKind::kReal:
+      return 0;
     case ParamKind::kOrdinal:
-    case ParamKind::kCategorical: return values.size();
-    case ParamKind::kPermutation: return Factorial(size);
+    case ParamKind::kCategorical:
+      return values.size();
+    case ParamKind::kPermutation:
+      return Factorial(size);
   }
   return 0;
 }
 
 Value Parameter::ValueAt(uint64_t k) const {
   switch (kind) {
-    case ParamKind::kInteger: return GridValue(*this, k);
-    case ParamKind::kReal: return FromUnitScale(*this, 0.5);
+    case ParamKind::kInteger:
+      return GridValue(*this, k);
+    case ParamKind::kReal:
+      return FromUnitScale(*this, 0.5);
     case ParamKind::kOrdinal:
-    case ParamKind::kCategorical: return values.at(k);
-    case ParamKind::kPermutation: return UnrankPermutation(size, k);
+    case ParamKind::kCategorical:
+      return values.at(k);
+    case ParamKind::kPermutation:
+      return UnrankPermutation(size, k);
   }
   return int64_t{0};
 }
@@ -140,7 +151,8 @@ std::optional<uint64_t> Parameter::IndexOf(const Value& value) const {
       if (offset % step != 0) return std::nullopt;
       return static_cast<uint64_t>(offset / step);
     }
-    case ParamKind::kReal: return std::nullopt;
+    case ParamKind::kReal:
+      return std::nullopt;
     case ParamKind::kOrdinal:
     case ParamKind::kCategorical:
       for (size_t i = 0; i < values.size(); ++i) {
@@ -163,9 +175,11 @@ Value Parameter::Sample(Rng& rng) const {
     case ParamKind::kInteger:
       if (log) return SnapToGrid(*this, FromUnitScale(*this, Uniform01(rng)));
       return GridValue(*this, UniformIndex(rng, Cardinality()));
-    case ParamKind::kReal: return FromUnitScale(*this, Uniform01(rng));
+    case ParamKind::kReal:
+      return FromUnitScale(*this, Uniform01(rng));
     case ParamKind::kOrdinal:
-    case ParamKind::kCategorical: return values[UniformIndex(rng, values.size())];
+    case ParamKind::kCategorical:
+      return values[UniformIndex(rng, values.size())];
     case ParamKind::kPermutation: {
       Permutation p;
       p.order.resize(size);
@@ -183,7 +197,8 @@ Value Parameter::FromUnit(double u) const {
     case ParamKind::kInteger:
       if (log) return SnapToGrid(*this, FromUnitScale(*this, u));
       return GridValue(*this, static_cast<uint64_t>(u * static_cast<double>(Cardinality())));
-    case ParamKind::kReal: return FromUnitScale(*this, u);
+    case ParamKind::kReal:
+      return FromUnitScale(*this, u);
     case ParamKind::kOrdinal:
     case ParamKind::kCategorical:
       return values[static_cast<size_t>(u * static_cast<double>(values.size()))];
@@ -212,8 +227,8 @@ std::vector<Value> Parameter::Neighbors(const Value& value, Rng& rng) const {
       if (Cardinality() > 16) {
         std::normal_distribution<double> jump(0.0, 0.1);
         for (int i = 0; i < 2; ++i) {
-          const int64_t w = SnapToGrid(*this, FromUnitScale(*this, ToUnitScale(*this, v) +
-                                                                       jump(rng)));
+          const int64_t w =
+              SnapToGrid(*this, FromUnitScale(*this, ToUnitScale(*this, v) + jump(rng)));
           const bool seen = std::any_of(out.begin(), out.end(),
                                         [&](const Value& x) { return std::get<int64_t>(x) == w; });
           if (w != v && !seen) out.emplace_back(w);
@@ -289,13 +304,17 @@ Expected<void> Parameter::Check(const Value& value) const {
 void Parameter::Encode(const Value& value, double* out) const {
   switch (kind) {
     case ParamKind::kInteger:
-    case ParamKind::kReal: out[0] = ToUnitScale(*this, AsDouble(value)); break;
+    case ParamKind::kReal:
+      out[0] = ToUnitScale(*this, AsDouble(value));
+      break;
     case ParamKind::kOrdinal: {
       const auto i = IndexOf(value).value_or(0);
       out[0] = values.size() > 1 ? static_cast<double>(i) / (values.size() - 1) : 0.0;
       break;
     }
-    case ParamKind::kCategorical: out[0] = static_cast<double>(IndexOf(value).value_or(0)); break;
+    case ParamKind::kCategorical:
+      out[0] = static_cast<double>(IndexOf(value).value_or(0));
+      break;
     case ParamKind::kPermutation: {
       const auto& p = std::get<Permutation>(value);
       for (int i = 0; i < size; ++i) out[i] = p.order[i];
@@ -307,11 +326,15 @@ void Parameter::Encode(const Value& value, double* out) const {
 Value Parameter::Default() const {
   if (default_value) return *default_value;
   switch (kind) {
-    case ParamKind::kInteger: return GridValue(*this, 0);
-    case ParamKind::kReal: return low;
+    case ParamKind::kInteger:
+      return GridValue(*this, 0);
+    case ParamKind::kReal:
+      return low;
     case ParamKind::kOrdinal:
-    case ParamKind::kCategorical: return values.front();
-    case ParamKind::kPermutation: return UnrankPermutation(size, 0);
+    case ParamKind::kCategorical:
+      return values.front();
+    case ParamKind::kPermutation:
+      return UnrankPermutation(size, 0);
   }
   return int64_t{0};
 }
@@ -348,11 +371,14 @@ Value Parameter::SampleFromPrior(Rng& rng) const {
     for (int tries = 0; (u < 0 || u > 1) && tries < 16; ++tries) u = gauss(rng);
     u = std::clamp(u, 0.0, 1.0);
     switch (kind) {
-      case ParamKind::kInteger: return SnapToGrid(*this, FromUnitScale(*this, u));
-      case ParamKind::kReal: return FromUnitScale(*this, u);
+      case ParamKind::kInteger:
+        return SnapToGrid(*this, FromUnitScale(*this, u));
+      case ParamKind::kReal:
+        return FromUnitScale(*this, u);
       case ParamKind::kOrdinal:
         return values[static_cast<size_t>(std::lround(u * (values.size() - 1)))];
-      default: break;
+      default:
+        break;
     }
   }
   return Sample(rng);
@@ -377,7 +403,9 @@ nlohmann::json Parameter::ToJson() const {
       j["values"] = nlohmann::json::array();
       for (const auto& v : values) j["values"].push_back(ValueToJson(v));
       break;
-    case ParamKind::kPermutation: j["size"] = size; break;
+    case ParamKind::kPermutation:
+      j["size"] = size;
+      break;
   }
   if (default_value) j["default"] = ValueToJson(*default_value);
   if (prior_mean) j["prior"] = {{"mean", ValueToJson(*prior_mean)}, {"width", prior_width}};
@@ -462,10 +490,12 @@ Expected<void> ParsePrior(const nlohmann::json& prior, const std::string& where,
   }
   const bool choices = p.kind == ParamKind::kOrdinal || p.kind == ParamKind::kCategorical;
   for (const auto& [key, _] : prior.items()) {
-    const bool ok = key == "weights" ? choices : (key == "mean" || key == "width") && !(
-        p.kind == ParamKind::kCategorical);
-    if (!ok) return InvalidInput("{}: unknown or unsuitable field \"{}\" for a {} parameter", at, key,
-                                 ParamKindName(p.kind));
+    const bool ok = key == "weights"
+                        ? choices
+                        : (key == "mean" || key == "width") && !(p.kind == ParamKind::kCategorical);
+    if (!ok)
+      return InvalidInput("{}: unknown or unsuitable field \"{}\" for a {} parameter", at, key,
+                          ParamKindName(p.kind));
   }
   if (prior.contains("weights")) {
     const auto& w = prior.at("weights");
@@ -494,9 +524,10 @@ Expected<void> ParsePrior(const nlohmann::json& prior, const std::string& where,
   if (p.kind == ParamKind::kOrdinal) {
     if (auto i = p.IndexOf(*mean)) *mean = p.values[*i];
   }
-  const bool in_range = p.kind == ParamKind::kOrdinal
-                            ? p.IndexOf(*mean).has_value()
-                            : IsNumeric(*mean) && AsDouble(*mean) >= p.low && AsDouble(*mean) <= p.high;
+  const bool in_range =
+      p.kind == ParamKind::kOrdinal
+          ? p.IndexOf(*mean).has_value()
+          : IsNumeric(*mean) && AsDouble(*mean) >= p.low && AsDouble(*mean) <= p.high;
   if (!in_range) {
     return InvalidInput("{}: \"mean\" {} is not in the parameter's domain", at,
                         prior.at("mean").dump());
@@ -505,8 +536,10 @@ Expected<void> ParsePrior(const nlohmann::json& prior, const std::string& where,
   if (prior.contains("width")) {
     if (!prior.at("width").is_number() || prior.at("width").get<double>() <= 0 ||
         prior.at("width").get<double>() > 10) {
-      return InvalidInput("{}: \"width\" must be a number in (0, 10] (a fraction of the range), "
-                          "got {}", at, prior.at("width").dump());
+      return InvalidInput(
+          "{}: \"width\" must be a number in (0, 10] (a fraction of the range), "
+          "got {}",
+          at, prior.at("width").dump());
     }
     p.prior_width = prior.at("width").get<double>();
   }
@@ -525,8 +558,10 @@ Expected<Parameter> ParseParameter(const nlohmann::json& j, const std::string& w
   p.name = j.at("name").get<std::string>();
   where = fmt::format("{} (\"{}\")", where, p.name);
   if (!j.contains("type") || !j.at("type").is_string()) {
-    return InvalidInput("{}: field \"type\": expected one of integer, real, ordinal, categorical, "
-                        "permutation", where);
+    return InvalidInput(
+        "{}: field \"type\": expected one of integer, real, ordinal, categorical, "
+        "permutation",
+        where);
   }
   const auto type = j.at("type").get<std::string>();
   std::set<std::string> allowed = {"name", "type", "default", "prior"};
@@ -546,8 +581,10 @@ Expected<Parameter> ParseParameter(const nlohmann::json& j, const std::string& w
     p.kind = ParamKind::kPermutation;
     allowed.insert("size");
   } else {
-    return InvalidInput("{}: field \"type\": unknown type \"{}\" (expected integer, real, ordinal, "
-                        "categorical or permutation)", where, type);
+    return InvalidInput(
+        "{}: field \"type\": unknown type \"{}\" (expected integer, real, ordinal, "
+        "categorical or permutation)",
+        where, type);
   }
   for (const auto& [key, _] : j.items()) {
     if (!allowed.count(key)) {
@@ -565,7 +602,8 @@ Expected<Parameter> ParseParameter(const nlohmann::json& j, const std::string& w
       if (j.contains("step")) {
         auto step = IntegerField(j, where, "step");
         if (!step.ok()) return step.error();
-        if (*step <= 0) return InvalidInput("{}: field \"step\" must be positive, got {}", where, *step);
+        if (*step <= 0)
+          return InvalidInput("{}: field \"step\" must be positive, got {}", where, *step);
         p.step = *step;
       }
       break;
@@ -616,7 +654,8 @@ Expected<Parameter> ParseParameter(const nlohmann::json& j, const std::string& w
     if (!v.ok()) return v.error().WithContext(where + ": field \"default\"");
     // Integers written as 8.0 and reals written as 1 are normalised to the parameter's kind.
     if (p.kind == ParamKind::kReal && IsNumeric(*v)) *v = AsDouble(*v);
-    if (p.kind == ParamKind::kInteger && IsNumeric(*v) && AsDouble(*v) == std::floor(AsDouble(*v))) {
+    if (p.kind == ParamKind::kInteger && IsNumeric(*v) &&
+        AsDouble(*v) == std::floor(AsDouble(*v))) {
       *v = static_cast<int64_t>(AsDouble(*v));
     }
     if (p.kind == ParamKind::kOrdinal || p.kind == ParamKind::kCategorical) {

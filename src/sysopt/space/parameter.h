@@ -5,11 +5,10 @@
 /// All operations are const and thread-safe.
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "sysopt/core/expected.h"
 #include "sysopt/core/rng.h"
@@ -27,12 +26,12 @@ std::string_view ParamKindName(ParamKind kind);
 struct Parameter {
   std::string name;
   ParamKind kind = ParamKind::kInteger;
-  double low = 0;            ///< kInteger, kReal: inclusive lower bound.
-  double high = 0;           ///< kInteger, kReal: inclusive upper bound.
-  int64_t step = 1;          ///< kInteger: values are low, low+step, ... <= high.
-  bool log = false;          ///< kInteger, kReal: sample and encode on a log scale.
-  std::vector<Value> values; ///< kOrdinal (in order), kCategorical: the choices.
-  int size = 0;              ///< kPermutation: elements 0..size-1.
+  double low = 0;                      ///< kInteger, kReal: inclusive lower bound.
+  double high = 0;                     ///< kInteger, kReal: inclusive upper bound.
+  int64_t step = 1;                    ///< kInteger: values are low, low+step, ... <= high.
+  bool log = false;                    ///< kInteger, kReal: sample and encode on a log scale.
+  std::vector<Value> values;           ///< kOrdinal (in order), kCategorical: the choices.
+  int size = 0;                        ///< kPermutation: elements 0..size-1.
   std::optional<Value> default_value;  ///< The user's default, if given.
   /// The user's belief about where good values lie (piBO-style prior), if given: for numeric
   /// parameters a Gaussian on the encoded [0, 1] scale centred on `prior_mean` (a value of the

@@ -1,11 +1,11 @@
 #include "sysopt/space/space.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <mutex>
-#include <set>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "sysopt/space/feasible_set.h"
 
@@ -59,11 +59,13 @@ Expected<Space> Space::Create(std::vector<Parameter> parameters,
         g.kind = FeatureKind::kCategorical;
         g.n_choices = static_cast<int>(p.values.size());
         break;
-      case ParamKind::kPermutation: g.kind = FeatureKind::kPermutation; break;
+      case ParamKind::kPermutation:
+        g.kind = FeatureKind::kPermutation;
+        break;
       default:
         g.kind = FeatureKind::kNumeric;
-        g.n_levels = p.IsDiscrete() && p.Cardinality() < (1u << 30)
-                         ? static_cast<int>(p.Cardinality()) : 0;
+        g.n_levels =
+            p.IsDiscrete() && p.Cardinality() < (1u << 30) ? static_cast<int>(p.Cardinality()) : 0;
         break;
     }
     offset += g.width;
@@ -246,15 +248,18 @@ nlohmann::json Space::ConfigToJson(const Config& config) const {
 }
 
 Expected<Config> Space::ConfigFromJson(const nlohmann::json& json) const {
-  if (!json.is_object()) return InvalidInput("configuration: expected an object, got {}", json.dump());
+  if (!json.is_object())
+    return InvalidInput("configuration: expected an object, got {}", json.dump());
   Config config;
   for (const auto& p : state_->parameters) {
-    if (!json.contains(p.name)) return InvalidInput("configuration: parameter '{}' is missing", p.name);
+    if (!json.contains(p.name))
+      return InvalidInput("configuration: parameter '{}' is missing", p.name);
     auto v = ValueFromJson(json.at(p.name));
     if (!v.ok()) return v.error().WithContext(fmt::format("configuration: parameter '{}'", p.name));
     if (p.kind == ParamKind::kReal && IsNumeric(*v)) *v = AsDouble(*v);
     // An integer written as 8.0 is the integer 8: equal and equally hashed, so duplicates match.
-    if (p.kind == ParamKind::kInteger && IsNumeric(*v) && AsDouble(*v) == std::floor(AsDouble(*v))) {
+    if (p.kind == ParamKind::kInteger && IsNumeric(*v) &&
+        AsDouble(*v) == std::floor(AsDouble(*v))) {
       *v = static_cast<int64_t>(AsDouble(*v));
     }
     if ((p.kind == ParamKind::kOrdinal || p.kind == ParamKind::kCategorical)) {

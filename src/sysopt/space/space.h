@@ -8,11 +8,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "sysopt/core/expected.h"
 #include "sysopt/core/rng.h"
@@ -27,9 +26,9 @@ class FeasibleSet;
 
 /// \brief The number of feasible configurations of a space.
 struct FeasibleCount {
-  bool finite = true;    ///< False when a real parameter makes the space continuous.
-  bool exact = true;     ///< False when the count is an estimate (constrained part too large).
-  long double value = 0; ///< The count (or estimate); exact integers up to 2^64.
+  bool finite = true;     ///< False when a real parameter makes the space continuous.
+  bool exact = true;      ///< False when the count is an estimate (constrained part too large).
+  long double value = 0;  ///< The count (or estimate); exact integers up to 2^64.
   /// \brief "1234", "~1.2e+30 (estimated)" or "infinite (continuous)".
   std::string ToString() const;
 };

@@ -1,12 +1,12 @@
 #include "sysopt/space/spec.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
-
-#include <fmt/format.h>
 
 namespace sysopt {
 
@@ -95,8 +95,9 @@ Expected<RunSpec> ParseRun(const json& j, const std::string& where_in) {
   if (j.contains("aggregate")) {
     const auto& a = j["aggregate"];
     if (a != "median" && a != "mean" && a != "min") {
-      return InvalidInput("{}: field \"aggregate\": expected \"median\", \"mean\" or \"min\", got {}",
-                          where, a.dump());
+      return InvalidInput(
+          "{}: field \"aggregate\": expected \"median\", \"mean\" or \"min\", got {}", where,
+          a.dump());
     }
     run.aggregate = a.get<std::string>();
   }
@@ -166,8 +167,10 @@ Expected<Spec> ParseT1(const json& j, const std::string& source) {
     } else if (type == "string" || type == "str" || type == "bool") {
       kind = "categorical";
     } else {
-      return InvalidInput("{}: field \"Type\": unknown type \"{}\" (expected int, float, string or "
-                          "bool)", at, type);
+      return InvalidInput(
+          "{}: field \"Type\": unknown type \"{}\" (expected int, float, string or "
+          "bool)",
+          at, type);
     }
     json p = {{"name", tp["Name"]}, {"type", kind}, {"values", *values}};
     if (tp.contains("Default") && !tp["Default"].is_null()) p["default"] = tp["Default"];
@@ -177,7 +180,8 @@ Expected<Spec> ParseT1(const json& j, const std::string& source) {
   }
   std::vector<std::string> constraints;
   if (cs.contains("Conditions")) {
-    if (!cs["Conditions"].is_array()) return InvalidInput("{}: \"Conditions\" is not an array", where);
+    if (!cs["Conditions"].is_array())
+      return InvalidInput("{}: \"Conditions\" is not an array", where);
     for (size_t i = 0; i < cs["Conditions"].size(); ++i) {
       const auto& c = cs["Conditions"][i];
       const std::string at = fmt::format("{}.Conditions[{}]", where, i);
@@ -224,8 +228,10 @@ nlohmann::json Spec::ToJson() const {
     j["objectives"].push_back({{"name", o.name}, {"goal", o.minimize ? "minimize" : "maximize"}});
   }
   if (run) {
-    j["run"] = {{"command", run->command}, {"timeout_s", run->timeout_s},
-                {"repeat", run->repeat},   {"aggregate", run->aggregate}};
+    j["run"] = {{"command", run->command},
+                {"timeout_s", run->timeout_s},
+                {"repeat", run->repeat},
+                {"aggregate", run->aggregate}};
     if (!run->working_dir.empty()) j["run"]["working_dir"] = run->working_dir;
   }
   return j;
@@ -234,8 +240,8 @@ nlohmann::json Spec::ToJson() const {
 Expected<Spec> ParseSpec(const nlohmann::json& j, const std::string& source) {
   if (!j.is_object()) return InvalidInput("{}: expected a JSON object at the top level", source);
   if (j.contains("ConfigurationSpace")) return ParseT1(j, source);
-  SYSOPT_RETURN_IF_ERROR(RejectUnknownKeys(
-      j, {"name", "parameters", "constraints", "objectives", "run"}, source));
+  SYSOPT_RETURN_IF_ERROR(
+      RejectUnknownKeys(j, {"name", "parameters", "constraints", "objectives", "run"}, source));
   std::string name = std::filesystem::path(source).stem().string();
   if (j.contains("name")) {
     if (!j["name"].is_string() || j["name"].get<std::string>().empty()) {

@@ -2,11 +2,10 @@
 /// \brief Tuning specs: the project's JSON spec format and the Autotuning Association's T1 format
 /// (whose space is read; its run command then comes from the command line).
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "sysopt/core/expected.h"
 #include "sysopt/space/space.h"

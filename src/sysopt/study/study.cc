@@ -1,5 +1,6 @@
 #include "sysopt/study/study.h"
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -7,10 +8,8 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
-#include <unordered_map>
 #include <system_error>
-
-#include <fmt/format.h>
+#include <unordered_map>
 
 namespace sysopt {
 
@@ -71,9 +70,7 @@ bool CountsTowardsBudget(const TrialRecord& t) {
   return t.state == TrialState::kFailed && t.failure_reason != kInterrupted;
 }
 
-std::string WorkerName(int index) {
-  return fmt::format("{}:{}:{}", HostName(), getpid(), index);
-}
+std::string WorkerName(int index) { return fmt::format("{}:{}:{}", HostName(), getpid(), index); }
 
 Study::Study(Storage& storage, StudyRecord record, Spec spec)
     : storage_(storage), record_(std::move(record)), name_(record_.name), spec_(std::move(spec)) {}
@@ -173,9 +170,8 @@ Expected<TrialRecord> Study::Finish(const Trial& trial, TrialOutcome outcome) {
                                 [&](const Trial& t) { return t.id == trial.id; }),
                  running_.end());
   // Keep number order even when workers finish out of order.
-  auto at = std::upper_bound(
-      finished_.begin(), finished_.end(), rec->number,
-      [](int64_t n, const TrialRecord& t) { return n < t.number; });
+  auto at = std::upper_bound(finished_.begin(), finished_.end(), rec->number,
+                             [](int64_t n, const TrialRecord& t) { return n < t.number; });
   finished_.insert(at, *rec);
   return *rec;
 }
@@ -281,8 +277,8 @@ double Study::FrontHypervolume(std::vector<double>* reference) const {
     if (t.state == TrialState::kComplete) all.push_back(as_minimised(t.values));
   }
   for (const auto& t : ParetoFront()) front.push_back(as_minimised(t.values));
-  std::vector<double> ref = reference != nullptr && !reference->empty()
-                                ? as_minimised(*reference) : NadirReference(all);
+  std::vector<double> ref =
+      reference != nullptr && !reference->empty() ? as_minimised(*reference) : NadirReference(all);
   if (reference != nullptr) *reference = as_minimised(ref);  // back in the objectives' directions
   return ref.empty() ? 0.0 : Hypervolume(front, ref);
 }

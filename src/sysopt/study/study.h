@@ -22,9 +22,9 @@ namespace sysopt {
 
 /// \brief What resuming a stored study found.
 struct ResumeInfo {
-  bool created = false;            ///< True when the study did not exist before.
-  int interrupted = 0;             ///< RUNNING trials of dead processes now marked failed.
-  std::vector<Config> to_rerun;    ///< Their configurations, to be proposed again first.
+  bool created = false;          ///< True when the study did not exist before.
+  int interrupted = 0;           ///< RUNNING trials of dead processes now marked failed.
+  std::vector<Config> to_rerun;  ///< Their configurations, to be proposed again first.
 };
 
 /// \brief A trial in flight: created in storage as RUNNING, not yet finished.
@@ -37,7 +37,6 @@ struct Trial {
 /// \brief True for finished trials that count towards a budget: COMPLETE, or FAILED for a reason
 /// of their own (not "interrupted", which is re-proposed instead).
 bool CountsTowardsBudget(const TrialRecord& trial);
-
 
 class Study {
  public:

@@ -18,8 +18,8 @@ TrialOutcome OutcomeFromRun(const RunResult& result) {
   return outcome;
 }
 
-Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner, const TuneOptions& options,
-                          std::vector<Config> rerun) {
+Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner,
+                          const TuneOptions& options, std::vector<Config> rerun) {
   std::mutex mutex;
   TuneReport report;
   std::optional<Error> error;
@@ -92,8 +92,8 @@ Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner, const 
       }
       if (!result.ok) ++report.failed;
       if (options.on_trial) {
-        options.on_trial(TuneProgress{*finished, study.BudgetUsed(), options.budget,
-                                      report.failed, study.Best()});
+        options.on_trial(TuneProgress{*finished, study.BudgetUsed(), options.budget, report.failed,
+                                      study.Best()});
       }
     }
   };

@@ -16,16 +16,16 @@ namespace sysopt {
 
 /// \brief Progress after each finished trial.
 struct TuneProgress {
-  const TrialRecord& trial;            ///< The trial just finished.
-  int budget_used = 0;                 ///< Finished trials counting towards the budget.
+  const TrialRecord& trial;  ///< The trial just finished.
+  int budget_used = 0;       ///< Finished trials counting towards the budget.
   int budget = 0;
-  int failed = 0;                      ///< Failed trials of this run.
-  std::optional<TrialRecord> best;     ///< Best so far (first objective).
+  int failed = 0;                   ///< Failed trials of this run.
+  std::optional<TrialRecord> best;  ///< Best so far (first objective).
 };
 
 struct TuneOptions {
-  int budget = 50;   ///< Stop when the study holds this many finished trials.
-  int workers = 1;   ///< Configurations evaluated at once.
+  int budget = 50;  ///< Stop when the study holds this many finished trials.
+  int workers = 1;  ///< Configurations evaluated at once.
   /// Called (under a lock, from a worker thread) after every finished trial.
   std::function<void(const TuneProgress&)> on_trial;
   /// When set and true, no new trial is started; trials in flight finish.
@@ -43,8 +43,8 @@ struct TuneReport {
 /// \brief Runs the loop. `rerun` holds configurations to evaluate first (those of interrupted
 /// trials); when the study is new and the space declares a default, the default goes first.
 /// Errors: the sampler cannot propose (e.g. no feasible configuration) or storage fails.
-Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner, const TuneOptions& options,
-                          std::vector<Config> rerun);
+Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner,
+                          const TuneOptions& options, std::vector<Config> rerun);
 
 /// \brief Turns a runner's result into the outcome a study records.
 TrialOutcome OutcomeFromRun(const RunResult& result);

@@ -122,9 +122,10 @@ int main(int argc, char** argv) {
       "fraction of the keep-everything activation peak. Overhead is extra compute relative to "
       "keeping everything (cost = measured CPU time per op, see docs/remat.md); `-` means the "
       "solver found no schedule within the budget. Every schedule was checked by the "
-      "simulator. The lower bound is the best of: every node computed once, and the LP "
-      "relaxation / CBC bound of Checkmate's program (both bounds of the frontier-advancing "
-      "model; see docs/remat.md). Time limit per solver: {} s.\n\n",
+      "simulator. The lower bound is the best of: every node computed once, the LP "
+      "relaxation / CBC bound of Checkmate's program, and the LP of its stage-boundary "
+      "relaxation (`lp-bound`, a bound-only solver without a column; all bounds of the "
+      "frontier-advancing model; see docs/remat.md). Time limit per solver: {} s.\n\n",
       quick ? " --quick" : "", CpuName(), std::thread::hardware_concurrency(),
       [] {
         char buf[64];
@@ -149,14 +150,27 @@ int main(int argc, char** argv) {
     solvers.push_back("checkpoint-search");
     if (g.size() <= 200 && !quick) solvers.push_back("lp-rounding");
     if (g.size() <= 60) solvers.push_back("milp");
+    // Bound only (no schedule, so no column of its own): the stage-boundary LP.
+    if (!quick) solvers.push_back("lp-bound");
+    std::string timed;  // the solvers whose solve times are listed
+    for (const auto& s : solvers) {
+      if (s == "checkpoint-search" || s == "lp-rounding" || s == "milp" || s == "lp-bound") {
+        timed += (timed.empty() ? "" : " / ") + s;
+      }
+    }
+    auto has_column = [](const std::string& s) { return s != "lp-bound"; };
+    const size_t columns = static_cast<size_t>(
+        std::count_if(solvers.begin(), solvers.end(), has_column));
     const int64_t peak = remat::KeepEverythingPeak(g);
     md += fmt::format("### {} ({} nodes, batch {}, activations {}, fixed {})\n\n", g.name, g.size(),
                       g.batch_size, remat::FormatBytes(peak - g.fixed_bytes),
                       remat::FormatBytes(g.fixed_bytes));
     md += "| budget | ";
-    for (const auto& s : solvers) md += s + " | ";
-    md += "lower bound | best gap | solve time (search / LP) |\n|---|";
-    for (size_t k = 0; k < solvers.size() + 3; ++k) md += "---|";
+    for (const auto& s : solvers) {
+      if (has_column(s)) md += s + " | ";
+    }
+    md += "lower bound | best gap | solve time (" + timed + ") |\n|---|";
+    for (size_t k = 0; k < columns + 3; ++k) md += "---|";
     md += "\n";
     for (double f : fractions) {
       const int64_t budget = remat::BudgetAtFraction(g, f);
@@ -169,10 +183,13 @@ int main(int argc, char** argv) {
       std::string times;
       double best_baseline = INFINITY;
       for (const auto& e : result->entries) {
-        md += e.plan.feasible ? Pct(e.overhead) : "-";
-        if (e.plan.feasible && e.plan.proven_optimal && e.solver != "keep-all") md += " (opt)";
-        md += " | ";
-        if (e.solver == "checkpoint-search" || e.solver == "lp-rounding" || e.solver == "milp") {
+        if (has_column(e.solver)) {
+          md += e.plan.feasible ? Pct(e.overhead) : "-";
+          if (e.plan.feasible && e.plan.proven_optimal && e.solver != "keep-all") md += " (opt)";
+          md += " | ";
+        }
+        if (e.solver == "checkpoint-search" || e.solver == "lp-rounding" || e.solver == "milp" ||
+            e.solver == "lp-bound") {
           times += fmt::format("{}{:.1f} s", times.empty() ? "" : " / ", e.solve_seconds);
         }
         if (e.plan.feasible && e.solver.find("search") == std::string::npos &&
@@ -195,7 +212,17 @@ int main(int argc, char** argv) {
       for (const auto& e : result->entries) fast = fast && e.solve_seconds < 60.0;
       if (fast) ++under_60s;
       const double lb_overhead = result->lower_bound / result->keep_all_cost - 1.0;
-      md += fmt::format("{} ({}) | {} | {} |\n", Pct(lb_overhead), result->bound_source,
+      std::string infeasible_by;  // a solver that proved no plan fits Checkmate's model
+      for (const auto& e : result->entries) {
+        if ((e.solver == "lp-bound" || e.solver == "lp-rounding" || e.solver == "milp") &&
+            e.plan.status.find("infeasible") != std::string::npos && infeasible_by.empty()) {
+          infeasible_by = e.solver;
+        }
+      }
+      md += fmt::format("{} | {} | {} |\n",
+                        infeasible_by.empty()
+                            ? fmt::format("{} ({})", Pct(lb_overhead), result->bound_source)
+                            : fmt::format("infeasible in the model ({})", infeasible_by),
                         result->best >= 0 ? Pct(result->entries[result->best].gap) : "-", times);
       fmt::print("{} {:.0f}%: best {} lb {} time {}\n", g.name, 100 * f,
                  result->best >= 0 ? result->entries[result->best].solver : "none",

@@ -157,6 +157,68 @@ TEST(LpTest, BoundNeverExceedsAnyPlanCost) {
   EXPECT_GE(checked, 20);
 }
 
+TEST(LpTest, StageBoundaryBoundIsValidOnTinyGraphs) {
+  std::vector<Graph> graphs = {FiveNodes(), LongSkip(1.0), LongSkip(3.5),
+                               *MakeTrainingGraph("chain2", ChainOps(2, 2, 1.0))};
+  int compared = 0;
+  int infeasible = 0;
+  for (const Graph& g : graphs) {
+    for (int64_t budget = KeepEverythingPeak(g); budget > 0; --budget) {
+      const std::optional<double> expected = BruteForceOptimum(g, budget);
+      auto boundary = SolveStageBoundaryRelaxation(g, budget, 30.0);
+      ASSERT_TRUE(boundary.ok()) << boundary.error().message();
+      auto full = SolveLpRelaxation(g, budget, 30.0);
+      ASSERT_TRUE(full.ok()) << full.error().message();
+      if (!expected) {
+        infeasible += boundary->infeasible ? 1 : 0;
+        continue;
+      }
+      // A plan exists, so neither relaxation may call the budget infeasible.
+      ASSERT_TRUE(boundary->solved) << g.name << " budget " << budget << ": " << boundary->status;
+      ASSERT_TRUE(full->solved) << g.name << " budget " << budget << ": " << full->status;
+      EXPECT_GE(boundary->lower_bound, g.TotalCost() - 1e-6);
+      EXPECT_LE(boundary->lower_bound, *expected + 1e-6) << g.name << " budget " << budget;
+      // The full program contains every row of the boundary relaxation.
+      EXPECT_GE(full->lower_bound, boundary->lower_bound - 1e-6) << g.name << " " << budget;
+      EXPECT_LE(full->lower_bound, *expected + 1e-6) << g.name << " budget " << budget;
+      ++compared;
+    }
+  }
+  EXPECT_GE(compared, 6);
+  EXPECT_GE(infeasible, 1);
+}
+
+TEST(LpTest, StageBoundaryBoundNeverExceedsAnyPlanCost) {
+  std::vector<Graph> graphs = {*MakeTrainingGraph("chain", ChainOps(10)),
+                               *MakeTrainingGraph("res", ResidualOps(8, 3, 2, 1.5)),
+                               *MakeTrainingGraph("unet", UNetOps(3, 8)), FiveNodes()};
+  int checked = 0;
+  for (const Graph& g : graphs) {
+    const int64_t peak = KeepEverythingPeak(g);
+    for (double fraction : {1.0, 0.7, 0.5, 0.35, 0.2}) {
+      const int64_t budget = static_cast<int64_t>(fraction * static_cast<double>(peak));
+      std::vector<std::string> names = BaselineNames();
+      for (const char* name : {"checkpoint-search", "lp-rounding", "lp-bound"}) {
+        names.push_back(name);
+      }
+      auto result = RunPlanner(g, {budget, names, 10.0, 3});
+      ASSERT_TRUE(result.ok()) << result.error().message();
+      const PlanEntry& bound = result->entries.back();
+      ASSERT_EQ(bound.solver, "lp-bound");
+      EXPECT_FALSE(bound.plan.has_schedule);
+      const bool infeasible = bound.plan.status.find("infeasible") != std::string::npos;
+      for (const PlanEntry& e : result->entries) {
+        if (!e.plan.feasible) continue;
+        ++checked;
+        EXPECT_FALSE(infeasible) << g.name << " " << fraction << " " << e.solver;
+        EXPECT_LE(bound.plan.lower_bound, e.sim.cost + 1e-6)
+            << g.name << " " << fraction << " " << e.solver;
+      }
+    }
+  }
+  EXPECT_GE(checked, 20);
+}
+
 TEST(LpTest, RoundingPlansFitTheBudget) {
   auto g = MakeTrainingGraph("res", ResidualOps(10, 2, 3, 1.0));
   const int64_t budget = KeepEverythingPeak(*g) * 6 / 10;

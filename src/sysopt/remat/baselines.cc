@@ -221,7 +221,9 @@ std::vector<std::string> BaselineNames() {
 
 std::vector<std::string> SolverNames() {
   std::vector<std::string> names = BaselineNames();
-  for (const char* name : {"checkpoint-search", "lp-rounding", "milp"}) names.push_back(name);
+  for (const char* name : {"checkpoint-search", "lp-rounding", "milp", "lp-bound"}) {
+    names.push_back(name);
+  }
   return names;
 }
 
@@ -233,6 +235,7 @@ Expected<std::unique_ptr<Solver>> MakeSolver(std::string_view name) {
   if (name == "greedy-linear") return MakeGreedySolver(false);
   if (name == "milp") return MakeMilpSolver();
   if (name == "lp-rounding") return MakeLpRoundingSolver();
+  if (name == "lp-bound") return MakeLpBoundSolver();
   if (name == "checkpoint-search") return MakeCheckpointSearchSolver();
   std::string names;
   for (const std::string& n : SolverNames()) names += (names.empty() ? "" : ", ") + n;

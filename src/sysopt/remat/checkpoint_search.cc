@@ -45,9 +45,12 @@ class CheckpointSearchSolver : public Solver {
     Rng rng(DeriveSeed(options.seed, 29));
     int evaluations = 0;
     int stale_rounds = 0;
+    // Stale rounds (each a pass of random moves, then a kick) before the search stops.
+    constexpr int kMaxStaleRounds = 20;
     CheckpointEval current = best;
-    // Enough evaluations to try every single flip a few times, capped by the time limit.
-    const int max_evaluations = std::max(20000, 200 * static_cast<int>(forward.size()));
+    // About a thousand evaluations per forward node (every single flip many times over; on the
+    // shipped graphs the plans kept improving up to there), capped by the time limit.
+    const int max_evaluations = std::max(20000, 1000 * static_cast<int>(forward.size()));
     const bool at_bound = [&] { return best.sim.cost <= total && best.sim.peak_bytes <= budget; }();
     while (!forward.empty() && !at_bound && evaluations < max_evaluations &&
            elapsed() < options.time_limit_s) {
@@ -85,11 +88,12 @@ class CheckpointSearchSolver : public Solver {
         stale_rounds = 0;
         continue;
       }
-      if (++stale_rounds >= 8) break;
-      // Perturb the incumbent and climb again.
+      if (++stale_rounds >= kMaxStaleRounds) break;
+      // Perturb the incumbent and climb again, with larger kicks the longer nothing improves.
       current = best;
       std::vector<char> kick = current.checkpoint;
-      for (int f = 0; f < 3; ++f) {
+      const int flips = 2 + stale_rounds;
+      for (int f = 0; f < flips; ++f) {
         const int v = forward[UniformIndex(rng, forward.size())];
         kick[v] = static_cast<char>((kick[v] + 1 + UniformIndex(rng, 2)) % 3);
       }

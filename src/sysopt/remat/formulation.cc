@@ -40,6 +40,30 @@ int AddColumn(CheckmateModel& model, double lb, double ub, double objective, boo
   return static_cast<int>(model.col_lb.size()) - 1;
 }
 
+// Memory right after stage t computes node t: at least t, its inputs and what is kept into
+// t + 1 (the outputs after the last stage) are resident, and the budget holds them. Valid for
+// every integer point of the program (see BuildStageBoundaryRelaxation), so adding it to the
+// full program cuts off fractional points only.
+void EmitBoundaryRow(const Graph& graph, const CheckmateModel& model, const std::vector<double>& m,
+                     int t, std::vector<char>& is_input, RowBuilder& row) {
+  const int n = model.n;
+  double constant = m[t];
+  for (int i : graph.nodes[t].inputs) {
+    if (!is_input[i]) constant += m[i];
+    is_input[i] = 1;
+  }
+  for (int i = 0; i < t; ++i) {
+    if (is_input[i] || m[i] == 0.0) continue;
+    if (t + 1 < n) {
+      row.Add(model.s[t + 1][i], m[i]);
+    } else if (graph.is_output[i]) {
+      constant += m[i];
+    }
+  }
+  for (int i : graph.nodes[t].inputs) is_input[i] = 0;
+  row.Emit(-COIN_DBL_MAX, 1.0 - constant);
+}
+
 }  // namespace
 
 std::optional<CheckmateModel> BuildCheckmateModel(const Graph& graph, int64_t budget_bytes) {
@@ -117,6 +141,8 @@ std::optional<CheckmateModel> BuildCheckmateModel(const Graph& graph, int64_t bu
       row.Emit(0.0, 0.0);
     }
   }
+  std::vector<char> is_input(n, 0);
+  for (int t = 0; t < n; ++t) EmitBoundaryRow(graph, model, m, t, is_input, row);
   // FREE[t][i][k] <= R[t][k], <= 1 - S[t+1][i], <= 1 - R[t][j] for later readers j of i in
   // stage t. This disaggregated form is exact for integers and tighter than one big-M row.
   for (const CheckmateModel::Free& f : model.frees) {
@@ -136,6 +162,63 @@ std::optional<CheckmateModel> BuildCheckmateModel(const Graph& graph, int64_t bu
       row.Add(model.r[f.t][j], 1.0);
       row.Emit(-inf, 1.0);
     }
+  }
+  for (int output : graph.outputs) {
+    row.Add(model.r[n - 1][output], 1.0);
+    if (output < n - 1) row.Add(model.s[n - 1][output], 1.0);
+    row.Emit(1.0, inf);
+  }
+  model.matrix = CoinPackedMatrix(false, row.rows.data(), row.cols.data(), row.elements.data(),
+                                  static_cast<CoinBigIndex>(row.elements.size()));
+  model.matrix.setDimensions(static_cast<int>(model.row_lb.size()),
+                             static_cast<int>(model.col_lb.size()));
+  return model;
+}
+
+std::optional<CheckmateModel> BuildStageBoundaryRelaxation(const Graph& graph,
+                                                           int64_t budget_bytes) {
+  const int n = graph.size();
+  const int64_t room = budget_bytes - graph.fixed_bytes;
+  if (room <= 0 || n == 0) return std::nullopt;
+  CheckmateModel model;
+  model.n = n;
+  model.memory_scale = static_cast<double>(room);
+  const double total_cost = graph.TotalCost();
+  model.cost_scale = total_cost > 0 ? 1.0 / total_cost : 1.0;
+  std::vector<double> m(n);
+  for (int i = 0; i < n; ++i) m[i] = static_cast<double>(graph.nodes[i].bytes) / model.memory_scale;
+  model.r.assign(n, {});
+  model.s.assign(n, {});
+  model.u.assign(n, {});
+  for (int t = 0; t < n; ++t) {
+    for (int i = 0; i <= t; ++i) {
+      const double fixed = (i == t) ? 1.0 : 0.0;
+      model.r[t].push_back(
+          AddColumn(model, fixed, 1.0, graph.nodes[i].cost * model.cost_scale, false));
+    }
+    for (int i = 0; i < t; ++i) model.s[t].push_back(AddColumn(model, 0.0, 1.0, 0.0, false));
+  }
+  RowBuilder row{model, {}, {}, {}, {}, {}};
+  const double inf = COIN_DBL_MAX;
+  std::vector<char> is_input(n, 0);
+  for (int t = 0; t < n; ++t) {
+    for (int k = 0; k <= t; ++k) {
+      for (int i : graph.nodes[k].inputs) {
+        row.Add(model.r[t][k], 1.0);
+        row.Add(model.r[t][i], -1.0);
+        row.Add(model.s[t][i], -1.0);
+        row.Emit(-inf, 0.0);
+      }
+    }
+    if (t + 1 < n) {
+      for (int i = 0; i <= t; ++i) {
+        row.Add(model.s[t + 1][i], 1.0);
+        row.Add(model.r[t][i], -1.0);
+        if (i < t) row.Add(model.s[t][i], -1.0);
+        row.Emit(-inf, 0.0);
+      }
+    }
+    EmitBoundaryRow(graph, model, m, t, is_input, row);
   }
   for (int output : graph.outputs) {
     row.Add(model.r[n - 1][output], 1.0);

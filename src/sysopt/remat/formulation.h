@@ -5,7 +5,9 @@
 /// stage t, i <= t), S[t][i] (i resident entering stage t, i < t), U[t][k] (memory after
 /// computing k in stage t) and FREE[t][i][k] (i freed after computing k in stage t, i an input
 /// of k or k itself). Memory is in units of (budget - fixed bytes); cost in units of the total
-/// cost, so the objective of a plan is 1 + its overhead.
+/// cost, so the objective of a plan is 1 + its overhead. One extra row per stage (the memory
+/// right after node t is computed, see BuildStageBoundaryRelaxation) is valid for every integer
+/// point and tightens the LP relaxation.
 
 #include <coin/CoinPackedMatrix.hpp>
 #include <cstdint>
@@ -38,6 +40,20 @@ struct CheckmateModel {
 /// \brief Builds the program for `graph` under `budget_bytes` (fixed bytes included). Returns
 /// nullopt when the budget does not even hold the fixed bytes.
 std::optional<CheckmateModel> BuildCheckmateModel(const Graph& graph, int64_t budget_bytes);
+
+/// \brief A relaxation of the program small enough for graphs of several hundred nodes: only R
+/// and S, the dependency and storage rows, and one memory row per stage instead of the U and
+/// FREE rows. The memory row holds at the moment stage t has just computed node t, where the
+/// program keeps resident at least node t, every input of t (FREE of an input waits for its
+/// later readers) and everything stored into stage t + 1 (FREE[t][i][k] <= 1 - S[t+1][i], and
+/// S[t+1][i] <= R[t][i] + S[t][i] makes it exist in stage t; each other tensor adds at least
+/// nothing, since it is freed at most once and only when it exists). So every integer point of
+/// the program, restricted to R and S, is feasible here, and the LP optimum of this relaxation
+/// is a valid lower bound on the program's optimum. It is not dominated by the program's own LP
+/// relaxation: the row is an integer argument, which is why BuildCheckmateModel adds it too.
+/// `u` and `frees` of the result are empty.
+std::optional<CheckmateModel> BuildStageBoundaryRelaxation(const Graph& graph,
+                                                           int64_t budget_bytes);
 
 /// \brief The column values encoding a stage plan (FREE and U derived from R and S), or
 /// nullopt when the plan breaks the program's memory bound (its accounting is conservative).

@@ -28,4 +28,11 @@ struct LpRelaxation {
 Expected<LpRelaxation> SolveLpRelaxation(const Graph& graph, int64_t budget_bytes,
                                          double time_limit_s);
 
+/// \brief Solves the LP of BuildStageBoundaryRelaxation (R and S only, one memory row per
+/// stage) with CLP's dual simplex within `time_limit_s`: a valid lower bound on every plan in
+/// the model, solved in seconds for graphs of several hundred nodes where the full LP is not.
+/// `columns` and `model` are set as for SolveLpRelaxation.
+Expected<LpRelaxation> SolveStageBoundaryRelaxation(const Graph& graph, int64_t budget_bytes,
+                                                    double time_limit_s);
+
 }  // namespace sysopt::remat

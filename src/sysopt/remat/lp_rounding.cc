@@ -15,10 +15,11 @@
 
 namespace sysopt::remat {
 
-Expected<LpRelaxation> SolveLpRelaxation(const Graph& graph, int64_t budget_bytes,
-                                         double time_limit_s) {
+namespace {
+
+Expected<LpRelaxation> SolveModelLp(const Graph& graph, std::optional<CheckmateModel> model,
+                                    double time_limit_s) {
   LpRelaxation result;
-  std::optional<CheckmateModel> model = BuildCheckmateModel(graph, budget_bytes);
   if (!model) {
     result.status = "budget does not hold the fixed bytes";
     result.infeasible = true;
@@ -48,6 +49,18 @@ Expected<LpRelaxation> SolveLpRelaxation(const Graph& graph, int64_t budget_byte
   }
   result.model = std::make_shared<CheckmateModel>(std::move(*model));
   return result;
+}
+
+}  // namespace
+
+Expected<LpRelaxation> SolveLpRelaxation(const Graph& graph, int64_t budget_bytes,
+                                         double time_limit_s) {
+  return SolveModelLp(graph, BuildCheckmateModel(graph, budget_bytes), time_limit_s);
+}
+
+Expected<LpRelaxation> SolveStageBoundaryRelaxation(const Graph& graph, int64_t budget_bytes,
+                                                    double time_limit_s) {
+  return SolveModelLp(graph, BuildStageBoundaryRelaxation(graph, budget_bytes), time_limit_s);
 }
 
 namespace {
@@ -119,7 +132,28 @@ class LpRoundingSolver : public Solver {
   }
 };
 
+// Lower bound only: the stage-boundary relaxation's LP. It gives no schedule; the planner
+// takes its bound like any other solver's.
+class LpBoundSolver : public Solver {
+ public:
+  std::string Name() const override { return "lp-bound"; }
+
+  Expected<Plan> Solve(const Graph& graph, const SolveOptions& options) const override {
+    // CLP checks its clock between iterations only: a tenth of the limit is left for that.
+    auto relaxation =
+        SolveStageBoundaryRelaxation(graph, options.budget_bytes, 0.9 * options.time_limit_s);
+    if (!relaxation.ok()) return relaxation.error();
+    Plan plan;
+    if (relaxation->solved) plan.lower_bound = relaxation->lower_bound;
+    plan.status = relaxation->infeasible ? "infeasible in Checkmate's model (stage-boundary LP)"
+                                         : "stage-boundary " + relaxation->status;
+    return plan;
+  }
+};
+
 }  // namespace
+
+std::unique_ptr<Solver> MakeLpBoundSolver() { return std::make_unique<LpBoundSolver>(); }
 
 std::unique_ptr<Solver> MakeLpRoundingSolver() { return std::make_unique<LpRoundingSolver>(); }
 

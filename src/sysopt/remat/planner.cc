@@ -12,10 +12,13 @@ std::vector<std::string> AutoSolvers(const Graph& graph) {
   // Checkmate's program has O(n^2) binaries: CBC proves optimality quickly only on small
   // graphs, and CLP's LP stays well within a minute up to about 200 nodes on two cores (at 312
   // nodes it did not finish in 60 s).
+  // Above that, the stage-boundary relaxation still gives a real bound within seconds.
   if (graph.size() <= 60) {
     names.push_back("milp");
   } else if (graph.size() <= 200) {
     names.push_back("lp-rounding");
+  } else {
+    names.push_back("lp-bound");
   }
   return names;
 }

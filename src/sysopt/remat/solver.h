@@ -68,6 +68,9 @@ std::unique_ptr<Solver> MakeMilpSolver();
 /// \brief Checkmate's LP relaxation (lower bound) with two-phase deterministic and randomized
 /// rounding.
 std::unique_ptr<Solver> MakeLpRoundingSolver();
+/// \brief Lower bound only (no schedule): the LP of the stage-boundary relaxation of Checkmate's
+/// program, which scales to graphs of several hundred nodes.
+std::unique_ptr<Solver> MakeLpBoundSolver();
 /// \brief Search over checkpoint policies (one of three modes per forward node), seeded by the best
 /// baseline; scales to large graphs.
 std::unique_ptr<Solver> MakeCheckpointSearchSolver();

@@ -66,7 +66,11 @@ void EmitBoundaryRow(const Graph& graph, const CheckmateModel& model, const std:
 
 }  // namespace
 
-std::optional<CheckmateModel> BuildCheckmateModel(const Graph& graph, int64_t budget_bytes) {
+// What both programs start with: the scales, each tensor's memory in budget units (`m`), and
+// the R (compute) and S (keep) columns, integer or relaxed. Nothing when the budget leaves no
+// room above the fixed bytes.
+std::optional<CheckmateModel> StartModel(const Graph& graph, int64_t budget_bytes, bool integer,
+                                         std::vector<double>* m) {
   const int n = graph.size();
   const int64_t room = budget_bytes - graph.fixed_bytes;
   if (room <= 0 || n == 0) return std::nullopt;
@@ -75,9 +79,10 @@ std::optional<CheckmateModel> BuildCheckmateModel(const Graph& graph, int64_t bu
   model.memory_scale = static_cast<double>(room);
   const double total_cost = graph.TotalCost();
   model.cost_scale = total_cost > 0 ? 1.0 / total_cost : 1.0;
-  std::vector<double> m(n);
-  for (int i = 0; i < n; ++i) m[i] = static_cast<double>(graph.nodes[i].bytes) / model.memory_scale;
-
+  m->resize(n);
+  for (int i = 0; i < n; ++i) {
+    (*m)[i] = static_cast<double>(graph.nodes[i].bytes) / model.memory_scale;
+  }
   model.r.assign(n, {});
   model.s.assign(n, {});
   model.u.assign(n, {});
@@ -85,9 +90,20 @@ std::optional<CheckmateModel> BuildCheckmateModel(const Graph& graph, int64_t bu
     for (int i = 0; i <= t; ++i) {
       const double fixed = (i == t) ? 1.0 : 0.0;
       model.r[t].push_back(
-          AddColumn(model, fixed, 1.0, graph.nodes[i].cost * model.cost_scale, true));
+          AddColumn(model, fixed, 1.0, graph.nodes[i].cost * model.cost_scale, integer));
     }
-    for (int i = 0; i < t; ++i) model.s[t].push_back(AddColumn(model, 0.0, 1.0, 0.0, true));
+    for (int i = 0; i < t; ++i) model.s[t].push_back(AddColumn(model, 0.0, 1.0, 0.0, integer));
+  }
+  return model;
+}
+
+std::optional<CheckmateModel> BuildCheckmateModel(const Graph& graph, int64_t budget_bytes) {
+  std::vector<double> m;
+  auto started = StartModel(graph, budget_bytes, /*integer=*/true, &m);
+  if (!started) return std::nullopt;
+  CheckmateModel& model = *started;
+  const int n = model.n;
+  for (int t = 0; t < n; ++t) {
     for (int k = 0; k <= t; ++k) model.u[t].push_back(AddColumn(model, 0.0, 1.0, 0.0, false));
   }
   // Columns of FREE, one per (stage, freed tensor, computing node).
@@ -172,32 +188,16 @@ std::optional<CheckmateModel> BuildCheckmateModel(const Graph& graph, int64_t bu
                                   static_cast<CoinBigIndex>(row.elements.size()));
   model.matrix.setDimensions(static_cast<int>(model.row_lb.size()),
                              static_cast<int>(model.col_lb.size()));
-  return model;
+  return started;
 }
 
 std::optional<CheckmateModel> BuildStageBoundaryRelaxation(const Graph& graph,
                                                            int64_t budget_bytes) {
-  const int n = graph.size();
-  const int64_t room = budget_bytes - graph.fixed_bytes;
-  if (room <= 0 || n == 0) return std::nullopt;
-  CheckmateModel model;
-  model.n = n;
-  model.memory_scale = static_cast<double>(room);
-  const double total_cost = graph.TotalCost();
-  model.cost_scale = total_cost > 0 ? 1.0 / total_cost : 1.0;
-  std::vector<double> m(n);
-  for (int i = 0; i < n; ++i) m[i] = static_cast<double>(graph.nodes[i].bytes) / model.memory_scale;
-  model.r.assign(n, {});
-  model.s.assign(n, {});
-  model.u.assign(n, {});
-  for (int t = 0; t < n; ++t) {
-    for (int i = 0; i <= t; ++i) {
-      const double fixed = (i == t) ? 1.0 : 0.0;
-      model.r[t].push_back(
-          AddColumn(model, fixed, 1.0, graph.nodes[i].cost * model.cost_scale, false));
-    }
-    for (int i = 0; i < t; ++i) model.s[t].push_back(AddColumn(model, 0.0, 1.0, 0.0, false));
-  }
+  std::vector<double> m;
+  auto started = StartModel(graph, budget_bytes, /*integer=*/false, &m);
+  if (!started) return std::nullopt;
+  CheckmateModel& model = *started;
+  const int n = model.n;
   RowBuilder row{model, {}, {}, {}, {}, {}};
   const double inf = COIN_DBL_MAX;
   std::vector<char> is_input(n, 0);
@@ -229,7 +229,7 @@ std::optional<CheckmateModel> BuildStageBoundaryRelaxation(const Graph& graph,
                                   static_cast<CoinBigIndex>(row.elements.size()));
   model.matrix.setDimensions(static_cast<int>(model.row_lb.size()),
                              static_cast<int>(model.col_lb.size()));
-  return model;
+  return started;
 }
 
 std::optional<std::vector<double>> EncodeStagePlan(const Graph& graph, const CheckmateModel& model,

@@ -66,6 +66,28 @@ void EmitBoundaryRow(const Graph& graph, const CheckmateModel& model, const std:
 
 }  // namespace
 
+// The rows of stage t shared by both programs: an input is either computed earlier in the stage
+// or resident; only what existed in stage t can be kept into stage t + 1.
+void EmitStageRows(const Graph& graph, const CheckmateModel& model, int t, RowBuilder& row) {
+  const double inf = COIN_DBL_MAX;
+  for (int k = 0; k <= t; ++k) {
+    for (int i : graph.nodes[k].inputs) {
+      row.Add(model.r[t][k], 1.0);
+      row.Add(model.r[t][i], -1.0);
+      row.Add(model.s[t][i], -1.0);
+      row.Emit(-inf, 0.0);
+    }
+  }
+  if (t + 1 < model.n) {
+    for (int i = 0; i <= t; ++i) {
+      row.Add(model.s[t + 1][i], 1.0);
+      row.Add(model.r[t][i], -1.0);
+      if (i < t) row.Add(model.s[t][i], -1.0);
+      row.Emit(-inf, 0.0);
+    }
+  }
+}
+
 // What both programs start with: the scales, each tensor's memory in budget units (`m`), and
 // the R (compute) and S (keep) columns, integer or relaxed. Nothing when the budget leaves no
 // room above the fixed bytes.
@@ -123,24 +145,7 @@ std::optional<CheckmateModel> BuildCheckmateModel(const Graph& graph, int64_t bu
   RowBuilder row{model, {}, {}, {}, {}, {}};
   const double inf = COIN_DBL_MAX;
   for (int t = 0; t < n; ++t) {
-    // An input is either computed earlier in the stage or resident.
-    for (int k = 0; k <= t; ++k) {
-      for (int i : graph.nodes[k].inputs) {
-        row.Add(model.r[t][k], 1.0);
-        row.Add(model.r[t][i], -1.0);
-        row.Add(model.s[t][i], -1.0);
-        row.Emit(-inf, 0.0);
-      }
-    }
-    // Only what existed in stage t can be kept into stage t + 1.
-    if (t + 1 < n) {
-      for (int i = 0; i <= t; ++i) {
-        row.Add(model.s[t + 1][i], 1.0);
-        row.Add(model.r[t][i], -1.0);
-        if (i < t) row.Add(model.s[t][i], -1.0);
-        row.Emit(-inf, 0.0);
-      }
-    }
+    EmitStageRows(graph, model, t, row);
     // Memory after computing the first node of the stage, then after each later one.
     row.Add(model.u[t][0], 1.0);
     for (int i = 0; i < t; ++i) row.Add(model.s[t][i], -m[i]);
@@ -202,22 +207,7 @@ std::optional<CheckmateModel> BuildStageBoundaryRelaxation(const Graph& graph,
   const double inf = COIN_DBL_MAX;
   std::vector<char> is_input(n, 0);
   for (int t = 0; t < n; ++t) {
-    for (int k = 0; k <= t; ++k) {
-      for (int i : graph.nodes[k].inputs) {
-        row.Add(model.r[t][k], 1.0);
-        row.Add(model.r[t][i], -1.0);
-        row.Add(model.s[t][i], -1.0);
-        row.Emit(-inf, 0.0);
-      }
-    }
-    if (t + 1 < n) {
-      for (int i = 0; i <= t; ++i) {
-        row.Add(model.s[t + 1][i], 1.0);
-        row.Add(model.r[t][i], -1.0);
-        if (i < t) row.Add(model.s[t][i], -1.0);
-        row.Emit(-inf, 0.0);
-      }
-    }
+    EmitStageRows(graph, model, t, row);
     EmitBoundaryRow(graph, model, m, t, is_input, row);
   }
   for (int output : graph.outputs) {

@@ -432,8 +432,13 @@ class BayesSampler : public Sampler {
     Eigen::MatrixXd X = EncodeRows(space, configs);
     Eigen::VectorXd mean;
     model.Predict(X, &mean, nullptr);
-    // The model predicts in its own scale; AddObservations takes the scale Fit was given.
-    (void)model.AddObservations(X, mean, Eigen::VectorXd());
+    // The model predicts in its own scale; AddObservations takes the scale Fit was given. A
+    // fantasy that cannot be added (a factor that would lose definiteness) only makes parallel
+    // proposals spread less; duplicates are still excluded by the caller's seen-set, so the
+    // proposal goes on without it.
+    if (!model.AddObservations(X, mean, Eigen::VectorXd()).ok()) {
+      Log(LogLevel::kDebug, "bayes: a pending configuration could not be added as a fantasy");
+    }
   }
 
   // Scores candidates: log EI (or -LCB) + log P(feasible) + piBO prior weight; -inf for

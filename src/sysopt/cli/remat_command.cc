@@ -34,6 +34,15 @@ std::vector<std::string> SplitList(const std::string& text) {
   return items;
 }
 
+// Whether fixed bytes + `fraction` of the keep-everything activation peak is a positive byte
+// count (false for NaN, infinities, non-positive fractions and budgets too large for int64_t).
+bool FractionGivesBudget(double fraction, const remat::Graph& graph) {
+  const double activations =
+      static_cast<double>(remat::KeepEverythingPeak(graph) - graph.fixed_bytes);
+  return std::isfinite(fraction) && fraction > 0 &&
+         static_cast<double>(graph.fixed_bytes) + fraction * activations <= 9.0e18;
+}
+
 // A budget is a size ("6GiB") or a percentage of the keep-everything activation peak ("50%").
 Expected<int64_t> ParseBudget(const std::string& text, const remat::Graph& graph) {
   if (!text.empty() && text.back() == '%') {
@@ -45,7 +54,9 @@ Expected<int64_t> ParseBudget(const std::string& text, const remat::Graph& graph
     } catch (const std::exception&) {
       return InvalidInput("--budget '{}': expected a size (6GiB) or a percentage (50%)", text);
     }
-    if (percent <= 0) return InvalidInput("--budget '{}': must be positive", text);
+    if (!FractionGivesBudget(percent / 100.0, graph)) {
+      return InvalidInput("--budget '{}': must be a positive percentage within range", text);
+    }
     return remat::BudgetAtFraction(graph, percent / 100.0);
   }
   auto size = remat::ParseSize(text);
@@ -217,11 +228,16 @@ int RunSweep(const SweepArgs& args) {
   std::vector<double> fractions;
   for (const std::string& f : SplitList(args.fractions)) {
     try {
-      fractions.push_back(std::stod(f));
+      size_t used = 0;
+      fractions.push_back(std::stod(f, &used));
+      if (used != f.size()) throw std::invalid_argument(f);
     } catch (const std::exception&) {
       return ReportError(InvalidInput("--fractions: '{}' is not a number", f));
     }
-    if (fractions.back() <= 0) return ReportError(InvalidInput("--fractions: '{}' must be > 0", f));
+    if (!FractionGivesBudget(fractions.back(), *graph)) {
+      return ReportError(
+          InvalidInput("--fractions: '{}' must be a positive number within range", f));
+    }
   }
   if (fractions.empty()) return ReportError(InvalidInput("--fractions: empty list"));
   std::sort(fractions.begin(), fractions.end());
@@ -297,7 +313,7 @@ int RunMaxBatch(const MaxBatchArgs& args) {
     try {
       size_t used = 0;
       cap = std::stod(args.max_overhead, &used);
-      if (used != args.max_overhead.size() || cap < 0) throw std::invalid_argument("");
+      if (used != args.max_overhead.size() || !(cap >= 0)) throw std::invalid_argument("");
     } catch (const std::exception&) {
       return ReportError(InvalidInput(
           "--max-overhead '{}': expected a fraction such as 0.33 or 'forward'", args.max_overhead));

@@ -122,10 +122,13 @@ int main(int argc, char** argv) {
       "fraction of the keep-everything activation peak. Overhead is extra compute relative to "
       "keeping everything (cost = measured CPU time per op, see docs/remat.md); `-` means the "
       "solver found no schedule within the budget. Every schedule was checked by the "
-      "simulator. The lower bound is the best of: every node computed once, the LP "
-      "relaxation / CBC bound of Checkmate's program, and the LP of its stage-boundary "
-      "relaxation (`lp-bound`, a bound-only solver without a column; all bounds of the "
-      "frontier-advancing model; see docs/remat.md). Time limit per solver: {} s.\n\n",
+      "simulator. The solvers are those `auto` runs (the baselines, `stage-search`, and `milp` up "
+      "to 120 nodes or the bound-only `lp-bound` above 200), plus `checkpoint-search` (the "
+      "stage search's starting point) on its own and `lp-bound` everywhere. The lower bound is "
+      "the best of: every node computed once, CBC's bound on Checkmate's program (root LP with "
+      "the stage-boundary rows and cuts, then branch and bound), and the LP of its "
+      "stage-boundary relaxation (`lp-bound`, without a column); all are bounds of the "
+      "frontier-advancing model, see docs/remat.md. Time limit per solver: {} s.\n\n",
       quick ? " --quick" : "", CpuName(), std::thread::hardware_concurrency(),
       [] {
         char buf[64];
@@ -146,17 +149,23 @@ int main(int argc, char** argv) {
       return 1;
     }
     const remat::Graph& g = *graph;
-    std::vector<std::string> solvers = remat::BaselineNames();
-    solvers.push_back("checkpoint-search");
-    if (g.size() <= 200 && !quick) solvers.push_back("lp-rounding");
-    if (g.size() <= 60) solvers.push_back("milp");
-    // Bound only (no schedule, so no column of its own): the stage-boundary LP.
-    if (!quick) solvers.push_back("lp-bound");
+    // What `auto` runs, with the checkpoint search (the stage search's starting point) shown on
+    // its own, and the stage-boundary LP bound (no schedule, so no column) on every graph.
+    std::vector<std::string> solvers = remat::AutoSolvers(g);
+    solvers.insert(std::find(solvers.begin(), solvers.end(), "stage-search"), "checkpoint-search");
+    if (quick) {
+      std::erase_if(solvers, [](const std::string& s) { return s == "milp" || s == "lp-rounding"; });
+    }
+    if (!quick && std::find(solvers.begin(), solvers.end(), "lp-bound") == solvers.end()) {
+      solvers.push_back("lp-bound");
+    }
+    auto is_search = [](const std::string& s) {
+      return s == "checkpoint-search" || s == "stage-search" || s == "lp-rounding" || s == "milp" ||
+             s == "lp-bound";
+    };
     std::string timed;  // the solvers whose solve times are listed
     for (const auto& s : solvers) {
-      if (s == "checkpoint-search" || s == "lp-rounding" || s == "milp" || s == "lp-bound") {
-        timed += (timed.empty() ? "" : " / ") + s;
-      }
+      if (is_search(s)) timed += (timed.empty() ? "" : " / ") + s;
     }
     auto has_column = [](const std::string& s) { return s != "lp-bound"; };
     const size_t columns = static_cast<size_t>(
@@ -188,12 +197,10 @@ int main(int argc, char** argv) {
           if (e.plan.feasible && e.plan.proven_optimal && e.solver != "keep-all") md += " (opt)";
           md += " | ";
         }
-        if (e.solver == "checkpoint-search" || e.solver == "lp-rounding" || e.solver == "milp" ||
-            e.solver == "lp-bound") {
+        if (is_search(e.solver)) {
           times += fmt::format("{}{:.1f} s", times.empty() ? "" : " / ", e.solve_seconds);
         }
-        if (e.plan.feasible && e.solver.find("search") == std::string::npos &&
-            e.solver != "lp-rounding" && e.solver != "milp") {
+        if (e.plan.feasible && !is_search(e.solver)) {
           best_baseline = std::min(best_baseline, e.sim.cost);
         }
       }
@@ -229,21 +236,21 @@ int main(int argc, char** argv) {
                  Pct(lb_overhead), times);
       std::fflush(stdout);
     }
-    // Smallest budget each checkpoint-set solver reaches: its least-peak plan (budget 0).
+    // Smallest budget each solver that always returns a schedule reaches: its least-peak plan
+    // (budget = the fixed bytes, which nothing fits).
     md +=
         "\nSmallest budget with a schedule (peak above fixed bytes, as % of keep-everything "
-        "activations):";
-    auto least = remat::RunPlanner(
-        g, {g.fixed_bytes,
-            solvers.size() > 6 ? std::vector<std::string>(solvers.begin(), solvers.begin() + 6)
-                               : solvers,
-            time_limit, 1});
+        "activations; searches limited to 20 s):";
+    std::vector<std::string> least_solvers = remat::BaselineNames();
+    least_solvers.push_back("checkpoint-search");
+    least_solvers.push_back("stage-search");
+    auto least = remat::RunPlanner(g, {g.fixed_bytes, least_solvers, std::min(time_limit, 20.0), 1});
     if (least.ok()) {
       int64_t best_baseline_peak = INT64_MAX, search_peak = INT64_MAX;
       for (const auto& e : least->entries) {
         if (!e.plan.has_schedule) continue;
-        if (e.solver == "checkpoint-search") {
-          search_peak = e.sim.peak_bytes;
+        if (is_search(e.solver)) {
+          search_peak = std::min(search_peak, e.sim.peak_bytes);
         } else {
           best_baseline_peak = std::min(best_baseline_peak, e.sim.peak_bytes);
         }
@@ -252,7 +259,7 @@ int main(int argc, char** argv) {
                               static_cast<double>(peak - g.fixed_bytes)));
       }
       min_budget_notes +=
-          fmt::format("{}: checkpoint-search {} the best baseline ({} vs {}); ", g.name,
+          fmt::format("{}: the searches {} the best baseline ({} vs {}); ", g.name,
                       search_peak < best_baseline_peak ? "below" : "NOT below",
                       remat::FormatBytes(search_peak - g.fixed_bytes),
                       remat::FormatBytes(best_baseline_peak - g.fixed_bytes));
@@ -263,7 +270,7 @@ int main(int argc, char** argv) {
       const int64_t budget = g.fixed_bytes + 4 * (peak - g.fixed_bytes);
       const double cap = g.ForwardCost() / g.TotalCost();
       std::vector<std::string> batch_solvers = remat::BaselineNames();
-      batch_solvers.push_back("checkpoint-search");
+      batch_solvers.push_back("stage-search");
       auto entries = remat::MaxBatch(g, budget, cap, batch_solvers, std::min(time_limit, 10.0),
                                      64 * g.batch_size, 1);
       if (entries.ok()) {
@@ -291,7 +298,7 @@ int main(int argc, char** argv) {
       "batch, so keep-all fits exactly 4x that batch.\n\n";
   md += "| graph | budget | cap |";
   for (const auto& s : remat::BaselineNames()) md += " " + s + " |";
-  md += " checkpoint-search |\n|---|---|---|";
+  md += " stage-search |\n|---|---|---|";
   for (size_t k = 0; k < remat::BaselineNames().size() + 1; ++k) md += "---|";
   md += "\n" + batch_md + "\n";
   fmt::print("{}", md);

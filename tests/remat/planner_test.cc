@@ -32,6 +32,65 @@ TEST(PlannerTest, CheckpointSearchNeverWorseThanBestBaseline) {
   }
 }
 
+TEST(PlannerTest, StageSearchNeverWorseThanCheckpointSearch) {
+  // The stage search starts from the checkpoint search's plan and keeps the best plan it sees,
+  // so it fits whenever the checkpoint search does, at no more cost; at tight budgets it should
+  // also find plans the checkpoint policies cannot express.
+  // Small graphs, so that the search ends on its own move budget well within the time limit and
+  // the result does not depend on the machine's speed.
+  std::vector<Graph> graphs = {*MakeTrainingGraph("chain", ChainOps(10)),
+                               *MakeTrainingGraph("res", ResidualOps(10, 3, 2, 1.5)),
+                               *MakeTrainingGraph("unet", UNetOps(3, 32))};
+  int strictly_better = 0;
+  for (const Graph& g : graphs) {
+    const int64_t peak = KeepEverythingPeak(g);
+    for (double fraction : {0.7, 0.4}) {
+      const int64_t budget = static_cast<int64_t>(fraction * static_cast<double>(peak));
+      auto result = RunPlanner(g, {budget, {"checkpoint-search", "stage-search"}, 60.0, 3});
+      ASSERT_TRUE(result.ok()) << result.error().message();
+      const PlanEntry& policy = result->entries[0];
+      const PlanEntry& stage = result->entries[1];
+      SCOPED_TRACE(g.name + " " + std::to_string(fraction));
+      if (policy.plan.feasible) {
+        ASSERT_TRUE(stage.plan.feasible);
+        EXPECT_LE(stage.sim.cost, policy.sim.cost + 1e-9);
+      }
+      if (stage.plan.feasible) {
+        EXPECT_LE(stage.sim.peak_bytes, budget);
+        EXPECT_GE(stage.sim.cost, g.TotalCost() - 1e-9);
+        if (!policy.plan.feasible || stage.sim.cost < policy.sim.cost - 1e-9) ++strictly_better;
+      }
+    }
+  }
+  EXPECT_GT(strictly_better, 0);
+}
+
+TEST(PlannerTest, StageSearchReachesTheProvenOptimumOnSmallGraphs) {
+  // Where CBC proves Checkmate's program optimal, the stage search must do at least as well (its
+  // liveness-based memory is never above the program's, so it may also do better).
+  std::vector<Graph> graphs = {*MakeTrainingGraph("chain", ChainOps(8)),
+                               *MakeTrainingGraph("res", ResidualOps(8, 3, 2, 1.5)),
+                               *MakeTrainingGraph("unet", UNetOps(3, 16)),
+                               *MakeTrainingGraph("diamond", DiamondOps(3))};
+  int proven = 0;
+  for (const Graph& g : graphs) {
+    const int64_t peak = KeepEverythingPeak(g);
+    for (double fraction : {0.7, 0.45}) {
+      const int64_t budget = static_cast<int64_t>(fraction * static_cast<double>(peak));
+      auto result = RunPlanner(g, {budget, {"milp", "stage-search"}, 60.0, 5});
+      ASSERT_TRUE(result.ok()) << result.error().message();
+      const PlanEntry& milp = result->entries[0];
+      const PlanEntry& stage = result->entries[1];
+      if (!milp.plan.proven_optimal) continue;
+      ++proven;
+      SCOPED_TRACE(g.name + " " + std::to_string(fraction));
+      ASSERT_TRUE(stage.plan.feasible);
+      EXPECT_LE(stage.sim.cost, milp.sim.cost + 1e-9);
+    }
+  }
+  EXPECT_GE(proven, 4);
+}
+
 TEST(PlannerTest, ReportsGapToBoundAndBestEntry) {
   auto g = MakeTrainingGraph("chain", ChainOps(6));
   const int64_t budget = KeepEverythingPeak(*g) - 1;
@@ -44,7 +103,9 @@ TEST(PlannerTest, ReportsGapToBoundAndBestEntry) {
   EXPECT_NEAR(best.gap, (best.sim.cost - result->lower_bound) / result->lower_bound, 1e-12);
   EXPECT_NEAR(best.overhead, best.sim.cost / g->TotalCost() - 1.0, 1e-12);
   for (const PlanEntry& e : result->entries) {
-    if (e.plan.feasible) EXPECT_GE(e.sim.cost, best.sim.cost);
+    if (e.plan.feasible) {
+      EXPECT_GE(e.sim.cost, best.sim.cost);
+    }
   }
 }
 

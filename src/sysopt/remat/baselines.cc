@@ -221,7 +221,7 @@ std::vector<std::string> BaselineNames() {
 
 std::vector<std::string> SolverNames() {
   std::vector<std::string> names = BaselineNames();
-  for (const char* name : {"checkpoint-search", "lp-rounding", "milp", "lp-bound"}) {
+  for (const char* name : {"checkpoint-search", "stage-search", "lp-rounding", "milp", "lp-bound"}) {
     names.push_back(name);
   }
   return names;
@@ -237,6 +237,7 @@ Expected<std::unique_ptr<Solver>> MakeSolver(std::string_view name) {
   if (name == "lp-rounding") return MakeLpRoundingSolver();
   if (name == "lp-bound") return MakeLpBoundSolver();
   if (name == "checkpoint-search") return MakeCheckpointSearchSolver();
+  if (name == "stage-search") return MakeStageSearchSolver();
   std::string names;
   for (const std::string& n : SolverNames()) names += (names.empty() ? "" : ", ") + n;
   return NotFound("solver '{}' does not exist; choose one of: {}", name, names);

@@ -42,6 +42,13 @@ std::vector<char> SqrtNCheckpoints(const Graph& graph, bool articulation);
 /// \brief Every baseline's checkpoint sets (keep-all, sqrt(n) and the greedy sweeps), evaluated.
 std::vector<CheckpointEval> BaselineEvaluations(const Graph& graph);
 
+/// \brief The search behind the checkpoint-search solver: starts from the best baseline and
+/// improves the checkpoint policy by random mode changes and swaps, with restarts, within
+/// `options.time_limit_s`. Returns the best policy found (within the budget if any was);
+/// `evaluations`, when given, receives the number of policies simulated.
+CheckpointEval SearchCheckpoints(const Graph& graph, const SolveOptions& options,
+                                 int* evaluations = nullptr);
+
 /// \brief Simulates a stage plan and wraps it as a Plan (feasible when within `budget`).
 /// A plan that fails simulation is a broken invariant and throws std::logic_error.
 Plan PlanFromStages(const Graph& graph, const StagePlan& stages, int64_t budget,

@@ -43,8 +43,8 @@ struct PlannerResult {
   int best = -1;              ///< Index of the cheapest feasible entry, or -1.
 };
 
-/// \brief The solvers "auto" runs for this graph: the baselines, checkpoint search, and the MILP
-/// (small graphs) or LP rounding (medium graphs).
+/// \brief The solvers "auto" runs for this graph: the baselines, the stage search, and the
+/// MILP (up to 120 nodes), LP rounding (up to 200) or the stage-boundary LP bound (above).
 std::vector<std::string> AutoSolvers(const Graph& graph);
 
 /// \brief Runs the solvers in order. Fails on an unknown solver name or a solver failure.

@@ -74,5 +74,8 @@ std::unique_ptr<Solver> MakeLpBoundSolver();
 /// \brief Search over checkpoint policies (one of three modes per forward node), seeded by the best
 /// baseline; scales to large graphs.
 std::unique_ptr<Solver> MakeCheckpointSearchSolver();
+/// \brief Simulated annealing over Checkmate's stored sets (keep or recompute each tensor across
+/// each gap between its uses), started from the checkpoint search's plan; never worse than it.
+std::unique_ptr<Solver> MakeStageSearchSolver();
 
 }  // namespace sysopt::remat

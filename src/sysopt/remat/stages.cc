@@ -1,5 +1,7 @@
 #include "sysopt/remat/stages.h"
 
+#include <algorithm>
+
 namespace sysopt::remat {
 namespace {
 
@@ -17,6 +19,16 @@ void CloseStage(const Graph& graph, int t, const std::vector<char>& stored,
 
 }  // namespace
 
+void ComputeStageFromStored(const Graph& graph, int t, const std::vector<char>& stored,
+                            const std::vector<char>& stored_next, std::vector<char>& compute) {
+  std::fill(compute.begin(), compute.end(), 0);
+  compute[t] = 1;
+  for (int i = 0; i <= t; ++i) {
+    if (stored_next[i] && !stored[i]) compute[i] = 1;
+  }
+  CloseStage(graph, t, stored, compute);
+}
+
 StagePlan PlanFromStored(const Graph& graph, std::vector<std::vector<char>> stored) {
   const int n = graph.size();
   stored.resize(n + 1);
@@ -30,12 +42,7 @@ StagePlan PlanFromStored(const Graph& graph, std::vector<std::vector<char>> stor
   StagePlan plan;
   plan.compute.assign(n, std::vector<char>(n, 0));
   for (int t = 0; t < n; ++t) {
-    std::vector<char>& compute = plan.compute[t];
-    compute[t] = 1;
-    for (int i = 0; i <= t; ++i) {
-      if (stored[t + 1][i] && !stored[t][i]) compute[i] = 1;
-    }
-    CloseStage(graph, t, stored[t], compute);
+    ComputeStageFromStored(graph, t, stored[t], stored[t + 1], plan.compute[t]);
   }
   plan.stored = std::move(stored);
   return plan;

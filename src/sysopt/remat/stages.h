@@ -23,6 +23,12 @@ struct StagePlan {
 /// `stored[t]` for nodes >= t are ignored; the last row is set to the graph's outputs.
 StagePlan PlanFromStored(const Graph& graph, std::vector<std::vector<char>> stored);
 
+/// \brief Stage t of PlanFromStored: `compute` (n entries, overwritten) gets node t, every node
+/// kept into stage t + 1 (`stored_next`) but not into stage t (`stored`), and, recursively,
+/// each input they need that `stored` does not hold.
+void ComputeStageFromStored(const Graph& graph, int t, const std::vector<char>& stored,
+                            const std::vector<char>& stored_next, std::vector<char>& compute);
+
 /// \brief Per-node modes of a checkpoint policy.
 inline constexpr char kSegment = 0;     ///< Recomputed once per backward segment (Chen et al.).
 inline constexpr char kCheckpoint = 1;  ///< Kept from its computation until its last read.

@@ -3,15 +3,9 @@
 // written to a temporary folder) and checks its exit code, its messages, and what it prints and
 // writes. Expected figures are worked out by hand from the graph, or checked with a reference
 // simulator written here, independent of the library.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -24,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "common/run_process.h"
 #include "common/temp_dir.h"
 
 namespace {
@@ -31,7 +26,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using sysopt::testing::TempDir;
-using Clock = std::chrono::steady_clock;
 
 const std::string kSysopt = std::string(SYSOPT_BINARY_DIR) + "/sysopt";
 const std::string kChain16 = std::string(SYSOPT_SOURCE_DIR) + "/data/graphs/synthetic_chain16.json";
@@ -48,11 +42,7 @@ const std::vector<std::string> kAllSolverNames = {
 // ---------------------------------------------------------------------------------------------
 // Running sysopt as a subprocess.
 
-struct Proc {
-  int exit_code = -1;  ///< The exit status, or 128 + signal number.
-  std::string out;
-  std::string err;
-};
+using Proc = sysopt::testing::ProcessResult;
 
 std::string Describe(const Proc& p) {
   return "exit " + std::to_string(p.exit_code) + "\n--- stdout:\n" + p.out + "\n--- stderr:\n" +
@@ -62,62 +52,7 @@ std::string Describe(const Proc& p) {
 // Runs `sysopt args...` to completion, capturing stdout and stderr. A run longer than `limit_s`
 // is killed and reported as exit code 128 + SIGKILL.
 Proc RunSysopt(const std::vector<std::string>& args, double limit_s = 60) {
-  int out_pipe[2], err_pipe[2];
-  if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) throw std::runtime_error("pipe failed");
-  std::vector<char*> argv;
-  argv.push_back(const_cast<char*>(kSysopt.c_str()));
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  const auto t0 = Clock::now();
-  const pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    const int devnull = open("/dev/null", O_RDONLY);
-    dup2(devnull, 0);
-    dup2(out_pipe[1], 1);
-    dup2(err_pipe[1], 2);
-    close(out_pipe[0]);
-    close(err_pipe[0]);
-    execv(kSysopt.c_str(), argv.data());
-    _exit(127);
-  }
-  close(out_pipe[1]);
-  close(err_pipe[1]);
-  Proc proc;
-  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-  std::string* sinks[2] = {&proc.out, &proc.err};
-  int open_fds = 2;
-  bool killed = false;
-  while (open_fds > 0) {
-    const double left = limit_s - std::chrono::duration<double>(Clock::now() - t0).count();
-    if (left <= 0 && !killed) {
-      kill(pid, SIGKILL);
-      killed = true;
-    }
-    if (poll(fds, 2, killed ? 1000 : static_cast<int>(left * 1000) + 1) < 0 && errno != EINTR) {
-      break;
-    }
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      char buf[4096];
-      const ssize_t n = read(fds[i].fd, buf, sizeof(buf));
-      if (n > 0) {
-        sinks[i]->append(buf, n);
-      } else {
-        close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_fds;
-      }
-    }
-  }
-  for (auto& f : fds) {
-    if (f.fd >= 0) close(f.fd);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (WIFEXITED(status)) proc.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) proc.exit_code = 128 + WTERMSIG(status);
-  return proc;
+  return sysopt::testing::RunProcess(kSysopt, args, {}, limit_s);
 }
 
 // Runs a command that must succeed and print JSON; returns the parsed JSON.

@@ -3,7 +3,6 @@
 // and what it recorded (read back through `sysopt export`).
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -25,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/run_process.h"
 #include "common/temp_dir.h"
 
 namespace {
@@ -60,12 +60,7 @@ std::vector<std::string> Lines(const std::string& text) {
   return out;
 }
 
-struct Proc {
-  int exit_code = -1;  ///< The exit status, or 128 + signal number.
-  std::string out;
-  std::string err;
-  double seconds = 0;
-};
+using Proc = sysopt::testing::ProcessResult;
 
 std::vector<char*> Argv(const std::vector<std::string>& args) {
   std::vector<char*> argv;
@@ -75,70 +70,11 @@ std::vector<char*> Argv(const std::vector<std::string>& args) {
   return argv;
 }
 
-int DecodeStatus(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return -1;
-}
-
 // Runs `sysopt args...` to completion in `cwd`, capturing stdout and stderr. A run longer than
 // `limit_s` is killed and reported as exit code 128 + SIGKILL.
 Proc RunSysopt(const std::vector<std::string>& args, const fs::path& cwd = {},
                double limit_s = 30) {
-  int out_pipe[2], err_pipe[2];
-  if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) throw std::runtime_error("pipe failed");
-  auto argv = Argv(args);
-  const auto t0 = Clock::now();
-  const pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
-    const int devnull = open("/dev/null", O_RDONLY);
-    dup2(devnull, 0);
-    dup2(out_pipe[1], 1);
-    dup2(err_pipe[1], 2);
-    close(out_pipe[0]);
-    close(err_pipe[0]);
-    execv(kSysopt.c_str(), argv.data());
-    _exit(127);
-  }
-  close(out_pipe[1]);
-  close(err_pipe[1]);
-  Proc proc;
-  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-  std::string* sinks[2] = {&proc.out, &proc.err};
-  int open_fds = 2;
-  bool killed = false;
-  while (open_fds > 0) {
-    const double left = limit_s - std::chrono::duration<double>(Clock::now() - t0).count();
-    if (left <= 0 && !killed) {
-      kill(pid, SIGKILL);
-      killed = true;
-    }
-    if (poll(fds, 2, killed ? 1000 : static_cast<int>(left * 1000) + 1) < 0 && errno != EINTR) {
-      break;
-    }
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      char buf[4096];
-      const ssize_t n = read(fds[i].fd, buf, sizeof(buf));
-      if (n > 0) {
-        sinks[i]->append(buf, n);
-      } else {
-        close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_fds;
-      }
-    }
-  }
-  for (auto& f : fds) {
-    if (f.fd >= 0) close(f.fd);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  proc.exit_code = DecodeStatus(status);
-  proc.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  return proc;
+  return sysopt::testing::RunProcess(kSysopt, args, cwd, limit_s);
 }
 
 // Starts `sysopt args...` in the background with stdout and stderr going to files.

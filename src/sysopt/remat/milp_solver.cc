@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <coin/CbcEventHandler.hpp>
 #include <coin/CbcHeuristic.hpp>
 #include <coin/CbcHeuristicFPump.hpp>
 #include <coin/CbcHeuristicLocal.hpp>
@@ -21,6 +22,21 @@
 
 namespace sysopt::remat {
 namespace {
+
+// CBC checks its own time limit between nodes only; a root cut loop on a large program can run
+// well past it. This handler stops the search at any event past the deadline.
+class DeadlineHandler : public CbcEventHandler {
+ public:
+  explicit DeadlineHandler(std::chrono::steady_clock::time_point deadline)
+      : deadline_(deadline) {}
+  CbcAction event(CbcEvent) override {
+    return std::chrono::steady_clock::now() > deadline_ ? stop : noAction;
+  }
+  CbcEventHandler* clone() const override { return new DeadlineHandler(*this); }
+
+ private:
+  std::chrono::steady_clock::time_point deadline_;
+};
 
 class MilpSolver : public Solver {
  public:
@@ -95,8 +111,12 @@ class MilpSolver : public Solver {
     cbc.addHeuristic(&local);
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    // CBC finishes the node it is in after the limit: leave it a tenth of the time.
-    cbc.setMaximumSeconds(std::max(1.0, 0.9 * (options.time_limit_s - elapsed)));
+    // CBC finishes the node or cut pass it is in after the limit: leave it a fifth of the time.
+    const double cbc_seconds = std::max(1.0, 0.8 * (options.time_limit_s - elapsed));
+    cbc.setMaximumSeconds(cbc_seconds);
+    DeadlineHandler deadline(std::chrono::steady_clock::now() +
+                             std::chrono::milliseconds(static_cast<int64_t>(1000 * cbc_seconds)));
+    cbc.passInEventHandler(&deadline);
     cbc.setAllowableGap(1e-7);
     cbc.setAllowableFractionGap(1e-6);
     if (warm) {

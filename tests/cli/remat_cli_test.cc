@@ -545,10 +545,14 @@ TEST(RematGraphCli, InvalidGraphsExitTwoNamingFieldAndValue) {
     EXPECT_TRUE(Contains(p.err, "input id 42 does not exist")) << p.err;
   }
 
-  // A graph file that does not exist is named in the message.
+  // A graph or schedule file that does not exist is bad input (exit 2, as a missing spec file
+  // is for `tune`), named in the message.
   const std::string missing = dir.File("missing.json");
   p = RunSysopt({"remat", "plan", missing, "--budget", "1GiB"});
-  EXPECT_NE(p.exit_code, 0) << Describe(p);
+  EXPECT_EQ(p.exit_code, 2) << Describe(p);
+  EXPECT_TRUE(Contains(p.err, missing)) << p.err;
+  p = RunSysopt({"remat", "simulate", kChain16, missing});
+  EXPECT_EQ(p.exit_code, 2) << Describe(p);
   EXPECT_TRUE(Contains(p.err, missing)) << p.err;
 }
 

@@ -139,7 +139,7 @@ TEST(GraphTest, ScaleMultipliesActivationsNotFixedBytes) {
 TEST(GraphTest, LoadGraphReportsMissingFileAndBadJson) {
   auto missing = LoadGraph("/nonexistent/graph.json");
   ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.error().kind(), ErrorKind::kIo);
+  EXPECT_EQ(missing.error().kind(), ErrorKind::kInvalidInput);
   EXPECT_NE(missing.error().message().find("/nonexistent/graph.json"), std::string::npos);
 }
 

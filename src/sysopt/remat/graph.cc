@@ -267,7 +267,7 @@ Expected<Graph> GraphFromJson(const json& j, std::string_view source_view) {
 
 Expected<Graph> LoadGraph(const std::string& path) {
   std::ifstream in(path);
-  if (!in) return IoError("{}: cannot open graph file", path);
+  if (!in) return InvalidInput("{}: cannot open the graph file", path);
   json j;
   try {
     in >> j;

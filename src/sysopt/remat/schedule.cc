@@ -134,7 +134,7 @@ Expected<Schedule> ScheduleFromJson(const Graph& graph, const json& j, std::stri
 
 Expected<Schedule> LoadSchedule(const Graph& graph, const std::string& path) {
   std::ifstream in(path);
-  if (!in) return IoError("{}: cannot open schedule file", path);
+  if (!in) return InvalidInput("{}: cannot open the schedule file", path);
   json j;
   try {
     in >> j;

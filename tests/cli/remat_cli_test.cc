@@ -25,7 +25,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using sysopt::testing::ReadFile;
 using sysopt::testing::TempDir;
+using sysopt::testing::WriteFile;
 
 const std::string kSysopt = std::string(SYSOPT_BINARY_DIR) + "/sysopt";
 const std::string kChain16 = std::string(SYSOPT_SOURCE_DIR) + "/data/graphs/synthetic_chain16.json";
@@ -60,19 +62,6 @@ json RunJson(const std::vector<std::string>& args) {
   const Proc p = RunSysopt(args);
   if (p.exit_code != 0) throw std::runtime_error("sysopt failed: " + Describe(p));
   return json::parse(p.out);
-}
-
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path);
-  out << text;
-  if (!out) throw std::runtime_error("cannot write " + path);
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 json ReadJson(const std::string& path) { return json::parse(ReadFile(path)); }

@@ -1,9 +1,12 @@
 #pragma once
-/// \brief A fresh temporary directory per test, removed with everything in it at scope exit.
+/// \brief A fresh temporary directory per test, removed with everything in it at scope exit, and
+/// small file helpers for tests.
 
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -30,5 +33,20 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+/// \brief Writes `text` to `path`, replacing it; throws when the file cannot be written.
+inline void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+/// \brief The whole content of `path` (empty when it cannot be read).
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
 }  // namespace sysopt::testing

@@ -38,20 +38,9 @@ const std::string kSysopt = std::string(SYSOPT_BINARY_DIR) + "/sysopt";
 // ---------------------------------------------------------------------------------------------
 // Helpers: temporary folders, files, and running sysopt as a subprocess.
 
+using sysopt::testing::ReadFile;
 using sysopt::testing::TempDir;
-
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path);
-  out << text;
-  if (!out) throw std::runtime_error("cannot write " + path);
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using sysopt::testing::WriteFile;
 
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> out;

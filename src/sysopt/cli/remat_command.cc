@@ -382,7 +382,7 @@ std::string SolverHelp() {
   std::string names;
   for (const auto& n : remat::SolverNames()) names += (names.empty() ? "" : ", ") + n;
   return "Solvers, comma-separated: " + names +
-         "; 'auto' (baselines, checkpoint-search and milp or lp-rounding by graph size) or 'all'";
+         "; 'auto' (baselines, stage-search, and milp, lp-rounding or lp-bound by graph size) or 'all'";
 }
 
 }  // namespace

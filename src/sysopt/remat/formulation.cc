@@ -119,6 +119,21 @@ std::optional<CheckmateModel> StartModel(const Graph& graph, int64_t budget_byte
   return model;
 }
 
+// What both programs end with: every output exists after the last stage, and the rows gathered
+// in `row` become the constraint matrix.
+void FinishModel(const Graph& graph, CheckmateModel& model, RowBuilder& row) {
+  const int n = model.n;
+  for (int output : graph.outputs) {
+    row.Add(model.r[n - 1][output], 1.0);
+    if (output < n - 1) row.Add(model.s[n - 1][output], 1.0);
+    row.Emit(1.0, COIN_DBL_MAX);
+  }
+  model.matrix = CoinPackedMatrix(false, row.rows.data(), row.cols.data(), row.elements.data(),
+                                  static_cast<CoinBigIndex>(row.elements.size()));
+  model.matrix.setDimensions(static_cast<int>(model.row_lb.size()),
+                             static_cast<int>(model.col_lb.size()));
+}
+
 std::optional<CheckmateModel> BuildCheckmateModel(const Graph& graph, int64_t budget_bytes) {
   std::vector<double> m;
   auto started = StartModel(graph, budget_bytes, /*integer=*/true, &m);
@@ -184,15 +199,7 @@ std::optional<CheckmateModel> BuildCheckmateModel(const Graph& graph, int64_t bu
       row.Emit(-inf, 1.0);
     }
   }
-  for (int output : graph.outputs) {
-    row.Add(model.r[n - 1][output], 1.0);
-    if (output < n - 1) row.Add(model.s[n - 1][output], 1.0);
-    row.Emit(1.0, inf);
-  }
-  model.matrix = CoinPackedMatrix(false, row.rows.data(), row.cols.data(), row.elements.data(),
-                                  static_cast<CoinBigIndex>(row.elements.size()));
-  model.matrix.setDimensions(static_cast<int>(model.row_lb.size()),
-                             static_cast<int>(model.col_lb.size()));
+  FinishModel(graph, model, row);
   return started;
 }
 
@@ -204,21 +211,12 @@ std::optional<CheckmateModel> BuildStageBoundaryRelaxation(const Graph& graph,
   CheckmateModel& model = *started;
   const int n = model.n;
   RowBuilder row{model, {}, {}, {}, {}, {}};
-  const double inf = COIN_DBL_MAX;
   std::vector<char> is_input(n, 0);
   for (int t = 0; t < n; ++t) {
     EmitStageRows(graph, model, t, row);
     EmitBoundaryRow(graph, model, m, t, is_input, row);
   }
-  for (int output : graph.outputs) {
-    row.Add(model.r[n - 1][output], 1.0);
-    if (output < n - 1) row.Add(model.s[n - 1][output], 1.0);
-    row.Emit(1.0, inf);
-  }
-  model.matrix = CoinPackedMatrix(false, row.rows.data(), row.cols.data(), row.elements.data(),
-                                  static_cast<CoinBigIndex>(row.elements.size()));
-  model.matrix.setDimensions(static_cast<int>(model.row_lb.size()),
-                             static_cast<int>(model.col_lb.size()));
+  FinishModel(graph, model, row);
   return started;
 }
 

@@ -1,6 +1,6 @@
-// Checkmate's exact program solved by COIN-OR CBC through its C++ library. The best baseline is
-// handed to CBC as its first incumbent, so the answer is never worse than the baselines and the
-// reported gap is CBC's proven one.
+// Checkmate's exact program solved by COIN-OR CBC through its C++ library. The checkpoint
+// search's plan (itself never worse than the baselines) is handed to CBC as its first incumbent,
+// so the answer is never worse than the baselines and the reported gap is CBC's proven one.
 #include <fmt/format.h>
 
 #include <chrono>
@@ -54,13 +54,10 @@ class MilpSolver : public Solver {
     // of the time, so CBC starts from a good plan and prunes with it from the first node.
     SolveOptions search_options = options;
     search_options.time_limit_s = 0.2 * options.time_limit_s;
-    std::vector<CheckpointEval> evals;
-    evals.push_back(SearchCheckpoints(graph, search_options));
-    const int best = 0;
+    const CheckpointEval incumbent = SearchCheckpoints(graph, search_options);
+    const bool incumbent_fits = incumbent.sim.peak_bytes <= options.budget_bytes;
     std::optional<std::vector<double>> warm;
-    if (evals[best].sim.peak_bytes <= options.budget_bytes) {
-      warm = EncodeStagePlan(graph, *model, evals[best].stages);
-    }
+    if (incumbent_fits) warm = EncodeStagePlan(graph, *model, incumbent.stages);
 
     OsiClpSolverInterface lp;
     lp.messageHandler()->setLogLevel(0);
@@ -78,11 +75,11 @@ class MilpSolver : public Solver {
     lp.initialSolve();
     if (!lp.isProvenOptimal()) {
       Plan plan;
-      if (evals[best].sim.peak_bytes <= options.budget_bytes) {
-        plan = PlanFromStages(graph, evals[best].stages, options.budget_bytes);
+      if (incumbent_fits) {
+        plan = PlanFromStages(graph, incumbent.stages, options.budget_bytes);
       }
       plan.status = lp.isProvenPrimalInfeasible() ? "proven infeasible in Checkmate's model"
-                                                  : "time limit in the root LP; best baseline";
+                                                  : "time limit in the root LP; checkpoint search's plan";
       return plan;
     }
     lp.getModelPtr()->setMaximumSeconds(-1);
@@ -140,13 +137,13 @@ class MilpSolver : public Solver {
       StagePlan stages = PlanFromStored(graph, StoredFromColumns(*model, x, 0.5));
       SimulationResult sim;
       plan = PlanFromStages(graph, stages, options.budget_bytes, &sim);
-      if (!plan.feasible && evals[best].sim.peak_bytes <= options.budget_bytes) {
-        plan = PlanFromStages(graph, evals[best].stages, options.budget_bytes);
+      if (!plan.feasible && incumbent_fits) {
+        plan = PlanFromStages(graph, incumbent.stages, options.budget_bytes);
       }
-    } else if (evals[best].sim.peak_bytes <= options.budget_bytes) {
+    } else if (incumbent_fits) {
       // CBC rejected the incumbent (its memory accounting is more conservative than the
-      // simulator's); the baseline is still a valid plan.
-      plan = PlanFromStages(graph, evals[best].stages, options.budget_bytes);
+      // simulator's); the checkpoint search's plan is still a valid one.
+      plan = PlanFromStages(graph, incumbent.stages, options.budget_bytes);
     }
     const double bound = cbc.getBestPossibleObjValue();
     if (std::isfinite(bound) && bound < 1e20 && !cbc.isProvenInfeasible()) {

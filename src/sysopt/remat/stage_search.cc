@@ -66,6 +66,10 @@ class SearchState {
   }
 
   // Flips `gap` (kept <-> dropped) and returns the new profile; Undo() restores the state.
+  // Only stages `from` (what it keeps changes) and `to` (what it finds stored changes) are
+  // recomputed: no stage strictly inside the gap reads or computes the node, before the flip
+  // or after it (it is either stored on both sides of such a stage or on neither), so their
+  // compute sets stay as they are.
   Profile Flip(const Gap& gap) {
     flipped_ = gap;
     const char value = Kept(gap) ? 0 : 1;
@@ -74,10 +78,10 @@ class SearchState {
       saved_stored_.push_back(stored_[s][gap.node]);
       stored_[s][gap.node] = value;
     }
-    const int last = std::min(gap.to, n_ - 1);
-    saved_compute_.assign(compute_.begin() + gap.from, compute_.begin() + last + 1);
-    saved_lists_.assign(lists_.begin() + gap.from, lists_.begin() + last + 1);
-    for (int t = gap.from; t <= last; ++t) {
+    for (int k = 0; k < 2; ++k) {
+      const int t = k == 0 ? gap.from : gap.to;
+      saved_compute_[k] = compute_[t];
+      saved_lists_[k] = lists_[t];
       ComputeStageFromStored(graph_, t, stored_[t], stored_[t + 1], compute_[t]);
       RebuildList(t);
     }
@@ -94,10 +98,10 @@ class SearchState {
     for (int s = gap.from + 1; s <= gap.to; ++s) {
       stored_[s][gap.node] = saved_stored_[s - gap.from - 1];
     }
-    const int last = std::min(gap.to, n_ - 1);
-    for (int t = gap.from; t <= last; ++t) {
-      compute_[t].swap(saved_compute_[t - gap.from]);
-      lists_[t].swap(saved_lists_[t - gap.from]);
+    for (int k = 0; k < 2; ++k) {
+      const int t = k == 0 ? gap.from : gap.to;
+      compute_[t].swap(saved_compute_[k]);
+      lists_[t].swap(saved_lists_[k]);
     }
     profile_ = saved_profile_;
   }
@@ -171,8 +175,8 @@ class SearchState {
   // Undo buffers of the last flip.
   Gap flipped_{};
   std::vector<char> saved_stored_;
-  std::vector<std::vector<char>> saved_compute_;
-  std::vector<std::vector<int>> saved_lists_;
+  std::vector<char> saved_compute_[2];  // stages `from` and `to`
+  std::vector<int> saved_lists_[2];
   Profile saved_profile_;
   // Scratch.
   std::vector<int> order_, last_use_, last_touch_;

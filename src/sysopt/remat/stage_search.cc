@@ -16,173 +16,10 @@
 #include "sysopt/core/rng.h"
 #include "sysopt/remat/checkpoints.h"
 #include "sysopt/remat/solver.h"
+#include "sysopt/remat/stage_state.h"
 
 namespace sysopt::remat {
 namespace {
-
-// Cost and memory of a stage plan, counted as Simulate counts the schedule built from it.
-struct Profile {
-  double cost = 0;
-  int64_t peak = 0;
-  double excess = 0;  // sum over compute steps of the bytes above the budget, in budget rooms
-};
-
-// One gap: node `node` is touched (computed or read) in stages `from` and `to` (from < to) and
-// in none between. It is kept when stored[t][node] holds for every t in (from, to].
-struct Gap {
-  int node, from, to;
-};
-
-// A stage plan kept up to date under flips: flipping a gap of node i between stages `from` and
-// `to` changes stored[s][i] for s in (from, to] only, so only stages from..to are recomputed.
-class SearchState {
- public:
-  SearchState(const Graph& graph, int64_t budget, const StagePlan& plan)
-      : graph_(graph), budget_(budget), n_(graph.size()) {
-    room_ = static_cast<double>(std::max<int64_t>(1, budget - graph.fixed_bytes));
-    Reset(plan.stored);
-  }
-
-  // Starts over from `stored` (normalised as PlanFromStored does).
-  void Reset(const std::vector<std::vector<char>>& stored) {
-    StagePlan plan = PlanFromStored(graph_, stored);
-    stored_ = std::move(plan.stored);
-    compute_ = std::move(plan.compute);
-    lists_.assign(n_, {});
-    for (int t = 0; t < n_; ++t) RebuildList(t);
-    profile_ = Evaluate();
-    RebuildGaps();
-  }
-
-  const std::vector<std::vector<char>>& stored() const { return stored_; }
-  const Profile& profile() const { return profile_; }
-  const std::vector<Gap>& gaps() const { return gaps_; }
-
-  bool Kept(const Gap& gap) const {
-    for (int s = gap.from + 1; s <= gap.to; ++s) {
-      if (!stored_[s][gap.node]) return false;
-    }
-    return true;
-  }
-
-  // Flips `gap` (kept <-> dropped) and returns the new profile; Undo() restores the state.
-  // Only stages `from` (what it keeps changes) and `to` (what it finds stored changes) are
-  // recomputed: no stage strictly inside the gap reads or computes the node, before the flip
-  // or after it (it is either stored on both sides of such a stage or on neither), so their
-  // compute sets stay as they are.
-  Profile Flip(const Gap& gap) {
-    flipped_ = gap;
-    const char value = Kept(gap) ? 0 : 1;
-    saved_stored_.clear();
-    for (int s = gap.from + 1; s <= gap.to; ++s) {
-      saved_stored_.push_back(stored_[s][gap.node]);
-      stored_[s][gap.node] = value;
-    }
-    for (int k = 0; k < 2; ++k) {
-      const int t = k == 0 ? gap.from : gap.to;
-      saved_compute_[k] = compute_[t];
-      saved_lists_[k] = lists_[t];
-      ComputeStageFromStored(graph_, t, stored_[t], stored_[t + 1], compute_[t]);
-      RebuildList(t);
-    }
-    saved_profile_ = profile_;
-    profile_ = Evaluate();
-    return profile_;
-  }
-
-  // Keeps the last flip: the gap list changes with the plan.
-  void Commit() { RebuildGaps(); }
-
-  void Undo() {
-    const Gap& gap = flipped_;
-    for (int s = gap.from + 1; s <= gap.to; ++s) {
-      stored_[s][gap.node] = saved_stored_[s - gap.from - 1];
-    }
-    for (int k = 0; k < 2; ++k) {
-      const int t = k == 0 ? gap.from : gap.to;
-      compute_[t].swap(saved_compute_[k]);
-      lists_[t].swap(saved_lists_[k]);
-    }
-    profile_ = saved_profile_;
-  }
-
- private:
-  void RebuildList(int t) {
-    lists_[t].clear();
-    for (int i = 0; i <= t; ++i) {
-      if (compute_[t][i]) lists_[t].push_back(i);
-    }
-  }
-
-  // Cost and memory of the compute order (stages in order, ascending within a stage), freeing
-  // each tensor after its last read exactly as ScheduleFromComputeOrder and Simulate do.
-  Profile Evaluate() {
-    order_.clear();
-    for (int t = 0; t < n_; ++t) order_.insert(order_.end(), lists_[t].begin(), lists_[t].end());
-    const int m = static_cast<int>(order_.size());
-    last_use_.assign(n_, -1);
-    live_.assign(n_, 0);
-    freed_after_.assign(m, 0);
-    for (int p = 0; p < m; ++p) {
-      const int v = order_[p];
-      for (int input : graph_.nodes[v].inputs) last_use_[input] = p;
-      if (live_[v]) freed_after_[last_use_[v]] += graph_.nodes[v].bytes;
-      live_[v] = 1;
-      last_use_[v] = p;
-    }
-    for (int v = 0; v < n_; ++v) {
-      if (live_[v] && !graph_.is_output[v]) freed_after_[last_use_[v]] += graph_.nodes[v].bytes;
-    }
-    Profile profile;
-    int64_t memory = graph_.fixed_bytes;
-    profile.peak = memory;
-    for (int p = 0; p < m; ++p) {
-      const Node& node = graph_.nodes[order_[p]];
-      memory += node.bytes;
-      profile.cost += node.cost;
-      profile.peak = std::max(profile.peak, memory);
-      if (memory > budget_) profile.excess += static_cast<double>(memory - budget_) / room_;
-      memory -= freed_after_[p];
-    }
-    return profile;
-  }
-
-  // The gaps of every node: consecutive stages that compute or read it.
-  void RebuildGaps() {
-    gaps_.clear();
-    last_touch_.assign(n_, -1);
-    auto touch = [&](int i, int t) {
-      const int from = last_touch_[i];
-      if (from >= 0 && from < t) gaps_.push_back({i, from, t});
-      last_touch_[i] = t;
-    };
-    for (int t = 0; t < n_; ++t) {
-      for (int k : lists_[t]) {
-        for (int input : graph_.nodes[k].inputs) touch(input, t);
-        touch(k, t);
-      }
-    }
-  }
-
-  const Graph& graph_;
-  int64_t budget_;
-  int n_;
-  double room_ = 1;
-  std::vector<std::vector<char>> stored_, compute_;
-  std::vector<std::vector<int>> lists_;
-  Profile profile_;
-  std::vector<Gap> gaps_;
-  // Undo buffers of the last flip.
-  Gap flipped_{};
-  std::vector<char> saved_stored_;
-  std::vector<char> saved_compute_[2];  // stages `from` and `to`
-  std::vector<int> saved_lists_[2];
-  Profile saved_profile_;
-  // Scratch.
-  std::vector<int> order_, last_use_, last_touch_;
-  std::vector<char> live_;
-  std::vector<int64_t> freed_after_;
-};
 
 class StageSearchSolver : public Solver {
  public:
@@ -203,19 +40,19 @@ class StageSearchSolver : public Solver {
     int policy_evaluations = 0;
     const CheckpointEval seed = SearchCheckpoints(graph, search_options, &policy_evaluations);
 
-    SearchState state(graph, budget, seed.stages);
+    StageSearchState state(graph, budget, seed.stages);
     std::vector<std::vector<char>> best = state.stored();
-    Profile best_profile = state.profile();
+    StageProfile best_profile = state.profile();
     bool best_fits = best_profile.peak <= budget;
     auto at_bound = [&] { return best_fits && best_profile.cost <= total; };
 
     Rng rng(DeriveSeed(options.seed, 31));
-    auto pick = [&](bool want_kept) -> Gap {
+    auto pick = [&](bool want_kept) -> StageGap {
       // Mostly gaps of the kind that helps: dropping when over the budget, keeping when within.
-      const std::vector<Gap>& gaps = state.gaps();
+      const std::vector<StageGap>& gaps = state.gaps();
       const bool targeted = Uniform01(rng) < 0.7;
       for (int tries = 0; tries < 8; ++tries) {
-        const Gap& gap = gaps[UniformIndex(rng, gaps.size())];
+        const StageGap& gap = gaps[UniformIndex(rng, gaps.size())];
         if (!targeted || state.Kept(gap) == want_kept) return gap;
       }
       return gaps[UniformIndex(rng, gaps.size())];
@@ -260,12 +97,12 @@ class StageSearchSolver : public Solver {
       state.Reset(seed.stages.stored);
       // Penalty weight: cost units per budget room of excess (summed over steps).
       double penalty = total;
-      auto score = [&](const Profile& p) { return p.cost + penalty * p.excess; };
+      auto score = [&](const StageProfile& p) { return p.cost + penalty * p.excess; };
       int window_over = 0;
       int window = 0;
       int since_best = 0;
       std::vector<std::vector<char>> anneal_best = state.stored();
-      Profile anneal_best_profile = state.profile();
+      StageProfile anneal_best_profile = state.profile();
       bool anneal_best_fits = anneal_best_profile.peak <= budget;
       for (int move = 0; move < moves_per_anneal && !state.gaps().empty() && !at_bound();
            ++move) {
@@ -276,8 +113,8 @@ class StageSearchSolver : public Solver {
           progress = std::max(progress, used);
         }
         const double temperature = start_temperature * std::pow(1e-3, progress);
-        const Profile before = state.profile();
-        const Profile after = state.Flip(pick(/*want_kept=*/before.peak > budget));
+        const StageProfile before = state.profile();
+        const StageProfile after = state.Flip(pick(/*want_kept=*/before.peak > budget));
         ++moves;
         const double delta = score(after) - score(before);
         if (delta <= 0 || Uniform01(rng) < std::exp(-delta / temperature)) {
@@ -285,7 +122,7 @@ class StageSearchSolver : public Solver {
         } else {
           state.Undo();
         }
-        const Profile& now = state.profile();
+        const StageProfile& now = state.profile();
         const bool fits = now.peak <= budget;
         if ((fits && (!best_fits || now.cost < best_profile.cost)) ||
             (!fits && !best_fits && now.peak < best_profile.peak)) {

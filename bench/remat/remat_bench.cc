@@ -6,6 +6,7 @@
 // Usage: remat_bench [--quick] [--time-limit S] [--out docs/benchmarks.md] [--graphs a.json,...]
 //        remat_bench --write-synthetic DIR   (writes the synthetic test graphs)
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -140,8 +141,7 @@ int main(int argc, char** argv) {
   std::string batch_md;
   // Checks against the targets, collected as the tables are made.
   int cells = 0, within_2pct = 0, not_worse = 0, under_60s = 0, feasible_cells = 0;
-  std::string misses;
-  std::string min_budget_notes;
+  std::vector<std::string> misses, min_budget_notes;
   for (const std::string& path : graphs) {
     auto graph = remat::LoadGraph(path);
     if (!graph.ok()) {
@@ -211,7 +211,7 @@ int main(int argc, char** argv) {
         if (best.gap <= 0.02 || best.plan.proven_optimal) {
           ++within_2pct;
         } else {
-          misses += fmt::format("{} at {:.0f}%: gap {}; ", g.name, 100 * f, Pct(best.gap));
+          misses.push_back(fmt::format("{} at {:.0f}%: gap {}", g.name, 100 * f, Pct(best.gap)));
         }
         if (best.sim.cost <= best_baseline + 1e-12) ++not_worse;
       }
@@ -247,6 +247,7 @@ int main(int argc, char** argv) {
     auto least = remat::RunPlanner(g, {g.fixed_bytes, least_solvers, std::min(time_limit, 10.0), 1});
     if (least.ok()) {
       int64_t best_baseline_peak = INT64_MAX, search_peak = INT64_MAX;
+      std::vector<std::string> reached;
       for (const auto& e : least->entries) {
         if (!e.plan.has_schedule) continue;
         if (is_search(e.solver)) {
@@ -254,15 +255,16 @@ int main(int argc, char** argv) {
         } else {
           best_baseline_peak = std::min(best_baseline_peak, e.sim.peak_bytes);
         }
-        md += fmt::format(" {} {};", e.solver,
-                          Pct(static_cast<double>(e.sim.peak_bytes - g.fixed_bytes) /
-                              static_cast<double>(peak - g.fixed_bytes)));
+        reached.push_back(fmt::format("{} {}", e.solver,
+                                      Pct(static_cast<double>(e.sim.peak_bytes - g.fixed_bytes) /
+                                          static_cast<double>(peak - g.fixed_bytes))));
       }
-      min_budget_notes +=
-          fmt::format("{}: the searches {} the best baseline ({} vs {}); ", g.name,
+      md += fmt::format(" {}.", fmt::join(reached, "; "));
+      min_budget_notes.push_back(
+          fmt::format("{}: the searches {} the best baseline ({} vs {})", g.name,
                       search_peak < best_baseline_peak ? "below" : "NOT below",
                       remat::FormatBytes(search_peak - g.fixed_bytes),
-                      remat::FormatBytes(best_baseline_peak - g.fixed_bytes));
+                      remat::FormatBytes(best_baseline_peak - g.fixed_bytes)));
     }
     md += "\n\n";
     // Maximum batch at one extra forward pass, budget = 4x the activations at the base batch.
@@ -285,12 +287,12 @@ int main(int argc, char** argv) {
       "* Budgets with a plan: {} of {}. Best plan within 2% of the lower bound (or proven "
       "optimal): {} of {}{}.\n",
       feasible_cells, cells, within_2pct, feasible_cells,
-      misses.empty() ? "" : " — misses: " + misses);
+      misses.empty() ? "" : fmt::format(" — misses: {}", fmt::join(misses, "; ")));
   md += fmt::format("* Best plan never worse than the best baseline: {} of {}.\n", not_worse,
                     feasible_cells);
   md += fmt::format("* Every solver under 60 s: {} of {} budgets.\n", under_60s, cells);
-  md += fmt::format("* Smallest feasible budget (activations above fixed bytes): {}\n\n",
-                    min_budget_notes);
+  md += fmt::format("* Smallest feasible budget (activations above fixed bytes): {}.\n\n",
+                    fmt::join(min_budget_notes, "; "));
   md += "### Maximum batch size at an overhead cap of one extra forward pass\n\n";
   md +=
       "Sizes and costs scale linearly with the batch (as in Checkmate's experiment); the "

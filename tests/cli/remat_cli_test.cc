@@ -381,6 +381,34 @@ TEST(RematPlanCli, TextReportHasARowPerSolverAndMarksTheBest) {
   EXPECT_TRUE(Contains(keep_all, "17 MiB")) << keep_all;
 }
 
+TEST(RematPlanCli, ProgressGoesToStderrUnlessQuiet) {
+  const std::vector<std::string> args = {"remat", "plan",     kChain16,
+                                         "--budget", "50%", "--solver",
+                                         "keep-all,greedy-linear"};
+  const Proc p = RunSysopt(args);
+  ASSERT_EQ(p.exit_code, 0) << Describe(p);
+  // One line per solver, in order, on stderr only: stdout stays the report.
+  const std::vector<std::string> lines = Lines(p.err);
+  ASSERT_EQ(lines.size(), 2u) << p.err;
+  EXPECT_TRUE(Contains(lines[0], "[1/2] keep-all")) << lines[0];
+  EXPECT_TRUE(Contains(lines[1], "[2/2] greedy-linear")) << lines[1];
+  EXPECT_FALSE(Contains(p.out, "[1/2]")) << p.out;
+
+  std::vector<std::string> quiet = args;
+  quiet.push_back("--quiet");
+  const Proc q = RunSysopt(quiet);
+  ASSERT_EQ(q.exit_code, 0) << Describe(q);
+  EXPECT_EQ(q.err, "");
+  EXPECT_EQ(q.out, p.out);
+
+  // A sweep names the budget it is at.
+  const Proc s = RunSysopt(
+      {"remat", "sweep", kChain16, "--fractions", "0.5,1.0", "--solver", "keep-all"});
+  ASSERT_EQ(s.exit_code, 0) << Describe(s);
+  EXPECT_TRUE(Contains(s.err, "budget 50% (1/2) [1/1] keep-all")) << s.err;
+  EXPECT_TRUE(Contains(s.err, "budget 100% (2/2) [1/1] keep-all")) << s.err;
+}
+
 TEST(RematPlanCli, NoPlanWithinTheBudgetExitsOneAndWritesNothing) {
   TempDir dir;
   const std::string out = dir.File("plan.json");

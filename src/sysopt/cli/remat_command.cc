@@ -100,8 +100,17 @@ struct PlanArgs {
   std::string graph_path, budget, solver = "auto", out;
   double time_limit = 60;
   uint64_t seed = 1;
-  bool json = false;
+  bool json = false, quiet = false;
 };
+
+// A progress line on stderr as the planner starts each solver (a run of `auto` on a large
+// graph takes a few minutes); nothing with --quiet.
+remat::SolverStarted PlannerProgress(bool quiet, std::string prefix) {
+  if (quiet) return nullptr;
+  return [prefix = std::move(prefix)](const std::string& solver, int index, int count) {
+    fmt::print(stderr, "sysopt: {}[{}/{}] {}\n", prefix, index + 1, count, solver);
+  };
+}
 
 int RunPlan(const PlanArgs& args) {
   auto graph = remat::LoadGraph(args.graph_path);
@@ -109,7 +118,7 @@ int RunPlan(const PlanArgs& args) {
   auto budget = ParseBudget(args.budget, *graph);
   if (!budget.ok()) return ReportError(budget.error());
   remat::PlannerOptions options{*budget, SplitList(args.solver), args.time_limit, args.seed};
-  auto result = remat::RunPlanner(*graph, options);
+  auto result = remat::RunPlanner(*graph, options, PlannerProgress(args.quiet, ""));
   if (!result.ok()) return ReportError(result.error());
   if (!args.out.empty()) {
     if (result->best < 0) {
@@ -158,7 +167,7 @@ struct SweepArgs {
   std::string graph_path, solver = "auto", plot, fractions = "0.3,0.4,0.5,0.6,0.7,0.8,0.9,1.0";
   double time_limit = 20;
   uint64_t seed = 1;
-  bool json = false;
+  bool json = false, quiet = false;
 };
 
 std::string SvgPlot(const std::string& title, const std::vector<double>& fractions,
@@ -246,10 +255,13 @@ int RunSweep(const SweepArgs& args) {
   std::vector<std::vector<double>> overhead;
   json sweeps = json::array();
   std::vector<double> bounds;
-  for (double f : fractions) {
+  for (size_t b = 0; b < fractions.size(); ++b) {
+    const double f = fractions[b];
     const int64_t budget = remat::BudgetAtFraction(*graph, f);
-    auto result =
-        remat::RunPlanner(*graph, {budget, SplitList(args.solver), args.time_limit, args.seed});
+    auto result = remat::RunPlanner(
+        *graph, {budget, SplitList(args.solver), args.time_limit, args.seed},
+        PlannerProgress(args.quiet,
+                        fmt::format("budget {:.0f}% ({}/{}) ", 100 * f, b + 1, fractions.size())));
     if (!result.ok()) return ReportError(result.error());
     if (solvers.empty()) {
       for (const auto& e : result->entries) solvers.push_back(e.solver);
@@ -409,6 +421,7 @@ void RegisterRemat(CLI::App& app, Action* action) {
   plan->add_option("--seed", plan_args->seed, "Seed for randomized solvers")->capture_default_str();
   plan->add_option("--out", plan_args->out, "Write the best schedule (JSON) here");
   plan->add_flag("--json", plan_args->json, "Print the results as JSON");
+  plan->add_flag("--quiet,-q", plan_args->quiet, "No progress lines on stderr");
   plan->callback([plan_args, action] { *action = [plan_args] { return RunPlan(*plan_args); }; });
 
   auto sweep_args = std::make_shared<SweepArgs>();
@@ -427,6 +440,7 @@ void RegisterRemat(CLI::App& app, Action* action) {
       ->capture_default_str();
   sweep->add_option("--plot", sweep_args->plot, "Write an SVG plot of overhead against budget");
   sweep->add_flag("--json", sweep_args->json, "Print the results as JSON");
+  sweep->add_flag("--quiet,-q", sweep_args->quiet, "No progress lines on stderr");
   sweep->callback(
       [sweep_args, action] { *action = [sweep_args] { return RunSweep(*sweep_args); }; });
 

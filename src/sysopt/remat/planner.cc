@@ -35,7 +35,8 @@ int64_t BudgetAtFraction(const Graph& graph, double fraction) {
   return graph.fixed_bytes + static_cast<int64_t>(std::floor(fraction * activations));
 }
 
-Expected<PlannerResult> RunPlanner(const Graph& graph, const PlannerOptions& options) {
+Expected<PlannerResult> RunPlanner(const Graph& graph, const PlannerOptions& options,
+                                   const SolverStarted& on_start) {
   std::vector<std::string> names = options.solvers;
   if (names.empty() || (names.size() == 1 && names[0] == "auto")) names = AutoSolvers(graph);
   if (names.size() == 1 && names[0] == "all") names = SolverNames();
@@ -54,6 +55,10 @@ Expected<PlannerResult> RunPlanner(const Graph& graph, const PlannerOptions& opt
   for (const auto& solver : solvers) {
     PlanEntry entry;
     entry.solver = solver->Name();
+    if (on_start) {
+      on_start(entry.solver, static_cast<int>(result.entries.size()),
+               static_cast<int>(solvers.size()));
+    }
     const auto start = std::chrono::steady_clock::now();
     auto plan = solver->Solve(graph, solve_options);
     entry.solve_seconds =

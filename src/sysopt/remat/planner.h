@@ -5,6 +5,7 @@
 /// Also budget sweeps and the maximum-batch search built on it.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,10 @@ struct PlannerOptions {
   double time_limit_s = 60;          ///< Per solver.
   uint64_t seed = 1;
 };
+
+/// \brief Called before each solver starts, with its name, its position (from 0) and the
+/// number of solvers: for progress lines.
+using SolverStarted = std::function<void(const std::string& solver, int index, int count)>;
 
 /// \brief One solver's outcome, checked by Simulate.
 struct PlanEntry {
@@ -48,7 +53,9 @@ struct PlannerResult {
 std::vector<std::string> AutoSolvers(const Graph& graph);
 
 /// \brief Runs the solvers in order. Fails on an unknown solver name or a solver failure.
-Expected<PlannerResult> RunPlanner(const Graph& graph, const PlannerOptions& options);
+/// `on_start`, when set, is called before each solver.
+Expected<PlannerResult> RunPlanner(const Graph& graph, const PlannerOptions& options,
+                                   const SolverStarted& on_start = nullptr);
 
 /// \brief Peak memory of the keep-everything schedule.
 int64_t KeepEverythingPeak(const Graph& graph);

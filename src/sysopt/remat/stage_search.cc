@@ -37,6 +37,9 @@ class StageSearchSolver : public Solver {
     // The start: the checkpoint search within a third of the time.
     SolveOptions search_options = options;
     search_options.time_limit_s = options.time_limit_s / 3.0;
+    // The anneals stop a little before the limit: lowering and simulating the final plan, and
+    // the clock checks between batches of moves, must still fit within it.
+    const double search_seconds = 0.97 * options.time_limit_s;
     int policy_evaluations = 0;
     const CheckpointEval seed = SearchCheckpoints(graph, search_options, &policy_evaluations);
 
@@ -91,7 +94,7 @@ class StageSearchSolver : public Solver {
     for (int anneal = 0; anneal < kMaxAnneals && !state.gaps().empty() && !at_bound();
          ++anneal) {
       const double anneal_start = elapsed();
-      const double anneal_time = options.time_limit_s - anneal_start;
+      const double anneal_time = search_seconds - anneal_start;
       if (anneal_time <= 0 || (anneal > 0 && anneal_time < last_anneal_seconds)) break;
       ++anneals;
       state.Reset(seed.stages.stored);

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <Eigen/Eigenvalues>
+#include <algorithm>
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include "test_util.h"
@@ -11,8 +13,10 @@
 namespace sysopt {
 namespace {
 
+using testing::EncodeSequence;
 using testing::MixedLayout;
 using testing::RandomRows;
+using testing::SequenceLayout;
 
 // Layout: x0, x1 numeric; c0, c1 categorical with 3 choices; one permutation of 5 at 4..8.
 FeatureLayout Layout() { return MixedLayout(2, 2, 3, {5}); }
@@ -198,6 +202,172 @@ TEST(KernelTest, HyperparameterCountsAndNames) {
   EXPECT_EQ(k->specs()[0].name, "log_signal_variance");
   auto clone = k->Clone();
   EXPECT_EQ(clone->hyperparameters(), k->hyperparameters());
+}
+
+// ---------------------------------------------------------------- sequences
+
+// Layout: x0 numeric; a sequence of up to 6 items over 4 symbols at columns 1..10.
+FeatureLayout SeqLayout() { return SequenceLayout(1, 6, 4); }
+
+std::vector<std::unique_ptr<Kernel>> SequenceKernels(const FeatureLayout& layout) {
+  std::vector<std::unique_ptr<Kernel>> out;
+  out.push_back(MakeSequenceKernel(1, 6, 4));
+  for (bool sum : {false, true})
+    out.push_back(*MakeKernel(layout, {PermutationKernel::kSpearman, sum}));
+  return out;
+}
+
+TEST(KernelTest, SequenceGradientsMatchFiniteDifferences) {
+  const FeatureLayout layout = SeqLayout();
+  Rng rng(19);
+  const Eigen::MatrixXd X = RandomRows(layout, 14, rng);
+  for (auto& k : SequenceKernels(layout)) {
+    PerturbHyperparameters(*k, rng);
+    ExpectGradientMatchesFiniteDifferences(*k, X);
+  }
+}
+
+TEST(KernelTest, SequenceKernelIsSymmetricWithUnitDiagonalAndPsd) {
+  const FeatureLayout layout = SeqLayout();
+  Rng rng(23);
+  const Eigen::MatrixXd X = RandomRows(layout, 60, rng);
+  for (auto& k : SequenceKernels(layout)) {
+    for (int t = 0; t < 3; ++t) {
+      PerturbHyperparameters(*k, rng);
+      ExpectValidKernel(*k, X);
+    }
+  }
+  // Large weights as well: the kernel stays positive semi-definite whatever they are.
+  auto k = MakeSequenceKernel(1, 6, 4);
+  k->SetHyperparameters(Eigen::Vector2d(std::log(40.0), std::log(0.02)));
+  ExpectValidKernel(*k, X);
+  k->SetHyperparameters(Eigen::Vector2d(std::log(0.02), std::log(40.0)));
+  ExpectValidKernel(*k, X);
+}
+
+TEST(KernelTest, SequenceDistancesByHand) {
+  // Same items, two swapped: no item distance. Bigrams with start S and end E:
+  // S0 01 12 2E against S0 02 21 1E share only S0, 6 differ, over max_length + 1 = 5.
+  auto d = SequenceDistances({0, 1, 2}, {0, 2, 1}, 4, 3);
+  EXPECT_DOUBLE_EQ(d.first, 0.0);
+  EXPECT_DOUBLE_EQ(d.second, 6.0 / 5);
+  // One insertion: one item more (1 / 4); bigram 01 replaced by 02 and 21 (3 / 5).
+  d = SequenceDistances({0, 1}, {0, 2, 1}, 4, 3);
+  EXPECT_DOUBLE_EQ(d.first, 1.0 / 4);
+  EXPECT_DOUBLE_EQ(d.second, 3.0 / 5);
+  // One replacement: two item counts change by one; 01 1E against 02 2E.
+  d = SequenceDistances({0, 1}, {0, 2}, 4, 3);
+  EXPECT_DOUBLE_EQ(d.first, 2.0 / 4);
+  EXPECT_DOUBLE_EQ(d.second, 4.0 / 5);
+  // The empty sequence: SE against S1 1E.
+  d = SequenceDistances({}, {1}, 4, 3);
+  EXPECT_DOUBLE_EQ(d.first, 1.0 / 4);
+  EXPECT_DOUBLE_EQ(d.second, 3.0 / 5);
+  EXPECT_EQ(SequenceDistances({}, {}, 4, 3), std::make_pair(0.0, 0.0));
+  EXPECT_EQ(SequenceDistances({2, 2, 1}, {2, 2, 1}, 4, 3), std::make_pair(0.0, 0.0));
+  // Repeated items count: 0 0 against 0 (one item, bigrams S0 00 0E against S0 0E).
+  d = SequenceDistances({0, 0}, {0}, 4, 3);
+  EXPECT_DOUBLE_EQ(d.first, 1.0 / 4);
+  EXPECT_DOUBLE_EQ(d.second, 1.0 / 5);
+  // Symmetric.
+  EXPECT_EQ(SequenceDistances({3, 1, 0}, {1, 3}, 4, 4), SequenceDistances({1, 3}, {3, 1, 0}, 4, 4));
+}
+
+TEST(KernelTest, SequenceKernelValuesFromEncodedRows) {
+  const FeatureLayout layout = SequenceLayout(1, 4, 3);
+  const FeatureGroup& g = layout.groups[1];
+  Eigen::MatrixXd X(3, layout.width);
+  X(0, 0) = 0.9;
+  X(1, 0) = 0.1;  // Column 0 is not part of the group.
+  X(2, 0) = 0.5;
+  EncodeSequence(g, {0, 1, 2}, X, 0);
+  EncodeSequence(g, {0, 1, 2}, X, 1);
+  EncodeSequence(g, {0, 2, 1}, X, 2);
+  auto k = MakeSequenceKernel(g.offset, g.max_length, g.n_choices);
+  EXPECT_EQ(k->num_hyperparameters(), 2);
+  const double w_items = 0.7, w_order = 2.0;
+  k->SetHyperparameters(Eigen::Vector2d(std::log(w_items), std::log(w_order)));
+  Eigen::MatrixXd K;
+  k->Gram(X, X, &K);
+  EXPECT_DOUBLE_EQ(K(0, 1), 1.0);
+  EXPECT_NEAR(K(0, 2), std::exp(-(w_items * 0.0 + w_order * 6.0 / 5)), 1e-14);
+  // Against other rows (a different matrix) the same values.
+  Eigen::MatrixXd Y = X.bottomRows(1), K2;
+  k->Gram(X, Y, &K2);
+  ASSERT_EQ(K2.rows(), 3);
+  ASSERT_EQ(K2.cols(), 1);
+  EXPECT_NEAR(K2(0, 0), K(0, 2), 1e-15);
+  EXPECT_NEAR(K2(2, 0), 1.0, 1e-15);
+}
+
+TEST(KernelTest, SequenceKernelAgreesWithTheDistancesForSmallAndLargeAlphabets) {
+  // Small alphabets count bigrams in a table, large ones (more than ~250 items) merge sorted
+  // lists: both give the distances of SequenceDistances.
+  for (int symbols : {5, 300}) {
+    const FeatureLayout layout = SequenceLayout(0, 7, symbols);
+    Rng rng(static_cast<uint64_t>(symbols));
+    Eigen::MatrixXd X = RandomRows(layout, 12, rng);
+    // Repeated items and shared pairs, so that overlaps are not all zero.
+    testing::EncodeSequence(layout.groups[0], {1, 1, 2, 1, 1}, X, 0);
+    testing::EncodeSequence(layout.groups[0], {1, 2, 1, 1}, X, 1);
+    auto k = MakeSequenceKernel(0, 7, symbols);
+    const double w_items = 0.8, w_order = 1.7;
+    k->SetHyperparameters(Eigen::Vector2d(std::log(w_items), std::log(w_order)));
+    Eigen::MatrixXd K, K_rows;
+    k->Gram(X, X, &K);
+    const Eigen::MatrixXd Y = X.topRows(5);
+    k->Gram(X, Y, &K_rows);
+    for (Eigen::Index i = 0; i < X.rows(); ++i) {
+      for (Eigen::Index j = 0; j < X.rows(); ++j) {
+        const auto [d_items, d_order] =
+            SequenceDistances(testing::DecodeSequence(layout.groups[0], X, i),
+                              testing::DecodeSequence(layout.groups[0], X, j), 7, symbols);
+        const double want = std::exp(-(w_items * d_items + w_order * d_order));
+        EXPECT_NEAR(K(i, j), want, 1e-14) << symbols << " " << i << " " << j;
+        if (j < Y.rows()) {
+          EXPECT_NEAR(K_rows(i, j), want, 1e-14) << symbols << " " << i << " " << j;
+        }
+      }
+    }
+  }
+}
+
+TEST(KernelTest, SingleEditsStayCloserThanUnrelatedSequences) {
+  // The neighbourhood moves of local search change the distances by a few counts, so a sequence
+  // correlates more with its edits than with a random other sequence.
+  const int length = 40, symbols = 120;
+  Rng rng(31);
+  double near = 0, far = 0;
+  for (int t = 0; t < 50; ++t) {
+    std::vector<int> x(30), y(30);
+    for (int& v : x) v = static_cast<int>(UniformIndex(rng, symbols));
+    for (int& v : y) v = static_cast<int>(UniformIndex(rng, symbols));
+    std::vector<int> edited = x;
+    edited.insert(edited.begin() + 7, 5);
+    std::swap(edited[2], edited[3]);
+    const auto dn = SequenceDistances(x, edited, length, symbols);
+    const auto df = SequenceDistances(x, y, length, symbols);
+    near = std::max(near, dn.first + dn.second);
+    far += (df.first + df.second) / 50;
+  }
+  EXPECT_LT(near, 0.3);
+  EXPECT_GT(far, 2.0);
+}
+
+TEST(KernelTest, MakeKernelBuildsAndChecksSequenceGroups) {
+  auto k = MakeKernel(SeqLayout(), {});
+  ASSERT_TRUE(k.ok());
+  // log s2, 1 length scale, 2 sequence weights.
+  EXPECT_EQ((*k)->num_hyperparameters(), 4);
+  EXPECT_NE((*k)->name().find("sequence(6x4)"), std::string::npos) << (*k)->name();
+  FeatureLayout bad = SeqLayout();
+  bad.groups[1].max_length = 5;  // width 10 no longer max_length + items
+  auto r = MakeKernel(bad, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("'s'"), std::string::npos) << r.error().message();
+  FeatureLayout narrow = SeqLayout();
+  narrow.width = 8;
+  EXPECT_FALSE(MakeKernel(narrow, {}).ok());
 }
 
 }  // namespace

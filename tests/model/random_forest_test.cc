@@ -92,6 +92,39 @@ TEST(RandomForestTest, HandlesPermutationsAndIsReproducible) {
   EXPECT_EQ(a->num_observations(), 120);
 }
 
+TEST(RandomForestTest, LearnsItemCountsAndFirstItemsOfSequences) {
+  const FeatureLayout layout = testing::SequenceLayout(0, 8, 5);
+  const FeatureGroup& g = layout.groups[0];
+  auto objective = [&](const Eigen::MatrixXd& X, Eigen::Index r) {
+    const std::vector<int> items = testing::DecodeSequence(g, X, r);
+    double f = 0;
+    for (int item : items) f += item == 2 ? 2.0 : 0.0;
+    if (!items.empty() && items[0] == 4) f += 3.0;
+    return f;
+  };
+  Rng rng(12);
+  const Eigen::MatrixXd X = RandomRows(layout, 400, rng);
+  Eigen::VectorXd y(X.rows());
+  for (Eigen::Index r = 0; r < X.rows(); ++r) y[r] = objective(X, r);
+  auto forest = *RandomForest::Create(layout, ForestOptions{}, 4);
+  ASSERT_TRUE(forest->Fit(X, y, FitOptions{}).ok());
+  const Eigen::MatrixXd Q = RandomRows(layout, 200, rng);
+  Eigen::VectorXd truth(Q.rows()), mean, var;
+  for (Eigen::Index r = 0; r < Q.rows(); ++r) truth[r] = objective(Q, r);
+  forest->Predict(Q, &mean, &var);
+  const double spread = std::sqrt((truth.array() - truth.mean()).square().mean());
+  const double rmse = std::sqrt((mean - truth).array().square().mean());
+  EXPECT_LT(rmse, 0.4 * spread) << "rmse " << rmse << " spread " << spread;
+  EXPECT_TRUE((var.array() >= 0).all());
+  // Rows whose end token sits in a position column are valid input; an item past the alphabet is
+  // not, and the error names the group.
+  Eigen::MatrixXd bad = Q.topRows(2);
+  bad(1, 0) = 7;
+  auto r = forest->Fit(bad, Eigen::Vector2d(1, 2), FitOptions{});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("'s'"), std::string::npos) << r.error().message();
+}
+
 TEST(RandomForestTest, RejectsBadInput) {
   EXPECT_FALSE(RandomForest::Create(FeatureLayout{}, ForestOptions{}, 1).ok());
   ForestOptions bad;

@@ -33,6 +33,38 @@ inline FeatureLayout MixedLayout(int n_numeric, int n_categorical, int choices,
   return layout;
 }
 
+// n_numeric numeric columns, then one sequence group of up to max_length items over n_symbols.
+inline FeatureLayout SequenceLayout(int n_numeric, int max_length, int n_symbols) {
+  FeatureLayout layout = MixedLayout(n_numeric, 0, 0, {});
+  FeatureGroup g{"s", FeatureKind::kSequence, layout.width, max_length + n_symbols, n_symbols, 0};
+  g.max_length = max_length;
+  layout.groups.push_back(g);
+  layout.width += g.width;
+  return layout;
+}
+
+// Writes a sequence into row r of X as encoding.h describes kSequence: positions (end token
+// n_choices past the end), then item counts over max_length.
+inline void EncodeSequence(const FeatureGroup& g, const std::vector<int>& items, Eigen::MatrixXd& X,
+                           Eigen::Index r) {
+  for (int i = 0; i < g.width; ++i) X(r, g.offset + i) = 0.0;
+  for (int i = 0; i < g.max_length; ++i) {
+    X(r, g.offset + i) =
+        i < static_cast<int>(items.size()) ? items[static_cast<size_t>(i)] : g.n_choices;
+  }
+  for (int item : items) X(r, g.offset + g.max_length + item) += 1.0 / g.max_length;
+}
+
+// The items a sequence group of row r holds.
+inline std::vector<int> DecodeSequence(const FeatureGroup& g, const Eigen::MatrixXd& X,
+                                       Eigen::Index r) {
+  std::vector<int> items;
+  for (int i = 0; i < g.max_length && X(r, g.offset + i) < g.n_choices; ++i) {
+    items.push_back(static_cast<int>(X(r, g.offset + i)));
+  }
+  return items;
+}
+
 inline Eigen::MatrixXd RandomRows(const FeatureLayout& layout, int n, Rng& rng) {
   Eigen::MatrixXd X(n, layout.width);
   for (int r = 0; r < n; ++r) {
@@ -50,6 +82,14 @@ inline Eigen::MatrixXd RandomRows(const FeatureLayout& layout, int n, Rng& rng) 
           std::iota(p.begin(), p.end(), 0);
           std::shuffle(p.begin(), p.end(), rng);
           for (int i = 0; i < g.width; ++i) X(r, g.offset + i) = p[static_cast<size_t>(i)];
+          break;
+        }
+        case FeatureKind::kSequence: {
+          std::vector<int> items(UniformIndex(rng, static_cast<uint64_t>(g.max_length) + 1));
+          for (int& item : items) {
+            item = static_cast<int>(UniformIndex(rng, static_cast<uint64_t>(g.n_choices)));
+          }
+          EncodeSequence(g, items, X, r);
           break;
         }
       }

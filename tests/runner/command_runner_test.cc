@@ -14,6 +14,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "sysopt/runner/spec_runner.h"
+
 namespace sysopt {
 namespace {
 
@@ -396,6 +398,48 @@ TEST_F(CommandRunnerTest, ConfigAndTrialInEnvironment) {
   EXPECT_THAT(r.values, ElementsAre(17.0));
   const nlohmann::json expected = {{"n", 3}, {"x", 0.25}, {"s", "a \"b\""}, {"p", {2, 0, 1}}};
   EXPECT_EQ(nlohmann::json::parse(r.stderr_tail), expected);
+}
+
+TEST_F(CommandRunnerTest, SequencesAppearByNameGivenTheirAlphabet) {
+  const Config config = {Value(int64_t{3}), Value(Sequence{{2, 0, 2}}), Value(Sequence{})};
+  const std::string script = "printf '%s|%s|%s' \"$1\" \"$2\" \"$SYSOPT_CONFIG\" >&2; echo 0";
+  CommandSettings named;
+  named.alphabets = {{}, {"sroa", "gvn", "licm"}, {"a"}};
+  auto runner =
+      Shell(script, {"{passes}", "-passes={empty}"}, {"n", "passes", "empty"}, {"time"}, named);
+  RunResult r = runner->Run(config, 0);
+  ASSERT_TRUE(r.ok) << r.failure_reason;
+  const std::string tail = r.stderr_tail;
+  EXPECT_EQ(tail.substr(0, tail.find('|', tail.find('|') + 1)), "licm,sroa,licm|-passes=");
+  const nlohmann::json expected = {
+      {"n", 3}, {"passes", {"licm", "sroa", "licm"}}, {"empty", nlohmann::json::array()}};
+  EXPECT_EQ(nlohmann::json::parse(tail.substr(tail.rfind('|') + 1)), expected);
+  // Without an alphabet: indices, and the JSON form of the value.
+  runner = Shell(script, {"{passes}", "{empty}"}, {"n", "passes", "empty"});
+  r = runner->Run(config, 0);
+  ASSERT_TRUE(r.ok) << r.failure_reason;
+  EXPECT_EQ(r.stderr_tail.substr(0, 7), "2,0,2||");
+  EXPECT_EQ(nlohmann::json::parse(r.stderr_tail.substr(7))["passes"],
+            nlohmann::json({{"sequence", {2, 0, 2}}}));
+}
+
+TEST_F(CommandRunnerTest, SpecRunnerPassesSequencesByName) {
+  auto spec = ParseSpec(
+      {{"parameters",
+        {{{"name", "passes"},
+          {"type", "sequence"},
+          {"alphabet", {"sroa", "gvn"}},
+          {"max_length", 3}}}},
+       {"run",
+        {{"command",
+          {"/bin/sh", "-c", "printf '%s' \"$1\" >&2; echo 1", "sh", "-passes={passes}"}}}}},
+      "spec.json");
+  ASSERT_TRUE(spec.ok()) << spec.error().message();
+  auto runner = MakeSpecRunner(*spec);
+  ASSERT_TRUE(runner.ok()) << runner.error().message();
+  RunResult r = (*runner)->Run({Value(Sequence{{1, 1, 0}})}, 0);
+  ASSERT_TRUE(r.ok) << r.failure_reason;
+  EXPECT_EQ(r.stderr_tail, "-passes=gvn,gvn,sroa");
 }
 
 TEST_F(CommandRunnerTest, NoTrialVariableForNegativeTrial) {

@@ -361,6 +361,9 @@ TEST_P(StorageConformanceTest, ConfigsOfEveryKindRoundTripExactly) {
       Value(std::string("-O3 \"quoted\" \\ ünïcödé\n")),
       Value(Permutation{{3, 0, 2, 1}}),
       Value(Permutation{}),
+      // A sequence, also empty: must not come back as a permutation.
+      Value(Sequence{{4, 4, 0}}),
+      Value(Sequence{}),
   };
   auto created = storage_->CreateTrial(s, config, "w", 1.0);
   ASSERT_TRUE(created.ok()) << created.error().message();

@@ -32,6 +32,9 @@ std::string Domain(const Parameter& p) {
     }
     case ParamKind::kPermutation:
       return fmt::format("orderings of 0..{}", p.size - 1);
+    case ParamKind::kSequence:
+      return fmt::format("sequences of {}..{} items from {} names", p.min_length, p.size,
+                         p.values.size());
   }
   return "";
 }
@@ -62,8 +65,14 @@ int RunValidate(const ValidateArgs& args) {
              spec->name);
   fmt::print("Parameters ({}):\n", space.size());
   for (const auto& p : space.parameters()) {
+    std::string default_text;
+    if (p.default_value) {
+      default_text = p.kind == ParamKind::kSequence
+                         ? fmt::format("{}", fmt::join(p.SequenceNames(*p.default_value), ","))
+                         : ValueToString(*p.default_value);
+    }
     fmt::print("  {:<16} {:<12} {}{}\n", p.name, ParamKindName(p.kind), Domain(p),
-               p.default_value ? fmt::format("  default {}", ValueToString(*p.default_value)) : "");
+               p.default_value ? fmt::format("  default {}", default_text) : "");
   }
   if (!space.constraints().empty()) {
     fmt::print("Constraints ({}):\n", space.constraints().size());

@@ -23,7 +23,8 @@ std::string ValueToString(const Value& value) {
                  // fmt's default for double is the shortest representation that round-trips.
                  [](double v) { return fmt::format("{}", v); },
                  [](const std::string& v) { return v; },
-                 [](const Permutation& v) { return fmt::format("{}", fmt::join(v.order, ",")); }},
+                 [](const Permutation& v) { return fmt::format("{}", fmt::join(v.order, ",")); },
+                 [](const Sequence& v) { return fmt::format("{}", fmt::join(v.items, ",")); }},
       value);
 }
 
@@ -31,7 +32,10 @@ nlohmann::json ValueToJson(const Value& value) {
   return std::visit(Overloaded{[](int64_t v) { return nlohmann::json(v); },
                                [](double v) { return nlohmann::json(v); },
                                [](const std::string& v) { return nlohmann::json(v); },
-                               [](const Permutation& v) { return nlohmann::json(v.order); }},
+                               [](const Permutation& v) { return nlohmann::json(v.order); },
+                               [](const Sequence& v) {
+                                 return nlohmann::json{{"sequence", v.items}};
+                               }},
                     value);
 }
 
@@ -49,7 +53,22 @@ Expected<Value> ValueFromJson(const nlohmann::json& json) {
     }
     return Value(std::move(p));
   }
-  return InvalidInput("expected a number, string or integer array, got {}", json.dump());
+  if (json.is_object() && json.size() == 1 && json.contains("sequence") &&
+      json.at("sequence").is_array()) {
+    Sequence s;
+    for (const auto& e : json.at("sequence")) {
+      if (!e.is_number_integer() || e.get<int64_t>() < 0 ||
+          e.get<int64_t>() > std::numeric_limits<int>::max()) {
+        return InvalidInput("field \"sequence\": expected an array of item indices >= 0, got {}",
+                            json.dump());
+      }
+      s.items.push_back(e.get<int>());
+    }
+    return Value(std::move(s));
+  }
+  return InvalidInput(
+      "expected a number, string, integer array or {{\"sequence\": [...]}} object, got {}",
+      json.dump());
 }
 
 bool IsNumeric(const Value& value) {
@@ -72,6 +91,11 @@ size_t HashConfig(const Config& config) {
                           [&](const std::string& x) { mix(std::hash<std::string>{}(x)); },
                           [&](const Permutation& x) {
                             for (int e : x.order) mix(std::hash<int>{}(e));
+                          },
+                          [&](const Sequence& x) {
+                            // The length keeps adjacent sequences in a configuration apart.
+                            mix(x.items.size());
+                            for (int e : x.items) mix(std::hash<int>{}(e));
                           }},
                v);
   }

@@ -19,22 +19,32 @@ struct Permutation {
   auto operator<=>(const Permutation&) const = default;
 };
 
+/// \brief A sequence of items, each an index into its parameter's alphabet; any length, items
+/// may repeat.
+struct Sequence {
+  std::vector<int> items;
+  bool operator==(const Sequence&) const = default;
+  auto operator<=>(const Sequence&) const = default;
+};
+
 /// \brief One parameter's value: an integer, a real number, a string (categorical or ordinal
-/// choice) or a permutation.
-using Value = std::variant<int64_t, double, std::string, Permutation>;
+/// choice), a permutation or a sequence.
+using Value = std::variant<int64_t, double, std::string, Permutation, Sequence>;
 
 /// \brief A configuration: one value per parameter, in the space's parameter order.
 using Config = std::vector<Value>;
 
 /// \brief The text a command receives for a value: integers in decimal, reals in the shortest
-/// form that reads back exactly, strings as they are, permutations as comma-separated indices.
+/// form that reads back exactly, strings as they are, permutations and sequences as
+/// comma-separated indices (an empty sequence as the empty string).
 std::string ValueToString(const Value& value);
 
-/// \brief JSON form: number, string, or array of integers for a permutation.
+/// \brief JSON form: number, string, array of integers for a permutation, and the object
+/// {"sequence": [indices]} for a sequence (an object, so that it is never read as a permutation).
 nlohmann::json ValueToJson(const Value& value);
 
 /// \brief Reads a value written by ValueToJson. Integral JSON numbers become int64_t, other
-/// numbers double, strings string, integer arrays Permutation.
+/// numbers double, strings string, integer arrays Permutation, {"sequence": [...]} Sequence.
 Expected<Value> ValueFromJson(const nlohmann::json& json);
 
 /// \brief True when the value is int64_t or double.

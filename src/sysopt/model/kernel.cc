@@ -300,6 +300,189 @@ class PermutationExpKernel final : public LogSpaceKernel {
   double kendall_scale_;   // 1 / max discordant pairs, n (n - 1) / 2.
 };
 
+// One sequence as sparse count vectors: (key, count) pairs sorted by key, for its items and for
+// its bigrams (with start and end markers, so that the first and last items count as well).
+struct SequenceProfile {
+  std::vector<std::pair<int32_t, int32_t>> items;
+  std::vector<std::pair<int32_t, int32_t>> bigrams;
+  int32_t length = 0;  // Items; there are length + 1 bigrams.
+};
+
+void CountSorted(std::vector<int32_t>& keys, std::vector<std::pair<int32_t, int32_t>>* out) {
+  std::sort(keys.begin(), keys.end());
+  out->clear();
+  for (int32_t k : keys) {
+    if (!out->empty() && out->back().first == k) {
+      ++out->back().second;
+    } else {
+      out->emplace_back(k, 1);
+    }
+  }
+}
+
+// sum_k min(a_k, b_k) of two sparse count vectors, by merging.
+int32_t SparseOverlap(const std::vector<std::pair<int32_t, int32_t>>& a,
+                      const std::vector<std::pair<int32_t, int32_t>>& b) {
+  int32_t common = 0;
+  size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (a[i].first == b[j].first) {
+      common += std::min(a[i++].second, b[j++].second);
+    } else if (a[i].first < b[j].first) {
+      ++i;
+    } else {
+      ++j;
+    }
+  }
+  return common;
+}
+
+// Both distances are L1 distances between count vectors divided by constants, and exp(-w * L1)
+// is a product of one-dimensional Laplace kernels over the coordinates, so every weighted sum of
+// them gives a positive definite kernel. The bigram term is the q-gram distance (q = 2), a cheap
+// lower bound of the edit distance: one insertion, deletion or replacement changes it by at most
+// 3 or 4, an adjacent swap by at most 6, so that the neighbours of Parameter::Neighbors stay close.
+class SequenceExpKernel final : public LogSpaceKernel {
+ public:
+  SequenceExpKernel(int offset, int max_length, int n_symbols)
+      : offset_(offset), max_length_(max_length), n_symbols_(n_symbols) {
+    specs_.push_back({fmt::format("sequence.col{}.log_item_weight", offset), std::log(1e-2),
+                      std::log(50.0), 0.0, 1.5});
+    specs_.push_back({fmt::format("sequence.col{}.log_order_weight", offset), std::log(1e-2),
+                      std::log(50.0), 0.0, 1.5});
+    InitFromSpecs();
+  }
+
+  std::string name() const override {
+    return fmt::format("sequence({}x{})", max_length_, n_symbols_);
+  }
+  double Diagonal() const override { return 1.0; }
+  std::unique_ptr<Kernel> Clone() const override {
+    return std::make_unique<SequenceExpKernel>(*this);
+  }
+
+  void Gram(const Eigen::MatrixXd& X1, const Eigen::MatrixXd& X2,
+            Eigen::MatrixXd* K) const override {
+    Eigen::MatrixXd items, order;
+    Distances(X1, X2, &items, &order);
+    *K = (-(std::exp(theta_[0]) * items.array() + std::exp(theta_[1]) * order.array()))
+             .exp()
+             .matrix();
+  }
+
+  void GramGradient(const Eigen::MatrixXd& X, std::vector<Eigen::MatrixXd>* dK) const override {
+    Eigen::MatrixXd items, order;
+    Distances(X, X, &items, &order);
+    const double w_items = std::exp(theta_[0]), w_order = std::exp(theta_[1]);
+    const Eigen::ArrayXXd K = (-(w_items * items.array() + w_order * order.array())).exp();
+    dK->resize(2);
+    (*dK)[0] = (-w_items * items.array() * K).matrix();
+    (*dK)[1] = (-w_order * order.array() * K).matrix();
+  }
+
+  // L1 distances from the overlaps: |a - b|_1 = |a|_1 + |b|_1 - 2 sum_k min(a_k, b_k).
+  std::pair<double, double> FromOverlaps(const SequenceProfile& a, const SequenceProfile& b,
+                                         int32_t common_items, int32_t common_bigrams) const {
+    const int32_t items = a.length + b.length - 2 * common_items;
+    const int32_t bigrams = (a.length + 1) + (b.length + 1) - 2 * common_bigrams;
+    return {items / static_cast<double>(max_length_),
+            bigrams / static_cast<double>(max_length_ + 1)};
+  }
+
+  std::pair<double, double> RowDistance(const SequenceProfile& a, const SequenceProfile& b) const {
+    return FromOverlaps(a, b, SparseOverlap(a.items, b.items), SparseOverlap(a.bigrams, b.bigrams));
+  }
+
+  std::vector<SequenceProfile> Profiles(const Eigen::MatrixXd& X) const {
+    std::vector<SequenceProfile> out(static_cast<size_t>(X.rows()));
+    const int32_t start = n_symbols_, end = n_symbols_ + 1, base = n_symbols_ + 2;
+    std::vector<int32_t> items, bigrams;
+    for (Eigen::Index r = 0; r < X.rows(); ++r) {
+      items.clear();
+      bigrams.clear();
+      int32_t previous = start;
+      // The sequence ends at the first end token; values outside the alphabet end it too, so that
+      // a malformed row degrades the model instead of reading out of bounds.
+      for (int i = 0; i < max_length_; ++i) {
+        const long v = std::lround(X(r, offset_ + i));
+        if (v < 0 || v >= n_symbols_) break;
+        items.push_back(static_cast<int32_t>(v));
+        bigrams.push_back(previous * base + static_cast<int32_t>(v));
+        previous = static_cast<int32_t>(v);
+      }
+      bigrams.push_back(previous * base + end);
+      SequenceProfile& p = out[static_cast<size_t>(r)];
+      p.length = static_cast<int32_t>(items.size());
+      CountSorted(items, &p.items);
+      CountSorted(bigrams, &p.bigrams);
+    }
+    return out;
+  }
+
+ private:
+  // Bigram keys index a dense table of counts when it stays small (alphabets up to ~250 items);
+  // larger alphabets merge the sorted lists instead.
+  static constexpr int64_t kMaxTable = 1 << 16;
+
+  void Distances(const Eigen::MatrixXd& X1, const Eigen::MatrixXd& X2, Eigen::MatrixXd* items,
+                 Eigen::MatrixXd* order) const {
+    const bool same = &X1 == &X2;
+    const std::vector<SequenceProfile> a = Profiles(X1);
+    std::vector<SequenceProfile> other;
+    if (!same) other = Profiles(X2);
+    const std::vector<SequenceProfile>& b = same ? a : other;
+    items->resize(X1.rows(), X2.rows());
+    order->resize(X1.rows(), X2.rows());
+    const int64_t base = n_symbols_ + 2;
+    const bool dense = base * base <= kMaxTable;
+    // Counts of the current column's sequence, looked up by the rows' keys: branch-free overlaps,
+    // where the merge of two sorted lists mispredicts at almost every step.
+    std::vector<int32_t> item_count, bigram_count;
+    if (dense) {
+      item_count.assign(static_cast<size_t>(n_symbols_), 0);
+      bigram_count.assign(static_cast<size_t>(base * base), 0);
+    }
+    for (Eigen::Index j = 0; j < X2.rows(); ++j) {
+      const SequenceProfile& y = b[static_cast<size_t>(j)];
+      if (dense) {
+        for (const auto& [k, c] : y.items) item_count[static_cast<size_t>(k)] = c;
+        for (const auto& [k, c] : y.bigrams) bigram_count[static_cast<size_t>(k)] = c;
+      }
+      // Against itself the matrices are symmetric: the lower triangle is a copy.
+      for (Eigen::Index i = same ? j : 0; i < X1.rows(); ++i) {
+        const SequenceProfile& x = a[static_cast<size_t>(i)];
+        std::pair<double, double> d;
+        if (dense) {
+          int32_t common_items = 0, common_bigrams = 0;
+          for (const auto& [k, c] : x.items) {
+            common_items += std::min(c, item_count[static_cast<size_t>(k)]);
+          }
+          for (const auto& [k, c] : x.bigrams) {
+            common_bigrams += std::min(c, bigram_count[static_cast<size_t>(k)]);
+          }
+          d = FromOverlaps(x, y, common_items, common_bigrams);
+        } else {
+          d = RowDistance(x, y);
+        }
+        (*items)(i, j) = d.first;
+        (*order)(i, j) = d.second;
+        if (same) {
+          (*items)(j, i) = d.first;
+          (*order)(j, i) = d.second;
+        }
+      }
+      if (dense) {
+        for (const auto& [k, c] : y.items) item_count[static_cast<size_t>(k)] = 0;
+        for (const auto& [k, c] : y.bigrams) bigram_count[static_cast<size_t>(k)] = 0;
+      }
+    }
+  }
+
+  int offset_;
+  int max_length_;
+  int n_symbols_;
+};
+
 class ProductKernel final : public LogSpaceKernel {
  public:
   ProductKernel(std::vector<std::unique_ptr<Kernel>> factors, bool add_sum_term)
@@ -431,6 +614,20 @@ std::unique_ptr<Kernel> MakePermutationKernel(PermutationKernel kind, int offset
   return std::make_unique<PermutationExpKernel>(kind, offset, width);
 }
 
+std::unique_ptr<Kernel> MakeSequenceKernel(int offset, int max_length, int n_symbols) {
+  return std::make_unique<SequenceExpKernel>(offset, max_length, n_symbols);
+}
+
+std::pair<double, double> SequenceDistances(const std::vector<int>& x, const std::vector<int>& y,
+                                            int max_length, int n_symbols) {
+  SequenceExpKernel k(0, max_length, n_symbols);
+  Eigen::MatrixXd rows = Eigen::MatrixXd::Constant(2, max_length, n_symbols);
+  for (size_t i = 0; i < x.size() && i < static_cast<size_t>(max_length); ++i) rows(0, i) = x[i];
+  for (size_t i = 0; i < y.size() && i < static_cast<size_t>(max_length); ++i) rows(1, i) = y[i];
+  const auto profiles = k.Profiles(rows);
+  return k.RowDistance(profiles[0], profiles[1]);
+}
+
 std::unique_ptr<Kernel> MakeProductKernel(std::vector<std::unique_ptr<Kernel>> factors,
                                           bool add_sum_term) {
   return std::make_unique<ProductKernel>(std::move(factors), add_sum_term);
@@ -441,12 +638,21 @@ Expected<std::unique_ptr<Kernel>> MakeKernel(const FeatureLayout& layout,
   if (layout.groups.empty()) return InvalidInput("feature layout: no groups to build a kernel on");
   std::vector<int> numeric, categorical;
   std::vector<std::unique_ptr<Kernel>> factors;
+  // Permutation and sequence factors, in layout order.
   std::vector<std::unique_ptr<Kernel>> permutations;
   for (const FeatureGroup& g : layout.groups) {
-    const int width = g.kind == FeatureKind::kPermutation ? g.width : 1;
+    const bool wide = g.kind == FeatureKind::kPermutation || g.kind == FeatureKind::kSequence;
+    const int width = wide ? g.width : 1;
     if (g.offset < 0 || width < 1 || g.offset + width > layout.width) {
       return InvalidInput("feature layout: group '{}' has columns {}..{} outside 0..{}", g.name,
                           g.offset, g.offset + width - 1, layout.width - 1);
+    }
+    if (g.kind == FeatureKind::kSequence &&
+        (g.max_length < 1 || g.n_choices < 1 || g.width != g.max_length + g.n_choices)) {
+      return InvalidInput(
+          "feature layout: sequence group '{}' has width {}, max_length {} and {} items (the "
+          "width must be max_length + items, both at least 1)",
+          g.name, g.width, g.max_length, g.n_choices);
     }
     switch (g.kind) {
       case FeatureKind::kNumeric:
@@ -457,6 +663,9 @@ Expected<std::unique_ptr<Kernel>> MakeKernel(const FeatureLayout& layout,
         break;
       case FeatureKind::kPermutation:
         permutations.push_back(MakePermutationKernel(options.permutation, g.offset, g.width));
+        break;
+      case FeatureKind::kSequence:
+        permutations.push_back(MakeSequenceKernel(g.offset, g.max_length, g.n_choices));
         break;
     }
   }

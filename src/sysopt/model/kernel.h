@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "sysopt/core/expected.h"
@@ -97,19 +98,34 @@ std::unique_ptr<Kernel> MakeOverlapKernel(std::vector<int> columns);
 /// Hyperparameter: log l.
 std::unique_ptr<Kernel> MakePermutationKernel(PermutationKernel kind, int offset, int width);
 
+/// \brief Kernel over one sequence group (see FeatureKind::kSequence) whose position columns are
+/// offset..offset+max_length-1 over an alphabet of n_symbols items:
+/// exp(-w_items * d_items - w_order * d_order), where d_items is the L1 distance between the
+/// item counts over max_length (how differently often each item occurs) and d_order the L1
+/// distance between the bigram counts, with start and end markers, over max_length + 1 (which
+/// items follow which: a q-gram lower bound of the edit distance). k(x, x) = 1; positive definite
+/// for any weights. Hyperparameters: log w_items, log w_order.
+std::unique_ptr<Kernel> MakeSequenceKernel(int offset, int max_length, int n_symbols);
+
 /// \brief s2 * prod_g k_g, or with `add_sum_term` s2 * ((1 - w) prod_g k_g + w mean_g k_g).
 /// Hyperparameters: log s2, then logit w (only with the sum term), then each factor's in order.
 std::unique_ptr<Kernel> MakeProductKernel(std::vector<std::unique_ptr<Kernel>> factors,
                                           bool add_sum_term);
 
 /// \brief The kernel for a whole layout: Matérn ARD over all kNumeric columns, overlap over all
-/// kCategorical columns, one permutation kernel per kPermutation group, combined by
-/// MakeProductKernel. Fails when the layout is empty or inconsistent (naming the group).
+/// kCategorical columns, one permutation kernel per kPermutation group and one sequence kernel
+/// per kSequence group, combined by MakeProductKernel. Fails when the layout is empty or
+/// inconsistent (naming the group).
 Expected<std::unique_ptr<Kernel>> MakeKernel(const FeatureLayout& layout,
                                              const KernelOptions& options);
 
 /// \brief Normalised permutation distance in [0, 1] between two permutations of 0..n-1 given as
 /// the element at each position. Exposed for tests and diagnostics.
 double PermutationDistance(PermutationKernel kind, const int* x, const int* y, int n);
+
+/// \brief The (d_items, d_order) distances of MakeSequenceKernel between two sequences of item
+/// indices (at most max_length long, items in 0..n_symbols-1). Exposed for tests and diagnostics.
+std::pair<double, double> SequenceDistances(const std::vector<int>& x, const std::vector<int>& y,
+                                            int max_length, int n_symbols);
 
 }  // namespace sysopt

@@ -292,6 +292,14 @@ std::vector<ColumnInfo> Columns(const FeatureLayout& layout) {
     if (g.kind == FeatureKind::kCategorical && g.offset >= 0 && g.offset < layout.width) {
       columns[static_cast<size_t>(g.offset)] = {true, g.n_choices};
     }
+    // A sequence's positions hold unordered item ids (and the end token n_choices): split them
+    // by subsets of items; its count columns are ordered.
+    if (g.kind == FeatureKind::kSequence) {
+      for (int i = 0; i < g.max_length; ++i) {
+        const int c = g.offset + i;
+        if (c >= 0 && c < layout.width) columns[static_cast<size_t>(c)] = {true, g.n_choices + 1};
+      }
+    }
   }
   return columns;
 }

@@ -1,11 +1,12 @@
 #pragma once
 /// \file
 /// \brief Random forests over encoded configurations, SMAC-style: bootstrap samples, a random
-/// subset of columns tried at each split, a minimum number of samples per leaf; numeric and
-/// permutation columns split by threshold (permutation columns are read as positions), categorical
-/// columns by a subset of choices (categories ordered by mean response, Breiman's optimal
-/// regression split). Thresholds are drawn uniformly between the two neighbouring values, so
-/// trees disagree in gaps between observations and the spread reflects distance from data.
+/// subset of columns tried at each split, a minimum number of samples per leaf; numeric,
+/// permutation and sequence item count columns split by threshold (permutation columns are read
+/// as positions), categorical columns and sequence position columns (item ids) by a subset of
+/// choices (categories ordered by mean response, Breiman's optimal regression split). Thresholds
+/// are drawn uniformly between the two neighbouring values, so trees disagree in gaps between
+/// observations and the spread reflects distance from data.
 ///
 /// RandomForest is the regression surrogate; FeasibilityForest estimates the probability that a
 /// configuration is feasible from 0/1 labels (the same trees on 0/1 targets: the variance

@@ -49,6 +49,33 @@ Expected<void> ValidateEncodedRows(const FeatureLayout& layout, const Eigen::Mat
           }
           break;
         }
+        case FeatureKind::kSequence: {
+          if (g.max_length < 1 || g.width != g.max_length + g.n_choices) {
+            return InvalidInput(
+                "parameter '{}': a sequence group of width {} needs max_length + items ({} + {})",
+                g.name, g.width, g.max_length, g.n_choices);
+          }
+          bool ended = false;
+          for (int i = 0; i < g.max_length; ++i) {
+            const double v = X(r, g.offset + i);
+            if (!(v >= 0.0) || v != std::floor(v) || v > g.n_choices ||
+                (ended && v != g.n_choices)) {
+              return InvalidInput(
+                  "row {}, parameter '{}': position {} holds {}, not an item in 0..{} (or {} for "
+                  "every position past the end)",
+                  r, g.name, i, v, g.n_choices - 1, g.n_choices);
+            }
+            ended = v == g.n_choices;
+          }
+          for (int a = 0; a < g.n_choices; ++a) {
+            const double v = X(r, g.offset + g.max_length + a);
+            if (!(v >= 0.0 && v <= 1.0)) {
+              return InvalidInput("row {}, parameter '{}': count column {} holds {}, not in [0, 1]",
+                                  r, g.name, a, v);
+            }
+          }
+          break;
+        }
       }
     }
   }

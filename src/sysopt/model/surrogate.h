@@ -76,7 +76,8 @@ class Surrogate {
 };
 
 /// \brief Checks that X has layout.width columns, finite entries, categorical indices in
-/// 0..n_choices-1 and each permutation group holding a permutation of 0..width-1, and that y
+/// 0..n_choices-1, each permutation group holding a permutation of 0..width-1 and each sequence
+/// group holding items then end tokens in its positions and counts in [0, 1], and that y
 /// (when non-null) is finite and has X.rows() entries. The message names the row and group.
 Expected<void> ValidateEncodedRows(const FeatureLayout& layout, const Eigen::MatrixXd& X,
                                    const Eigen::VectorXd* y);

@@ -1,6 +1,7 @@
 #include "sysopt/report/export.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <ctime>
 
@@ -16,6 +17,16 @@ std::string CsvField(const std::string& s) {
     out += c;
   }
   return out + "\"";
+}
+
+// A value as people read it: a sequence by its item names, anything else by ValueToString.
+std::string ValueText(const Study& study, size_t i, const Value& v) {
+  const auto& params = study.space().parameters();
+  if (i < params.size() && params[i].kind == ParamKind::kSequence &&
+      std::holds_alternative<Sequence>(v)) {
+    return fmt::format("{}", fmt::join(params[i].SequenceNames(v), ","));
+  }
+  return ValueToString(v);
 }
 
 std::string IsoTime(double unix_seconds) {
@@ -69,7 +80,8 @@ std::string FormatConfig(const Study& study, const Config& config) {
   std::string out;
   const auto& params = study.space().parameters();
   for (size_t i = 0; i < config.size() && i < params.size(); ++i) {
-    out += fmt::format("{}{}={}", out.empty() ? "" : " ", params[i].name, ValueToString(config[i]));
+    out += fmt::format("{}{}={}", out.empty() ? "" : " ", params[i].name,
+                       ValueText(study, i, config[i]));
   }
   return out;
 }
@@ -81,7 +93,9 @@ std::string ExportCsv(const Study& study) {
   out += ",failure_reason,start_time,end_time,duration_s,worker\n";
   for (const auto& t : study.Finished()) {
     out += fmt::format("{},{}", t.number, TrialStateName(t.state));
-    for (const auto& v : t.config) out += "," + CsvField(ValueToString(v));
+    for (size_t i = 0; i < t.config.size(); ++i) {
+      out += "," + CsvField(ValueText(study, i, t.config[i]));
+    }
     for (size_t i = 0; i < study.spec().objectives.size(); ++i) {
       out += t.state == TrialState::kComplete && i < t.values.size()
                  ? fmt::format(",{}", t.values[i])

@@ -166,12 +166,26 @@ class CommandRunner final : public Runner {
     texts.reserve(config.size());
     nlohmann::json json = nlohmann::json::object();
     for (size_t i = 0; i < config.size(); ++i) {
-      texts.push_back(ValueToString(config[i]));
+      const auto* sequence = std::get_if<Sequence>(&config[i]);
+      if (sequence != nullptr && i < settings_.alphabets.size() &&
+          !settings_.alphabets[i].empty()) {
+        const auto& alphabet = settings_.alphabets[i];
+        std::vector<std::string> names;
+        for (int item : sequence->items) {
+          names.push_back(item >= 0 && static_cast<size_t>(item) < alphabet.size()
+                              ? alphabet[static_cast<size_t>(item)]
+                              : std::to_string(item));
+        }
+        texts.push_back(fmt::format("{}", fmt::join(names, ",")));
+        json[parameter_names_[i]] = names;
+      } else {
+        texts.push_back(ValueToString(config[i]));
+        json[parameter_names_[i]] = ValueToJson(config[i]);
+      }
       if (texts.back().find('\0') != std::string::npos) {
         return InvalidInput("value of parameter '{}' contains a NUL character",
                             parameter_names_[i]);
       }
-      json[parameter_names_[i]] = ValueToJson(config[i]);
     }
     for (const ArgTemplate& arg : argv_template_) {
       std::string text;

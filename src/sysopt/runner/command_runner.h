@@ -3,10 +3,11 @@
 /// \brief The command runner: evaluates a configuration by running an external program.
 ///
 /// The argv template's `{name}` placeholders are replaced by the parameter's value (ValueToString;
-/// a permutation as comma-separated indices); `{{` and `}}` stand for literal braces. The program
+/// a permutation as comma-separated indices; a sequence given an alphabet in the settings as its
+/// item names joined by ',', e.g. "sroa,gvn"); `{{` and `}}` stand for literal braces. The program
 /// runs without a shell, so a value is always exactly one argument and never code. It also sees
-/// the whole configuration as a JSON object (name -> ValueToJson) in SYSOPT_CONFIG and, when the
-/// trial number is non-negative, SYSOPT_TRIAL.
+/// the whole configuration as a JSON object (name -> ValueToJson, a sequence with an alphabet as
+/// a list of names) in SYSOPT_CONFIG and, when the trial number is non-negative, SYSOPT_TRIAL.
 ///
 /// The program reports by printing, as the last non-empty line of stdout, either one number
 /// (when there is one objective) or a JSON object mapping objective names to numbers. A non-zero
@@ -37,6 +38,9 @@ struct CommandSettings {
   std::string working_dir;  ///< Empty: the current directory. A relative program path such as
                             ///< "./prog" is resolved inside it.
   std::vector<std::pair<std::string, std::string>> env;  ///< Extra environment (overrides).
+  /// Per parameter, in order: the alphabet of a sequence parameter, whose values are then shown
+  /// by item name; empty entries (or an empty list) show values by index.
+  std::vector<std::vector<std::string>> alphabets;
 };
 
 /// \brief Makes a command runner.

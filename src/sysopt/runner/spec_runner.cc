@@ -16,6 +16,12 @@ Expected<std::unique_ptr<Runner>> MakeSpecRunner(const Spec& spec) {
   settings.repeat = spec.run->repeat;
   settings.aggregate = *aggregate;
   settings.working_dir = spec.run->working_dir;
+  // Sequences reach the command by item name, as a person writes them (e.g. -passes={passes}).
+  for (const auto& p : spec.space.parameters()) {
+    settings.alphabets.emplace_back();
+    if (p.kind != ParamKind::kSequence) continue;
+    for (const auto& v : p.values) settings.alphabets.back().push_back(ValueToString(v));
+  }
   return MakeCommandRunner(std::move(settings), spec.space.Names(), std::move(objective_names));
 }
 

@@ -18,16 +18,25 @@ enum class FeatureKind {
   /// `width` columns holding the permutation itself: column offset+i is the element placed at
   /// position i (0..width-1), as a double.
   kPermutation,
+  /// A sequence over an alphabet of n_choices items, at most max_length long, in width =
+  /// max_length + n_choices columns. Columns offset+i for i < max_length hold the item at
+  /// position i (0..n_choices-1), or n_choices past the end of the sequence (an end token, so
+  /// that the columns are also valid choice indices 0..n_choices). Columns offset+max_length+a
+  /// hold the number of occurrences of item a divided by max_length (in [0, 1]). The positions
+  /// carry the order (kernels derive their distances from them); the counts are redundant with
+  /// them but let threshold-based models split on how often an item occurs.
+  kSequence,
 };
 
 /// \brief One parameter's columns.
 struct FeatureGroup {
-  std::string name;      ///< The parameter's name, for messages.
-  FeatureKind kind;      ///< How the columns are compared.
-  int offset = 0;        ///< First column of the group.
-  int width = 1;         ///< Number of columns (1 unless kPermutation).
-  int n_choices = 0;     ///< Number of choices (kCategorical only).
-  int n_levels = 0;      ///< Number of distinct values for a discrete kNumeric (0 = continuous).
+  std::string name;    ///< The parameter's name, for messages.
+  FeatureKind kind;    ///< How the columns are compared.
+  int offset = 0;      ///< First column of the group.
+  int width = 1;       ///< Number of columns (1 unless kPermutation or kSequence).
+  int n_choices = 0;   ///< Number of choices (kCategorical); alphabet size (kSequence).
+  int n_levels = 0;    ///< Number of distinct values for a discrete kNumeric (0 = continuous).
+  int max_length = 0;  ///< kSequence only: the number of position columns.
 };
 
 /// \brief The whole row layout: groups in parameter order, covering columns 0..width-1.

@@ -1,5 +1,7 @@
 #include "sysopt/space/expression.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -12,8 +14,6 @@
 #include <utility>
 #include <variant>
 #include <vector>
-
-#include <fmt/format.h>
 
 namespace sysopt {
 namespace detail {
@@ -1305,10 +1305,14 @@ Expected<bool> Expression::Check(const Config& config) const {
       message = fmt::format("'{}' needs a list, or a string on both sides; found '{}' {} '{}'", op,
                             KindName(fault.lhs), op, KindName(fault.rhs));
       break;
-    case FaultKind::kPermutation:
-      message = fmt::format("parameter '{}' is a permutation, which constraints cannot read",
-                            p.names[instr.arg]);
+    case FaultKind::kPermutation: {
+      const size_t index = static_cast<size_t>(indices_[instr.arg]);
+      const bool sequence =
+          index < config.size() && std::holds_alternative<Sequence>(config[index]);
+      message = fmt::format("parameter '{}' is a {}, which constraints cannot read",
+                            p.names[instr.arg], sequence ? "sequence" : "permutation");
       break;
+    }
     case FaultKind::kMissingValue:
       message = fmt::format(
           "parameter '{}' is bound to index {}, but the configuration has {} "

@@ -26,8 +26,8 @@
 /// strings, bitwise operators, calls, attributes and subscripts are not part of the language.
 ///
 /// Division by zero, ordering a string against a number, a negative number raised to a
-/// fractional power, or reading a permutation parameter are runtime errors: Evaluate treats
-/// them as an unsatisfied constraint, Check reports them.
+/// fractional power, or reading a permutation or sequence parameter are runtime errors: Evaluate
+/// treats them as an unsatisfied constraint, Check reports them.
 ///
 /// Thread safety: the const methods may be called concurrently; Bind may not run concurrently
 /// with anything else on the same object. Copies share the parsed program and are independent

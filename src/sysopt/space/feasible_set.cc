@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "sysopt/space/space.h"
@@ -18,6 +19,23 @@ int Find(std::vector<int>& parent, int i) {
 
 constexpr int kRejectionTries = 2'000'000;
 constexpr int kFractionProbes = 4'000;
+
+// The number of values of a discrete parameter as a long double, so that counts beyond 64 bits
+// (long permutations and sequences) are reported at their size rather than at the saturated
+// Cardinality().
+long double ApproximateCardinality(const Parameter& p) {
+  const uint64_t exact = p.Cardinality();
+  if (exact < std::numeric_limits<uint64_t>::max()) return static_cast<long double>(exact);
+  if (p.kind == ParamKind::kPermutation) return std::tgamma(static_cast<long double>(p.size) + 1);
+  if (p.kind == ParamKind::kSequence) {
+    long double total = 0;
+    for (int length = p.min_length; length <= p.size; ++length) {
+      total += std::pow(static_cast<long double>(p.values.size()), length);
+    }
+    return total;
+  }
+  return static_cast<long double>(exact);
+}
 
 }  // namespace
 
@@ -59,7 +77,7 @@ FeasibleSet::FeasibleSet(const std::vector<Parameter>& parameters,
     comp.product = 1;
     for (int i : comp.params) {
       discrete = discrete && parameters[i].IsDiscrete();
-      comp.product *= static_cast<long double>(parameters[i].Cardinality());
+      comp.product *= ApproximateCardinality(parameters[i]);
     }
     if (!discrete) comp.product = 0;
     if (comp.constraints.empty()) {

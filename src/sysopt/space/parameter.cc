@@ -84,6 +84,193 @@ bool IsPermutationOf(const Permutation& p, int size) {
   return true;
 }
 
+// Sequences: the number of those of exactly `length` items over `symbols` symbols, and the number
+// of all lengths in [min_length, size], both saturating.
+uint64_t SaturatingPower(uint64_t symbols, int length) {
+  uint64_t n = 1;
+  for (int i = 0; i < length; ++i) {
+    if (symbols != 0 && n > kSaturated / symbols) return kSaturated;
+    n *= symbols;
+  }
+  return n;
+}
+
+uint64_t SequenceCount(const Parameter& p) {
+  uint64_t total = 0;
+  for (int length = p.min_length; length <= p.size; ++length) {
+    const uint64_t n = SaturatingPower(p.values.size(), length);
+    if (n > kSaturated - total) return kSaturated;
+    total += n;
+  }
+  return total;
+}
+
+bool IsSequenceOf(const Sequence& s, const Parameter& p) {
+  const auto length = static_cast<int>(s.items.size());
+  if (length < p.min_length || length > p.size) return false;
+  const auto symbols = static_cast<int>(p.values.size());
+  return std::all_of(s.items.begin(), s.items.end(),
+                     [&](int item) { return item >= 0 && item < symbols; });
+}
+
+// Ranks run through the lengths from min_length up, and within one length through the items read
+// as the digits of a base-|alphabet| number, most significant first (lexicographic order).
+Sequence UnrankSequence(const Parameter& p, uint64_t rank) {
+  const uint64_t symbols = p.values.size();
+  for (int length = p.min_length; length <= p.size; ++length) {
+    const uint64_t n = SaturatingPower(symbols, length);
+    if (rank < n) {
+      Sequence s;
+      s.items.resize(static_cast<size_t>(length));
+      for (int i = length - 1; i >= 0; --i) {
+        s.items[static_cast<size_t>(i)] = static_cast<int>(rank % symbols);
+        rank /= symbols;
+      }
+      return s;
+    }
+    rank -= n;
+  }
+  return Sequence{std::vector<int>(static_cast<size_t>(p.min_length), 0)};
+}
+
+uint64_t RankSequence(const Parameter& p, const Sequence& s) {
+  const uint64_t symbols = p.values.size();
+  uint64_t rank = 0;
+  for (int length = p.min_length; length < static_cast<int>(s.items.size()); ++length) {
+    rank += SaturatingPower(symbols, length);
+  }
+  uint64_t within = 0;
+  for (int item : s.items) within = within * symbols + static_cast<uint64_t>(item);
+  return rank + within;
+}
+
+Sequence RandomSequence(const Parameter& p, Rng& rng) {
+  Sequence s;
+  const auto length = p.min_length + static_cast<int>(UniformIndex(rng, p.size - p.min_length + 1));
+  s.items.resize(static_cast<size_t>(length));
+  for (int& item : s.items) item = static_cast<int>(UniformIndex(rng, p.values.size()));
+  return s;
+}
+
+// The single edits of Parameter::Neighbors for a sequence `x`. When there are few edits (at most
+// 4 * limit), all are listed and, if more than `limit` distinct results remain, a uniform subset
+// is kept; otherwise distinct ones are drawn by first picking an applicable kind of edit
+// uniformly, so that long sequences over large alphabets (where replacements outnumber everything
+// else) still get insertions, deletions and swaps, without listing thousands of edits.
+std::vector<Value> SequenceNeighbors(const Parameter& p, const std::vector<int>& x, Rng& rng) {
+  const int length = static_cast<int>(x.size());
+  const int symbols = static_cast<int>(p.values.size());
+  const bool can_insert = length < p.size;
+  const bool can_delete = length > p.min_length;
+  const auto limit = static_cast<size_t>(2 * p.size + 8);
+  std::vector<Value> out;
+  std::set<std::vector<int>> seen;
+  auto add = [&](std::vector<int> y) {
+    if (y != x && seen.insert(y).second) out.emplace_back(Sequence{std::move(y)});
+  };
+  auto insert = [&](int at, int item) {
+    std::vector<int> y = x;
+    y.insert(y.begin() + at, item);
+    add(std::move(y));
+  };
+  auto erase = [&](int at) {
+    std::vector<int> y = x;
+    y.erase(y.begin() + at);
+    add(std::move(y));
+  };
+  auto replace = [&](int at, int item) {
+    std::vector<int> y = x;
+    y[static_cast<size_t>(at)] = item;
+    add(std::move(y));
+  };
+  auto swap = [&](int i, int j) {
+    std::vector<int> y = x;
+    std::swap(y[static_cast<size_t>(i)], y[static_cast<size_t>(j)]);
+    add(std::move(y));
+  };
+  const uint64_t all = (can_insert ? static_cast<uint64_t>(length + 1) * symbols : 0) +
+                       (can_delete ? length : 0) + static_cast<uint64_t>(length) * (symbols - 1) +
+                       static_cast<uint64_t>(length) * (length - 1) / 2;
+  if (all <= 4 * limit) {
+    for (int i = 0; can_delete && i < length; ++i) erase(i);
+    for (int i = 0; i < length; ++i) {
+      for (int j = i + 1; j < length; ++j) swap(i, j);
+    }
+    for (int i = 0; i < length; ++i) {
+      for (int item = 0; item < symbols; ++item) {
+        if (item != x[static_cast<size_t>(i)]) replace(i, item);
+      }
+    }
+    for (int i = 0; can_insert && i <= length; ++i) {
+      for (int item = 0; item < symbols; ++item) insert(i, item);
+    }
+    // Partial Fisher-Yates: the first `limit` entries become a uniform subset.
+    for (size_t k = 0; out.size() > limit && k < limit; ++k) {
+      std::swap(out[k], out[k + UniformIndex(rng, out.size() - k)]);
+    }
+    if (out.size() > limit) out.resize(limit);
+    return out;
+  }
+  enum Edit { kInsert, kDelete, kReplace, kSwap };
+  std::vector<Edit> edits;
+  if (can_insert) edits.push_back(kInsert);
+  if (can_delete) edits.push_back(kDelete);
+  if (length > 0 && symbols > 1) edits.push_back(kReplace);
+  if (length > 1) edits.push_back(kSwap);
+  if (edits.empty()) return out;
+  auto position = [&](int n) { return static_cast<int>(UniformIndex(rng, n)); };
+  for (size_t tries = 0; out.size() < limit && tries < 4 * limit; ++tries) {
+    switch (edits[UniformIndex(rng, edits.size())]) {
+      case kInsert:
+        insert(position(length + 1), position(symbols));
+        break;
+      case kDelete:
+        erase(position(length));
+        break;
+      case kReplace: {
+        const int at = position(length);
+        int item = position(symbols - 1);
+        if (item >= x[static_cast<size_t>(at)]) ++item;
+        replace(at, item);
+        break;
+      }
+      case kSwap: {
+        // Half adjacent swaps (small reorderings), half any two positions.
+        const int i = position(length - 1);
+        if (Uniform01(rng) < 0.5) {
+          swap(i, i + 1);
+        } else {
+          int j = position(length - 1);
+          if (j >= i) ++j;
+          swap(i, j);
+        }
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+// The sequence of the named items; errors name the offending item or length, not the parameter.
+Expected<Sequence> NamesToSequence(const Parameter& p, const std::vector<std::string>& names) {
+  Sequence s;
+  for (const auto& name : names) {
+    const auto it = std::find(p.values.begin(), p.values.end(), Value(name));
+    if (it == p.values.end()) {
+      return InvalidInput("unknown item \"{}\" (not in the alphabet)", name);
+    }
+    s.items.push_back(static_cast<int>(it - p.values.begin()));
+  }
+  const size_t n = s.items.size();
+  if (static_cast<int>(n) > p.size) {
+    return InvalidInput("{} items, more than max_length {}", n, p.size);
+  }
+  if (static_cast<int>(n) < p.min_length) {
+    return InvalidInput("{} item{}, fewer than min_length {}", n, n == 1 ? "" : "s", p.min_length);
+  }
+  return s;
+}
+
 // Choices compare by value, with integers and reals that are equal treated as equal, so that a
 // JSON 8 matches a stored 8.0.
 bool SameChoice(const Value& a, const Value& b) {
@@ -105,6 +292,8 @@ std::string_view ParamKindName(ParamKind kind) {
       return "categorical";
     case ParamKind::kPermutation:
       return "permutation";
+    case ParamKind::kSequence:
+      return "sequence";
   }
   return "?";
 }
@@ -122,6 +311,8 @@ uint64_t Parameter::Cardinality() const {
       return values.size();
     case ParamKind::kPermutation:
       return Factorial(size);
+    case ParamKind::kSequence:
+      return SequenceCount(*this);
   }
   return 0;
 }
@@ -137,6 +328,8 @@ Value Parameter::ValueAt(uint64_t k) const {
       return values.at(k);
     case ParamKind::kPermutation:
       return UnrankPermutation(size, k);
+    case ParamKind::kSequence:
+      return UnrankSequence(*this, k);
   }
   return int64_t{0};
 }
@@ -166,6 +359,13 @@ std::optional<uint64_t> Parameter::IndexOf(const Value& value) const {
       }
       return RankPermutation(*p);
     }
+    case ParamKind::kSequence: {
+      const auto* s = std::get_if<Sequence>(&value);
+      if (s == nullptr || !IsSequenceOf(*s, *this) || Cardinality() == kSaturated) {
+        return std::nullopt;
+      }
+      return RankSequence(*this, *s);
+    }
   }
   return std::nullopt;
 }
@@ -187,6 +387,8 @@ Value Parameter::Sample(Rng& rng) const {
       std::shuffle(p.order.begin(), p.order.end(), rng);
       return p;
     }
+    case ParamKind::kSequence:
+      return RandomSequence(*this, rng);
   }
   return int64_t{0};
 }
@@ -210,6 +412,15 @@ Value Parameter::FromUnit(double u) const {
       // Too many permutations to rank: derive a shuffle from u, deterministic in u.
       Rng rng(static_cast<uint64_t>(u * 9007199254740992.0));
       return Sample(rng);
+    }
+    case ParamKind::kSequence: {
+      const int lengths = size - min_length + 1;
+      const int length = min_length + std::min(static_cast<int>(u * lengths), lengths - 1);
+      Rng rng(DeriveSeed(static_cast<uint64_t>(u * 9007199254740992.0), 0x5e9));
+      Sequence s;
+      s.items.resize(static_cast<size_t>(length));
+      for (int& item : s.items) item = static_cast<int>(UniformIndex(rng, values.size()));
+      return s;
     }
   }
   return int64_t{0};
@@ -280,6 +491,10 @@ std::vector<Value> Parameter::Neighbors(const Value& value, Rng& rng) const {
       }
       break;
     }
+    case ParamKind::kSequence:
+      if (const auto* s = std::get_if<Sequence>(&value))
+        out = SequenceNeighbors(*this, s->items, rng);
+      break;
   }
   return out;
 }
@@ -291,6 +506,9 @@ Expected<void> Parameter::Check(const Value& value) const {
   } else if (kind == ParamKind::kPermutation) {
     const auto* p = std::get_if<Permutation>(&value);
     ok = p != nullptr && IsPermutationOf(*p, size);
+  } else if (kind == ParamKind::kSequence) {
+    const auto* s = std::get_if<Sequence>(&value);
+    ok = s != nullptr && IsSequenceOf(*s, *this);
   } else {
     ok = IndexOf(value).has_value();
   }
@@ -320,6 +538,20 @@ void Parameter::Encode(const Value& value, double* out) const {
       for (int i = 0; i < size; ++i) out[i] = p.order[i];
       break;
     }
+    case ParamKind::kSequence: {
+      // Positions first (the item, or the alphabet size past the end), then the count of each
+      // item over size; see encoding.h.
+      const auto* s = std::get_if<Sequence>(&value);
+      const int symbols = static_cast<int>(values.size());
+      std::fill(out, out + size + symbols, 0.0);
+      const int length = s ? std::min(static_cast<int>(s->items.size()), size) : 0;
+      for (int i = 0; i < size; ++i) {
+        const int item = i < length ? s->items[static_cast<size_t>(i)] : symbols;
+        out[i] = item >= 0 && item <= symbols ? item : symbols;
+        if (i < length && item >= 0 && item < symbols) out[size + item] += 1.0 / size;
+      }
+      break;
+    }
   }
 }
 
@@ -335,6 +567,8 @@ Value Parameter::Default() const {
       return values.front();
     case ParamKind::kPermutation:
       return UnrankPermutation(size, 0);
+    case ParamKind::kSequence:
+      return Sequence{std::vector<int>(static_cast<size_t>(min_length), 0)};
   }
   return int64_t{0};
 }
@@ -406,11 +640,44 @@ nlohmann::json Parameter::ToJson() const {
     case ParamKind::kPermutation:
       j["size"] = size;
       break;
+    case ParamKind::kSequence:
+      j["alphabet"] = nlohmann::json::array();
+      for (const auto& v : values) j["alphabet"].push_back(ValueToJson(v));
+      j["max_length"] = size;
+      j["min_length"] = min_length;
+      break;
   }
-  if (default_value) j["default"] = ValueToJson(*default_value);
+  if (default_value && kind == ParamKind::kSequence) {
+    j["default"] = SequenceNames(*default_value);
+  } else if (default_value) {
+    j["default"] = ValueToJson(*default_value);
+  }
   if (prior_mean) j["prior"] = {{"mean", ValueToJson(*prior_mean)}, {"width", prior_width}};
   if (!prior_weights.empty()) j["prior"] = {{"weights", prior_weights}};
   return j;
+}
+
+std::vector<std::string> Parameter::SequenceNames(const Value& value) const {
+  std::vector<std::string> out;
+  const auto* s = std::get_if<Sequence>(&value);
+  if (s == nullptr) return out;
+  for (int item : s->items) {
+    const std::string* name = item >= 0 && item < static_cast<int>(values.size())
+                                  ? std::get_if<std::string>(&values[static_cast<size_t>(item)])
+                                  : nullptr;
+    out.push_back(name ? *name : fmt::format("{}", item));
+  }
+  return out;
+}
+
+Expected<Value> Parameter::SequenceFromNames(const std::vector<std::string>& names) const {
+  if (kind != ParamKind::kSequence) {
+    return InvalidInput("parameter '{}': a {} parameter holds no sequence", name,
+                        ParamKindName(kind));
+  }
+  auto s = NamesToSequence(*this, names);
+  if (!s.ok()) return s.error().WithContext(fmt::format("parameter '{}'", name));
+  return Value(std::move(*s));
 }
 
 namespace {
@@ -485,8 +752,8 @@ Expected<std::vector<Value>> ChoicesField(const nlohmann::json& j, const std::st
 Expected<void> ParsePrior(const nlohmann::json& prior, const std::string& where, Parameter& p) {
   const std::string at = where + ": field \"prior\"";
   if (!prior.is_object()) return InvalidInput("{}: expected an object, got {}", at, prior.dump());
-  if (p.kind == ParamKind::kPermutation) {
-    return InvalidInput("{}: permutation parameters take no prior", at);
+  if (p.kind == ParamKind::kPermutation || p.kind == ParamKind::kSequence) {
+    return InvalidInput("{}: {} parameters take no prior", at, ParamKindName(p.kind));
   }
   const bool choices = p.kind == ParamKind::kOrdinal || p.kind == ParamKind::kCategorical;
   for (const auto& [key, _] : prior.items()) {
@@ -546,6 +813,82 @@ Expected<void> ParsePrior(const nlohmann::json& prior, const std::string& where,
   return Ok();
 }
 
+// The encoding has one column per position and one per alphabet item (see encoding.h), so both
+// are bounded to keep models of the space affordable.
+constexpr int64_t kMaxSequenceLength = 1024;
+constexpr size_t kMaxAlphabet = 4096;
+
+Expected<void> ParseSequenceFields(const nlohmann::json& j, const std::string& where,
+                                   Parameter& p) {
+  if (!j.contains("alphabet")) return InvalidInput("{}: missing field \"alphabet\"", where);
+  const auto& alphabet = j.at("alphabet");
+  if (!alphabet.is_array() || alphabet.empty()) {
+    return InvalidInput("{}: field \"alphabet\": expected a non-empty array of names, got {}",
+                        where, alphabet.dump());
+  }
+  if (alphabet.size() > kMaxAlphabet) {
+    return InvalidInput("{}: field \"alphabet\" has {} names, more than the {} supported", where,
+                        alphabet.size(), kMaxAlphabet);
+  }
+  std::set<std::string> names;
+  for (const auto& a : alphabet) {
+    if (!a.is_string() || a.get<std::string>().empty()) {
+      return InvalidInput("{}: field \"alphabet\": {} is not a non-empty string", where, a.dump());
+    }
+    if (!names.insert(a.get<std::string>()).second) {
+      return InvalidInput("{}: field \"alphabet\": {} appears twice", where, a.dump());
+    }
+    p.values.emplace_back(a.get<std::string>());
+  }
+  auto max_length = IntegerField(j, where, "max_length");
+  if (!max_length.ok()) return max_length.error();
+  if (*max_length < 1 || *max_length > kMaxSequenceLength) {
+    return InvalidInput("{}: field \"max_length\" must be between 1 and {}, got {}", where,
+                        kMaxSequenceLength, *max_length);
+  }
+  p.size = static_cast<int>(*max_length);
+  if (j.contains("min_length")) {
+    auto min_length = IntegerField(j, where, "min_length");
+    if (!min_length.ok()) return min_length.error();
+    if (*min_length < 0 || *min_length > p.size) {
+      return InvalidInput(
+          "{}: field \"min_length\" must be between 0 and \"max_length\" ({}), got {}", where,
+          p.size, *min_length);
+    }
+    p.min_length = static_cast<int>(*min_length);
+  }
+  return Ok();
+}
+
+// A sequence's default is a list of alphabet names (as ToJson writes it); the {"sequence": [...]}
+// form of ValueToJson is read too.
+Expected<void> ParseSequenceDefault(const nlohmann::json& d, const std::string& where,
+                                    Parameter& p) {
+  const std::string at = where + ": field \"default\"";
+  if (d.is_array()) {
+    std::vector<std::string> names;
+    for (const auto& e : d) {
+      if (!e.is_string()) {
+        return InvalidInput("{}: expected a list of names from \"alphabet\", got {}", at, d.dump());
+      }
+      names.push_back(e.get<std::string>());
+    }
+    auto s = NamesToSequence(p, names);
+    if (!s.ok()) return s.error().WithContext(at);
+    p.default_value = Value(std::move(*s));
+    return Ok();
+  }
+  auto v = ValueFromJson(d);
+  if (!v.ok() || !std::holds_alternative<Sequence>(*v)) {
+    return InvalidInput("{}: expected a list of names from \"alphabet\", got {}", at, d.dump());
+  }
+  if (!p.Check(*v).ok()) {
+    return InvalidInput("{}: {} is not in the parameter's domain", at, d.dump());
+  }
+  p.default_value = std::move(*v);
+  return Ok();
+}
+
 }  // namespace
 
 Expected<Parameter> ParseParameter(const nlohmann::json& j, const std::string& where_in) {
@@ -560,7 +903,7 @@ Expected<Parameter> ParseParameter(const nlohmann::json& j, const std::string& w
   if (!j.contains("type") || !j.at("type").is_string()) {
     return InvalidInput(
         "{}: field \"type\": expected one of integer, real, ordinal, categorical, "
-        "permutation",
+        "permutation, sequence",
         where);
   }
   const auto type = j.at("type").get<std::string>();
@@ -580,10 +923,13 @@ Expected<Parameter> ParseParameter(const nlohmann::json& j, const std::string& w
   } else if (type == "permutation") {
     p.kind = ParamKind::kPermutation;
     allowed.insert("size");
+  } else if (type == "sequence") {
+    p.kind = ParamKind::kSequence;
+    allowed.insert({"alphabet", "max_length", "min_length"});
   } else {
     return InvalidInput(
         "{}: field \"type\": unknown type \"{}\" (expected integer, real, ordinal, "
-        "categorical or permutation)",
+        "categorical, permutation or sequence)",
         where, type);
   }
   for (const auto& [key, _] : j.items()) {
@@ -633,6 +979,9 @@ Expected<Parameter> ParseParameter(const nlohmann::json& j, const std::string& w
       p.size = static_cast<int>(*size);
       break;
     }
+    case ParamKind::kSequence:
+      SYSOPT_RETURN_IF_ERROR(ParseSequenceFields(j, where, p));
+      break;
   }
   if (p.kind == ParamKind::kInteger || p.kind == ParamKind::kReal) {
     if (p.low > p.high) {
@@ -649,7 +998,9 @@ Expected<Parameter> ParseParameter(const nlohmann::json& j, const std::string& w
       }
     }
   }
-  if (j.contains("default")) {
+  if (j.contains("default") && p.kind == ParamKind::kSequence) {
+    SYSOPT_RETURN_IF_ERROR(ParseSequenceDefault(j.at("default"), where, p));
+  } else if (j.contains("default")) {
     auto v = ValueFromJson(j.at("default"));
     if (!v.ok()) return v.error().WithContext(where + ": field \"default\"");
     // Integers written as 8.0 and reals written as 1 are normalised to the parameter's kind.

@@ -11,6 +11,23 @@
 
 namespace sysopt {
 
+namespace {
+
+// A sequence given in a configuration as a list of alphabet names.
+Expected<Value> SequenceFromJsonNames(const Parameter& p, const nlohmann::json& list) {
+  std::vector<std::string> names;
+  for (const auto& e : list) {
+    if (!e.is_string()) {
+      return InvalidInput("parameter '{}': expected a list of names from its alphabet, got {}",
+                          p.name, list.dump());
+    }
+    names.push_back(e.get<std::string>());
+  }
+  return p.SequenceFromNames(names);
+}
+
+}  // namespace
+
 struct Space::State {
   std::vector<Parameter> parameters;
   std::vector<Expression> constraints;
@@ -46,6 +63,16 @@ Expected<Space> Space::Create(std::vector<Parameter> parameters,
       return -1;
     });
     if (!bound.ok()) return bound.error().WithContext(fmt::format("constraints[{}]", i));
+    for (const auto& name : e->names()) {
+      for (const auto& p : params) {
+        if (p.name == name && p.kind == ParamKind::kSequence) {
+          return InvalidInput(
+              "constraints[{}]: constraint '{}': parameter '{}' is a sequence, which constraints "
+              "cannot read",
+              i, constraints[i], name);
+        }
+      }
+    }
     state->constraints.push_back(std::move(*e));
   }
   int offset = 0;
@@ -61,6 +88,11 @@ Expected<Space> Space::Create(std::vector<Parameter> parameters,
         break;
       case ParamKind::kPermutation:
         g.kind = FeatureKind::kPermutation;
+        break;
+      case ParamKind::kSequence:
+        g.kind = FeatureKind::kSequence;
+        g.n_choices = static_cast<int>(p.values.size());
+        g.max_length = p.size;
         break;
       default:
         g.kind = FeatureKind::kNumeric;
@@ -242,7 +274,11 @@ Expected<Space> Space::FromJson(const nlohmann::json& json) {
 nlohmann::json Space::ConfigToJson(const Config& config) const {
   nlohmann::json j = nlohmann::json::object();
   for (size_t i = 0; i < size() && i < config.size(); ++i) {
-    j[state_->parameters[i].name] = ValueToJson(config[i]);
+    const Parameter& p = state_->parameters[i];
+    // Sequences are written as their item names, which is what a person reads and writes.
+    const bool names =
+        p.kind == ParamKind::kSequence && std::holds_alternative<Sequence>(config[i]);
+    j[p.name] = names ? nlohmann::json(p.SequenceNames(config[i])) : ValueToJson(config[i]);
   }
   return j;
 }
@@ -254,6 +290,12 @@ Expected<Config> Space::ConfigFromJson(const nlohmann::json& json) const {
   for (const auto& p : state_->parameters) {
     if (!json.contains(p.name))
       return InvalidInput("configuration: parameter '{}' is missing", p.name);
+    if (p.kind == ParamKind::kSequence && json.at(p.name).is_array()) {
+      auto s = SequenceFromJsonNames(p, json.at(p.name));
+      if (!s.ok()) return s.error().WithContext("configuration");
+      config.push_back(std::move(*s));
+      continue;
+    }
     auto v = ValueFromJson(json.at(p.name));
     if (!v.ok()) return v.error().WithContext(fmt::format("configuration: parameter '{}'", p.name));
     if (p.kind == ParamKind::kReal && IsNumeric(*v)) *v = AsDouble(*v);

@@ -37,7 +37,8 @@ struct FeasibleCount {
 class Space {
  public:
   /// \brief Builds a space; fails on duplicate names, constraints that do not parse or that name
-  /// unknown parameters. Errors name the parameter or constraint.
+  /// unknown parameters or sequence parameters (which constraints cannot read). Errors name the
+  /// parameter or constraint.
   static Expected<Space> Create(std::vector<Parameter> parameters,
                                 const std::vector<std::string>& constraints);
 
@@ -108,11 +109,13 @@ class Space {
   /// \brief Reads the output of ToJson.
   static Expected<Space> FromJson(const nlohmann::json& json);
 
-  /// \brief A configuration as a JSON object name -> value.
+  /// \brief A configuration as a JSON object name -> value (ValueToJson; a sequence as the list of
+  /// its item names).
   nlohmann::json ConfigToJson(const Config& config) const;
 
   /// \brief Reads a JSON object name -> value into a configuration and checks it (domains and
-  /// constraints); errors name the parameter.
+  /// constraints); a sequence may be a list of item names or ValueToJson's {"sequence": [...]}.
+  /// Errors name the parameter.
   Expected<Config> ConfigFromJson(const nlohmann::json& json) const;
 
  private:

@@ -85,6 +85,9 @@ std::vector<std::pair<std::string, std::string>> SamplerDescriptions() {
       {"lhs", "Latin hypercube design over the whole budget (maximin of several candidates)"},
       {"exhaustive", "every feasible configuration once, in a scrambled order (discrete spaces)"},
       {"evolution", "(mu + lambda) evolution with crossover and neighbourhood mutation"},
+      {"greedy",
+       "sequence spaces: extend the sequence by the item that improves most, until none does"},
+
   };
 }
 
@@ -106,6 +109,8 @@ Expected<std::unique_ptr<Sampler>> MakeSampler(std::string_view name,
   if (name == "lhs") return MakeLatinHypercubeSampler(options);
   if (name == "exhaustive") return MakeExhaustiveSampler(options);
   if (name == "evolution") return MakeEvolutionSampler(options);
+  if (name == "greedy") return MakeGreedySampler(options);
+
   std::string names;
   for (const auto& [n, _] : SamplerDescriptions()) names += (names.empty() ? "" : ", ") + n;
   return InvalidInput("unknown sampler '{}' (known: {})", name, names);

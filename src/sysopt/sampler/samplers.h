@@ -21,4 +21,9 @@ std::unique_ptr<Sampler> MakeExhaustiveSampler(const SamplerOptions& options);
 /// crossover and neighbourhood mutation; a random initial population.
 std::unique_ptr<Sampler> MakeEvolutionSampler(const SamplerOptions& options);
 
+/// \brief Greedy construction over a space of one sequence parameter (CompilerGym's greedy
+/// baseline): measure every one-item extension of the current sequence, keep the best while it
+/// improves. Proposes nothing once no extension improves.
+std::unique_ptr<Sampler> MakeGreedySampler(const SamplerOptions& options);
+
 }  // namespace sysopt

@@ -1,6 +1,7 @@
 #include "sysopt/tuner/tuner.h"
 
 #include <algorithm>
+#include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -21,6 +22,8 @@ TrialOutcome OutcomeFromRun(const RunResult& result) {
 Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner,
                           const TuneOptions& options, std::vector<Config> rerun) {
   std::mutex mutex;
+  std::condition_variable finished_one;
+  bool waiting = false;  // the last Ask proposed nothing while trials were in flight
   TuneReport report;
   std::optional<Error> error;
   int in_flight = 0;
@@ -58,7 +61,13 @@ Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner,
       return std::nullopt;
     }
     if (proposed->empty()) {
-      report.exhausted = true;
+      // With trials in flight, the sampler may only be waiting for their results (a greedy
+      // step, a design): ask again when one finishes. With none, the space is used up.
+      if (in_flight > 0) {
+        waiting = true;
+      } else {
+        report.exhausted = true;
+      }
       return std::nullopt;
     }
     return std::move(proposed->front());
@@ -69,8 +78,15 @@ Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner,
     while (true) {
       Trial trial;
       {
-        std::lock_guard lock(mutex);
-        auto config = next();
+        std::unique_lock lock(mutex);
+        std::optional<Config> config;
+        for (;;) {
+          waiting = false;
+          const int before = report.started - in_flight;
+          config = next();
+          if (config || !waiting) break;
+          finished_one.wait(lock, [&] { return report.started - in_flight != before || error; });
+        }
         if (!config) return;
         // Recorded as RUNNING before it runs: a crash from here on leaves a trace to resume from.
         auto started = study.Start(*config, worker);
@@ -86,6 +102,7 @@ Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner,
       auto finished = study.Finish(trial, OutcomeFromRun(result));
       std::lock_guard lock(mutex);
       --in_flight;
+      finished_one.notify_all();
       if (!finished.ok()) {
         error = finished.error();
         return;

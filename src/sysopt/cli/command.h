@@ -29,5 +29,6 @@ void RegisterBest(CLI::App& app, Action* action);
 void RegisterExport(CLI::App& app, Action* action);
 void RegisterValidate(CLI::App& app, Action* action);
 void RegisterRemat(CLI::App& app, Action* action);
+void RegisterLlvm(CLI::App& app, Action* action);  ///< Only in builds with the compile part.
 
 }  // namespace sysopt::cli

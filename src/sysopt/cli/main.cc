@@ -12,7 +12,8 @@ int main(int argc, char** argv) {
   using namespace sysopt::cli;
   CLI::App app{
       "sysopt: search and learning in place of hand-written systems heuristics.\n"
-      "Tune any program's configuration, or plan training memory by rematerialisation."};
+      "Tune any program's configuration, search LLVM pass orderings, or plan training memory by "
+      "rematerialisation."};
   app.require_subcommand(1);
   app.set_version_flag("--version", "sysopt 0.1.0");
   Action action;
@@ -21,6 +22,9 @@ int main(int argc, char** argv) {
   RegisterExport(app, &action);
   RegisterValidate(app, &action);
   RegisterRemat(app, &action);
+#ifdef SYSOPT_WITH_COMPILE
+  RegisterLlvm(app, &action);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

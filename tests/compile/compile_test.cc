@@ -3,8 +3,10 @@
 // its errors, and the runtime objective's miscompile check.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -266,6 +268,24 @@ TEST(PoolTest, AHangingEvaluationIsKilledAndTheWorkerReplaced) {
   EXPECT_TRUE(r.crashed);
   EXPECT_NE(r.failure_reason.find("did not finish within"), std::string::npos) << r.failure_reason;
   EXPECT_EQ(pool->replaced(), 1);
+}
+
+TEST(PoolTest, TheCommandsDeadlineCutsAnEvaluationShort) {
+  const std::string src =
+      std::string(SYSOPT_SOURCE_DIR) + "/bench/compile/programs/sha256/sha256.c";
+  const Program program = LoadOrDie({src});
+  auto pool = PoolFor(program, 1, 60);
+  const double now =
+      std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  pool->SetDeadline(now + 0.002);
+  PassRequest o3;
+  o3.pipeline = "default<O3>,default<O3>,default<O3>";
+  const PassResult cut = pool->Evaluate(o3);
+  EXPECT_FALSE(cut.ok);
+  EXPECT_NE(cut.failure_reason.find("time limit"), std::string::npos) << cut.failure_reason;
+  EXPECT_LT(cut.seconds, 1.0);
+  pool->SetDeadline(std::numeric_limits<double>::infinity());
+  EXPECT_TRUE(pool->Evaluate(o3).ok);
 }
 
 TEST(PoolTest, APassOrderThatCrashesLlvmIsAFailureAndThePoolGoesOn) {

@@ -4,12 +4,15 @@
 #include <fmt/core.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <climits>
+#include <cmath>
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -51,7 +54,7 @@ struct PassesArgs {
   uint64_t seed = 0;
   std::string run;
   int repeat = 3;
-  double eval_timeout_s = 60;
+  double eval_timeout_s = 0;  // 0: a tenth of the time limit, between 1 and 60 s
   std::string action_set = "extended";
 };
 
@@ -122,6 +125,8 @@ std::string SequenceText(const std::vector<int>& actions) {
 }
 
 int RunPasses(const PassesArgs& args) {
+  // The time limit covers the whole command, from here.
+  const auto t0 = std::chrono::steady_clock::now();
   auto objective = ParseCompileObjective(args.objective);
   if (!objective.ok()) return ReportError(objective.error());
   if (args.budget < 0) return ReportError(InvalidInput("--budget must be at least 1"));
@@ -129,6 +134,13 @@ int RunPasses(const PassesArgs& args) {
     return ReportError(InvalidInput("--time-limit must be a positive number of seconds"));
   }
   if (args.max_length < 0) return ReportError(InvalidInput("--max-length must be at least 1"));
+  if (args.eval_timeout_s < 0 || std::isnan(args.eval_timeout_s)) {
+    return ReportError(InvalidInput("--eval-timeout must be a positive number of seconds"));
+  }
+  // One pass order that makes LLVM run away must not hold a worker for most of the search.
+  const double eval_timeout_s =
+      args.eval_timeout_s > 0 ? args.eval_timeout_s : std::clamp(args.time_limit_s / 10, 1.0, 60.0);
+  if (args.repeat < 1) return ReportError(InvalidInput("--repeat must be at least 1"));
   if (*objective != CompileObjective::kRuntime && !args.run.empty()) {
     return ReportError(InvalidInput("--run is for --objective runtime"));
   }
@@ -157,7 +169,7 @@ int RunPasses(const PassesArgs& args) {
   if (scratch.path.empty()) return ReportError(IoError("cannot create a temporary folder"));
   PassPoolOptions pool_options;
   pool_options.workers = workers;
-  pool_options.timeout_s = args.eval_timeout_s;
+  pool_options.timeout_s = eval_timeout_s;
   auto pool = PassPool::Create(program->bitcode, pool_options);
   if (!pool.ok()) return ReportError(pool.error());
   RuntimeOptions runtime;
@@ -166,7 +178,6 @@ int RunPasses(const PassesArgs& args) {
   auto runner = PassRunner::Create(**pool, *objective, runtime, scratch.path);
   if (!runner.ok()) return ReportError(runner.error());
 
-  const auto t0 = std::chrono::steady_clock::now();
   auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };
@@ -203,10 +214,11 @@ int RunPasses(const PassesArgs& args) {
   if (!args.quiet) {
     fmt::print(
         stderr,
-        "sysopt: {}: {} functions, {} IR instructions; {} {}, -Oz {}; study '{}' in {} ({})\n",
-        program->name, program->functions, program->ir_count, CompileObjectiveName(*objective),
-        "at -O0", fmt::format("{:g} -> {:g}", reference["-O0"], reference["-Oz"]), name,
-        args.storage, resume.created ? "new" : fmt::format("resumed with {} finished", before));
+        "sysopt: {}: {} functions, {} IR instructions; {}: {:g} at -O0, {:g} at -Oz; study '{}' "
+        "in {} ({})\n",
+        program->name, program->functions, program->ir_count, column, reference["-O0"],
+        reference["-Oz"], name, args.storage,
+        resume.created ? "new" : fmt::format("resumed with {} finished", before));
     fmt::print(stderr, "sysopt: searching with {} for {}, {} worker{}\n", args.sampler,
                args.budget > 0 && !args.time_limit_given
                    ? fmt::format("{} evaluations", args.budget)
@@ -235,7 +247,7 @@ int RunPasses(const PassesArgs& args) {
                  p.best ? Ratio(oz, p.best->values[0]) : "-", improved ? "  (new best)" : "");
     };
   }
-  // The time limit covers the whole command: what the baselines took is already spent.
+  // What loading and the baselines took is already spent.
   std::mutex timer_mutex;
   std::condition_variable timer_cv;
   bool done = false;
@@ -248,6 +260,12 @@ int RunPasses(const PassesArgs& args) {
       if (!timer_cv.wait_until(lock, deadline, [&] { return done; })) g_llvm_stop = true;
     });
   }
+  if (timer.joinable()) {
+    // Evaluations in flight at the time limit are cut there too.
+    const auto end = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                              std::chrono::duration<double>(args.time_limit_s));
+    (*pool)->SetDeadline(std::chrono::duration<double>(end.time_since_epoch()).count());
+  }
   std::signal(SIGINT, OnLlvmInterrupt);
   std::signal(SIGTERM, OnLlvmInterrupt);
   auto report = Tune(s, **sampler, **runner, options, resume.to_rerun);
@@ -257,6 +275,7 @@ int RunPasses(const PassesArgs& args) {
   }
   timer_cv.notify_all();
   if (timer.joinable()) timer.join();
+  (*pool)->SetDeadline(std::numeric_limits<double>::infinity());
   if (!report.ok()) return ReportError(report.error());
 
   const auto best = s.Best();

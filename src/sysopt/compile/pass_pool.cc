@@ -12,10 +12,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <csignal>
 #include <functional>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -249,6 +252,7 @@ struct PassPool::State {
   std::condition_variable freed;
   std::vector<Worker> workers;
   int replaced = 0;
+  std::atomic<double> deadline{std::numeric_limits<double>::infinity()};
 
   // Starts worker `w` (its slot must be empty) and waits until it has read the program.
   Expected<void> Spawn(Worker& w) {
@@ -324,7 +328,7 @@ struct PassPool::State {
 
   // How a worker that closed its socket ended: waits briefly for it to be reapable.
   std::string Died(Worker& w) {
-    for (int i = 0; i < 200; ++i) {
+    for (int i = 0; i < 200 && w.pid > 0; ++i) {
       int status = 0;
       const pid_t r = waitpid(w.pid, &status, WNOHANG);
       if (r == w.pid) {
@@ -368,6 +372,8 @@ int PassPool::replaced() const {
   return state_->replaced;
 }
 
+void PassPool::SetDeadline(double steady_seconds) { state_->deadline = steady_seconds; }
+
 int PassPool::workers() const { return static_cast<int>(state_->workers.size()); }
 
 PassResult PassPool::Evaluate(const PassRequest& request) {
@@ -401,9 +407,19 @@ PassResult PassPool::Evaluate(const PassRequest& request) {
   std::string line;
   bool timed_out = false;
   bool answered = false;
+  bool cut_by_deadline = false;  // the command's deadline, not the evaluation's own limit
   if (w.pid > 0 && SendAll(w.socket, message.dump() + "\n")) {
-    const auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(
-                                   std::chrono::duration<double>(s.options.timeout_s));
+    auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(
+                             std::chrono::duration<double>(s.options.timeout_s));
+    const double cut = s.deadline.load();
+    if (std::isfinite(cut)) {
+      const Clock::time_point limit{
+          std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(cut))};
+      if (limit < deadline) {
+        deadline = limit;
+        cut_by_deadline = true;
+      }
+    }
     answered = ReadLine(w.socket, w.buffer, &line, &deadline, &timed_out);
   }
   if (answered) {
@@ -426,7 +442,12 @@ PassResult PassPool::Evaluate(const PassRequest& request) {
     // The worker crashed or hung: say how, then replace it.
     result.crashed = true;
     const std::string printed = StderrTail(w.memfd);
-    if (timed_out) {
+    if (w.pid <= 0) {
+      result.failure_reason = "no LLVM worker: an earlier one could not be replaced";
+    } else if (timed_out && cut_by_deadline) {
+      s.Kill(w);
+      result.failure_reason = "stopped: the command's time limit was reached";
+    } else if (timed_out) {
       s.Kill(w);
       result.failure_reason =
           fmt::format("LLVM did not finish within {} s (worker killed)", s.options.timeout_s);

@@ -52,7 +52,7 @@ struct PassPoolOptions {
   int workers = 1;
   double timeout_s = 60;  ///< Per evaluation; a worker that takes longer is killed.
   /// Modules of recent sequences each worker keeps, bounded by their total instruction count.
-  int64_t cache_instructions = 4'000'000;
+  int64_t cache_instructions = 2'000'000;  // a few hundred MB
 };
 
 class PassPool {
@@ -67,6 +67,12 @@ class PassPool {
 
   /// \brief Evaluates one request on a free worker. Never throws; failures are in the result.
   PassResult Evaluate(const PassRequest& request);
+
+  /// \brief From now on, no evaluation runs past `deadline` (a steady-clock time in seconds
+  /// since its epoch; infinity clears it): one still running then is cut short, its worker
+  /// replaced, and it fails as stopped by the time limit. Lets a command keep its time limit
+  /// whatever LLVM does.
+  void SetDeadline(double steady_seconds);
 
   /// \brief Workers replaced after a crash or a hang since the pool started.
   int replaced() const;

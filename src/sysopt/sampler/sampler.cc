@@ -87,6 +87,9 @@ std::vector<std::pair<std::string, std::string>> SamplerDescriptions() {
       {"evolution", "(mu + lambda) evolution with crossover and neighbourhood mutation"},
       {"greedy",
        "sequence spaces: extend the sequence by the item that improves most, until none does"},
+      {"mcts",
+       "sequence spaces: Monte Carlo tree search over prefixes (UCB on the best cost below, "
+       "random completions)"},
 
   };
 }
@@ -110,6 +113,7 @@ Expected<std::unique_ptr<Sampler>> MakeSampler(std::string_view name,
   if (name == "exhaustive") return MakeExhaustiveSampler(options);
   if (name == "evolution") return MakeEvolutionSampler(options);
   if (name == "greedy") return MakeGreedySampler(options);
+  if (name == "mcts") return MakeMctsSampler(options);
 
   std::string names;
   for (const auto& [n, _] : SamplerDescriptions()) names += (names.empty() ? "" : ", ") + n;

@@ -26,4 +26,8 @@ std::unique_ptr<Sampler> MakeEvolutionSampler(const SamplerOptions& options);
 /// improves. Proposes nothing once no extension improves.
 std::unique_ptr<Sampler> MakeGreedySampler(const SamplerOptions& options);
 
+/// \brief Monte Carlo tree search over the prefixes of a space of one sequence parameter: UCB
+/// on the best cost below each prefix, progressive widening, random completions.
+std::unique_ptr<Sampler> MakeMctsSampler(const SamplerOptions& options);
+
 }  // namespace sysopt

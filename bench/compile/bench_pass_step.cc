@@ -47,6 +47,11 @@ int main(int argc, char** argv) {
   std::vector<double> ratios, step_ratios;
   for (const std::string& path : programs) {
     std::vector<std::string> files;
+    // A program is named by its folder, or by its file's stem.
+    std::filesystem::path where = std::filesystem::path(path).lexically_normal();
+    if (where.filename().empty()) where = where.parent_path();
+    const std::string label =
+        std::filesystem::is_directory(path) ? where.filename().string() : where.stem().string();
     if (std::filesystem::is_directory(path)) {
       for (const auto& e : std::filesystem::directory_iterator(path)) {
         if (IsCSource(e.path().string())) files.push_back(e.path().string());
@@ -107,7 +112,7 @@ int main(int argc, char** argv) {
     const double mi = Median(in_process) * 1e3, mo = Median(opt) * 1e3, ms = Median(step) * 1e3;
     ratios.push_back(mo / mi);
     step_ratios.push_back(mo / ms);
-    fmt::print("| {} | {} | {:.2f} | {:.2f} | {:.1f}x | {:.3f} | {:.0f}x |\n", program->name,
+    fmt::print("| {} | {} | {:.2f} | {:.2f} | {:.1f}x | {:.3f} | {:.0f}x |\n", label,
                program->ir_count, mo, mi, mo / mi, ms, mo / ms);
     std::filesystem::remove(bc);
   }

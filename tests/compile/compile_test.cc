@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/llvm_dis.h"
 #include "common/run_process.h"
 #include "common/temp_dir.h"
 #include "sysopt/compile/actions.h"
@@ -21,6 +22,7 @@
 namespace sysopt {
 namespace {
 
+using testing::CountWithLlvmDis;
 using testing::ReadFile;
 using testing::RunProcess;
 using testing::TempDir;
@@ -66,29 +68,6 @@ std::string CompileToBitcode(const TempDir& dir, const std::string& name, const 
                                              "-emit-llvm", "-c", c, "-o", bc});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return bc;
-}
-
-// Instructions in textual IR, counted from llvm-dis-14's output and independent of sysopt: an
-// instruction is a line indented by two spaces inside a function body (a switch's case lines
-// are indented further and its closing bracket is not an instruction).
-int64_t CountWithLlvmDis(const std::string& bc) {
-  const auto r = RunProcess("/usr/bin/env", {"llvm-dis-14", bc, "-o", "-"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  std::istringstream in(r.out);
-  std::string line;
-  bool in_body = false;
-  int64_t count = 0;
-  while (std::getline(in, line)) {
-    if (line.rfind("define ", 0) == 0) {
-      in_body = true;
-    } else if (line == "}") {
-      in_body = false;
-    } else if (in_body && line.size() > 2 && line[0] == ' ' && line[1] == ' ' && line[2] != ' ' &&
-               line.rfind("  ]", 0) != 0) {
-      ++count;
-    }
-  }
-  return count;
 }
 
 Program LoadOrDie(const std::vector<std::string>& paths) {

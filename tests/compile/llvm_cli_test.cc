@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/llvm_dis.h"
 #include "common/run_process.h"
 #include "common/temp_dir.h"
 
@@ -15,6 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using sysopt::testing::CountWithLlvmDis;
 using sysopt::testing::RunProcess;
 using sysopt::testing::TempDir;
 using sysopt::testing::WriteFile;
@@ -34,26 +36,6 @@ int main(void) {
   return 0;
 }
 )";
-
-int64_t CountWithLlvmDis(const std::string& bc) {
-  const auto r = RunProcess("/usr/bin/env", {"llvm-dis-14", bc, "-o", "-"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  std::istringstream in(r.out);
-  std::string line;
-  bool in_body = false;
-  int64_t count = 0;
-  while (std::getline(in, line)) {
-    if (line.rfind("define ", 0) == 0) {
-      in_body = true;
-    } else if (line == "}") {
-      in_body = false;
-    } else if (in_body && line.size() > 2 && line[0] == ' ' && line[1] == ' ' && line[2] != ' ' &&
-               line.rfind("  ]", 0) != 0) {
-      ++count;
-    }
-  }
-  return count;
-}
 
 TEST(LlvmCliTest, PassesReportsAPipelineThatOptReproduces) {
   TempDir dir;

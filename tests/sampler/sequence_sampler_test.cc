@@ -283,15 +283,17 @@ TEST(GreedySamplerTest, ParallelWorkersReachTheSameSequenceWithoutRepeats) {
   EXPECT_EQ(distinct.size(), trials.size());
 }
 
-TEST(GreedySamplerTest, RefusesSpacesThatAreNotOneSequence) {
+TEST(GreedySamplerTest, GreedyAndMctsRefuseSpacesThatAreNotOneSequence) {
   const Spec spec = MakeSpec(json::array({SequenceParameter(3, 5), kLevel}));
-  auto sampler = MakeSampler("greedy", SamplerOptions{});
-  ASSERT_TRUE(sampler.ok());
-  const std::vector<TrialRecord> history;
-  const std::vector<Config> pending;
-  auto asked = (*sampler)->Ask(SamplerContext{spec.space, spec.objectives, history, pending}, 1);
-  ASSERT_FALSE(asked.ok());
-  EXPECT_NE(asked.error().message().find("exactly one sequence parameter"), std::string::npos);
+  for (const char* name : {"greedy", "mcts"}) {
+    auto sampler = MakeSampler(name, SamplerOptions{});
+    ASSERT_TRUE(sampler.ok());
+    const std::vector<TrialRecord> history;
+    const std::vector<Config> pending;
+    auto asked = (*sampler)->Ask(SamplerContext{spec.space, spec.objectives, history, pending}, 1);
+    ASSERT_FALSE(asked.ok()) << name;
+    EXPECT_NE(asked.error().message().find("exactly one sequence parameter"), std::string::npos);
+  }
 }
 
 }  // namespace
@@ -335,17 +337,6 @@ TEST(MctsSamplerTest, FindsTheBestSequenceMoreOftenThanRandomSearch) {
   const int random = SeedsReachingTheOptimum("random", 60);
   EXPECT_GE(mcts, 3);
   EXPECT_GT(mcts, 2 * random);
-}
-
-TEST(MctsSamplerTest, RefusesSpacesThatAreNotOneSequence) {
-  const Spec spec = MakeSpec(json::array({SequenceParameter(3, 5), kLevel}));
-  auto sampler = MakeSampler("mcts", SamplerOptions{});
-  ASSERT_TRUE(sampler.ok());
-  const std::vector<TrialRecord> history;
-  const std::vector<Config> pending;
-  auto asked = (*sampler)->Ask(SamplerContext{spec.space, spec.objectives, history, pending}, 1);
-  ASSERT_FALSE(asked.ok());
-  EXPECT_NE(asked.error().message().find("exactly one sequence parameter"), std::string::npos);
 }
 
 }  // namespace

@@ -64,19 +64,6 @@ extern "C" void OnLlvmInterrupt(int) {
   if (g_llvm_stop.exchange(true)) std::_Exit(130);
 }
 
-// A private temporary folder, removed with its contents.
-struct Scratch {
-  std::string path;
-  Scratch() {
-    std::string pattern = (fs::temp_directory_path() / "sysopt-passes-XXXXXX").string();
-    if (mkdtemp(pattern.data())) path = pattern;
-  }
-  ~Scratch() {
-    std::error_code ec;
-    if (!path.empty()) fs::remove_all(path, ec);
-  }
-};
-
 // Splits "a 'b c' d" into words; single and double quotes group, backslash escapes.
 std::vector<std::string> SplitWords(const std::string& text) {
   std::vector<std::string> words;
@@ -165,8 +152,8 @@ int RunPasses(const PassesArgs& args) {
   auto storage = OpenStorage(args.storage);
   if (!storage.ok()) return ReportError(storage.error());
 
-  Scratch scratch;
-  if (scratch.path.empty()) return ReportError(IoError("cannot create a temporary folder"));
+  ScratchFolder scratch("sysopt-passes");
+  if (scratch.path().empty()) return ReportError(IoError("cannot create a temporary folder"));
   PassPoolOptions pool_options;
   pool_options.workers = workers;
   pool_options.timeout_s = eval_timeout_s;
@@ -175,7 +162,7 @@ int RunPasses(const PassesArgs& args) {
   RuntimeOptions runtime;
   runtime.args = SplitWords(args.run);
   runtime.repeat = args.repeat;
-  auto runner = PassRunner::Create(**pool, *objective, runtime, scratch.path);
+  auto runner = PassRunner::Create(**pool, *objective, runtime, scratch.path());
   if (!runner.ok()) return ReportError(runner.error());
 
   auto elapsed = [&] {

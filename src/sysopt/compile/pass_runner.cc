@@ -9,16 +9,6 @@
 
 namespace sysopt {
 
-namespace {
-
-std::vector<std::string> Environment() {
-  std::vector<std::string> env;
-  for (char** e = environ; *e; ++e) env.emplace_back(*e);
-  return env;
-}
-
-}  // namespace
-
 Expected<CompileObjective> ParseCompileObjective(std::string_view text) {
   if (text == "ir-count") return CompileObjective::kIrCount;
   if (text == "text-size") return CompileObjective::kTextSize;
@@ -98,7 +88,7 @@ Expected<std::unique_ptr<PassRunner>> PassRunner::Create(PassPool& pool, Compile
     SubprocessOptions run;
     run.argv = {exe};
     run.argv.insert(run.argv.end(), runner->runtime_.args.begin(), runner->runtime_.args.end());
-    run.env = Environment();
+    run.env = CurrentEnvironment();
     run.working_dir = runner->runtime_.working_dir;
     run.timeout_s = runner->runtime_.timeout_s;
     const SubprocessOutcome outcome = RunSubprocess(run);
@@ -123,7 +113,7 @@ Expected<void> PassRunner::Link(const std::string& object, const std::string& ex
   SubprocessOptions link;
   link.argv = {runtime_.linker, "-no-pie", object, "-o", exe};
   link.argv.insert(link.argv.end(), runtime_.link_flags.begin(), runtime_.link_flags.end());
-  link.env = Environment();
+  link.env = CurrentEnvironment();
   link.timeout_s = 120;
   const SubprocessOutcome outcome = RunSubprocess(link);
   if (!outcome.started) return RuntimeError("cannot run the linker: {}", outcome.start_error);
@@ -184,7 +174,7 @@ RunResult PassRunner::Measure(PassRequest request) {
   SubprocessOptions run;
   run.argv = {exe};
   run.argv.insert(run.argv.end(), runtime_.args.begin(), runtime_.args.end());
-  run.env = Environment();
+  run.env = CurrentEnvironment();
   run.working_dir = runtime_.working_dir;
   run.timeout_s = runtime_.timeout_s;
   for (int r = 0; r < runtime_.repeat; ++r) {

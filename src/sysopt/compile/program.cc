@@ -16,36 +16,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A private temporary folder removed with everything in it when it goes out of scope.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = (fs::temp_directory_path() / "sysopt-llvm-XXXXXX").string();
-    if (mkdtemp(pattern.data())) path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-std::vector<std::string> InheritedEnvironment() {
-  std::vector<std::string> env;
-  for (char** e = environ; *e; ++e) env.emplace_back(*e);
-  return env;
-}
-
 Expected<std::string> CompileSource(const std::string& path, const std::string& out,
                                     const ProgramOptions& options) {
   SubprocessOptions run;
   run.argv = {options.clang, "-O1", "-Xclang", "-disable-llvm-passes", "-emit-llvm", "-c"};
   run.argv.insert(run.argv.end(), options.clang_flags.begin(), options.clang_flags.end());
   run.argv.insert(run.argv.end(), {path, "-o", out});
-  run.env = InheritedEnvironment();
+  run.env = CurrentEnvironment();
   run.timeout_s = options.compile_timeout_s;
   run.max_stderr_bytes = 4096;
   const SubprocessOutcome outcome = RunSubprocess(run);
@@ -70,6 +47,16 @@ Expected<std::string> CompileSource(const std::string& path, const std::string& 
 
 }  // namespace
 
+ScratchFolder::ScratchFolder(const std::string& prefix) {
+  std::string pattern = (fs::temp_directory_path() / (prefix + "-XXXXXX")).string();
+  if (mkdtemp(pattern.data())) path_ = pattern;
+}
+
+ScratchFolder::~ScratchFolder() {
+  std::error_code ec;
+  if (!path_.empty()) fs::remove_all(path_, ec);
+}
+
 bool IsCSource(const std::string& path) {
   const std::string ext = fs::path(path).extension().string();
   return ext == ".c" || ext == ".cc" || ext == ".cpp" || ext == ".cxx" || ext == ".C" ||
@@ -84,7 +71,7 @@ Expected<Program> LoadProgram(const std::vector<std::string>& paths,
     if (!fs::exists(path, ec)) return InvalidInput("{}: no such file", path);
     if (fs::is_directory(path, ec)) return InvalidInput("{}: is a folder, not a program", path);
   }
-  ScratchDir scratch;
+  ScratchFolder scratch("sysopt-llvm");
   if (scratch.path().empty()) return IoError("cannot create a temporary folder");
   LlvmSession session;
   std::unique_ptr<llvm::Module> linked;

@@ -36,6 +36,20 @@ struct Program {
 /// modules that do not link, a program with no function definitions.
 Expected<Program> LoadProgram(const std::vector<std::string>& paths, const ProgramOptions& options);
 
+/// \brief A private temporary folder (mkdtemp under the system's temporary folder), removed with
+/// everything in it when the object goes. `path()` is empty when it could not be made.
+class ScratchFolder {
+ public:
+  explicit ScratchFolder(const std::string& prefix = "sysopt");
+  ~ScratchFolder();
+  ScratchFolder(const ScratchFolder&) = delete;
+  ScratchFolder& operator=(const ScratchFolder&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 /// \brief True for the extensions compiled by clang: .c .cc .cpp .cxx .C .c++.
 bool IsCSource(const std::string& path);
 

@@ -299,8 +299,7 @@ Expected<std::unique_ptr<Runner>> MakeCommandRunner(CommandSettings settings,
     overridden.insert(name);
   }
   std::vector<std::string> base_env;
-  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
-    std::string text(*entry);
+  for (std::string& text : CurrentEnvironment()) {
     if (overridden.count(EnvironmentName(text)) == 0) base_env.push_back(std::move(text));
   }
   for (const auto& [name, value] : settings.env) base_env.push_back(name + "=" + value);

@@ -1,6 +1,7 @@
 #include "sysopt/runner/subprocess.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -15,8 +16,6 @@
 #include <chrono>
 #include <cmath>
 #include <system_error>
-
-#include <fmt/format.h>
 
 namespace sysopt {
 namespace {
@@ -320,6 +319,14 @@ SubprocessOutcome RunSubprocess(const SubprocessOptions& options) {
   outcome.stdout_tail = stdout_tail.Take();
   outcome.stderr_tail = stderr_tail.Take();
   return finish();
+}
+
+std::vector<std::string> CurrentEnvironment() {
+  std::vector<std::string> env;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    env.emplace_back(*entry);
+  }
+  return env;
 }
 
 }  // namespace sysopt

@@ -46,6 +46,9 @@ struct SubprocessOutcome {
 /// of its process group, so background descendants do not outlive the measurement.
 SubprocessOutcome RunSubprocess(const SubprocessOptions& options);
 
+/// \brief This process's environment as "NAME=value" entries (for SubprocessOptions::env).
+std::vector<std::string> CurrentEnvironment();
+
 /// \brief "SIGSEGV" for SIGSEGV, "signal 42" for a number without a name.
 std::string SignalName(int signal_number);
 

@@ -61,7 +61,12 @@ struct PassesArgs {
 std::atomic<bool> g_llvm_stop{false};
 
 extern "C" void OnLlvmInterrupt(int) {
+  // First signal: finish the evaluations in flight and summarise; a second one ends at once
+  // (the workers die with sysopt).
   if (g_llvm_stop.exchange(true)) std::_Exit(130);
+  static const char kMessage[] =
+      "\nsysopt: stopping: finishing the evaluations in flight (again to quit now)\n";
+  [[maybe_unused]] const ssize_t n = write(2, kMessage, sizeof kMessage - 1);
 }
 
 // Splits "a 'b c' d" into words; single and double quotes group, backslash escapes.

@@ -81,6 +81,15 @@ TEST(LlvmCliTest, PassesReportsAPipelineThatOptReproduces) {
   const auto exported = RunProcess(kSysopt, {"export", "--storage", db, "--format", "csv"});
   ASSERT_EQ(exported.exit_code, 0) << exported.err;
   EXPECT_NE(exported.out.find("ir_count"), std::string::npos);
+
+  // The same study on a changed program is refused: its measurements would mix two programs.
+  WriteFile(c, std::string(kProgram) + "int unused_extra(int x) { return x * 3; }\n");
+  const auto changed = RunProcess(kSysopt, {"llvm", "passes", c, "--budget", "5", "--sampler",
+                                            "random", "--storage", db, "--json"});
+  EXPECT_EQ(changed.exit_code, 2) << changed.err;
+  EXPECT_NE(changed.err.find("another build of the program"), std::string::npos) << changed.err;
+  const auto after = RunProcess(kSysopt, {"export", "--storage", db, "--format", "csv"});
+  EXPECT_EQ(after.out, exported.out);
 }
 
 TEST(LlvmCliTest, GreedyImprovesOnNoPassesAndStops) {

@@ -198,10 +198,19 @@ int RunPasses(const PassesArgs& args) {
                            {{"name", args.sampler},
                             {"seed", args.seed},
                             {"program", program->sources},
+                            {"program_hash", program->content_hash},
                             {"max_length", max_length}},
                            &resume);
   if (!study.ok()) return ReportError(study.error());
   Study& s = **study;
+  const auto& stored = s.record().sampler;
+  if (!resume.created && stored.contains("program_hash") &&
+      stored["program_hash"] != program->content_hash) {
+    return ReportError(InvalidInput(
+        "study '{}' in {} holds measurements of another build of the program (content {}, now "
+        "{}): name another --study to start afresh",
+        name, args.storage, stored["program_hash"].get<std::string>(), program->content_hash));
+  }
   const int before = s.BudgetUsed();
   if (!args.quiet) {
     fmt::print(

@@ -110,6 +110,9 @@ Expected<Program> LoadProgram(const std::vector<std::string>& paths,
     return InvalidInput("{}: the program is empty: it defines no function", paths.front());
   }
   program.bitcode = LlvmSession::Bitcode(*linked);
+  uint64_t hash = 14695981039346656037ull;
+  for (const unsigned char c : program.bitcode) hash = (hash ^ c) * 1099511628211ull;
+  program.content_hash = fmt::format("{:016x}", hash);
   return program;
 }
 

@@ -29,6 +29,8 @@ struct Program {
   std::string bitcode;               ///< The linked module as bitcode.
   int64_t ir_count = 0;              ///< IR instructions of the unoptimised module.
   int64_t functions = 0;             ///< Function definitions.
+  /// FNV-1a of the bitcode, in hexadecimal: tells a study which build of the program it holds.
+  std::string content_hash;
 };
 
 /// \brief Builds the program from its files. Errors (invalid input): a missing file, a file

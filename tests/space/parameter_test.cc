@@ -6,44 +6,30 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <set>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "space/parse_util.h"
 
 namespace sysopt {
 namespace {
 
 using nlohmann::json;
 
-Parameter Make(const json& j) {
-  auto p = ParseParameter(j, "parameters[0]");
-  EXPECT_TRUE(p.ok()) << (p.ok() ? "" : p.error().message());
-  return p.ok() ? *p : Parameter{};
-}
-
-// The error message of a spec entry that must be refused.
-std::string ErrorOf(const json& j) {
-  auto p = ParseParameter(j, "parameters[3]");
-  EXPECT_FALSE(p.ok()) << j.dump();
-  if (p.ok()) return "";
-  EXPECT_EQ(p.error().kind(), ErrorKind::kInvalidInput);
-  EXPECT_NE(p.error().message().find("parameters[3]"), std::string::npos) << p.error().message();
-  return p.error().message();
-}
-
-bool Contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using space_testing::Contains;
+using space_testing::ErrorOf;
+using space_testing::Make;
 
 Permutation P(std::vector<int> order) { return Permutation{std::move(order)}; }
 
 // ---------------------------------------------------------------- cardinality and ranking
 
 TEST(ParameterTest, CardinalityOfEveryKind) {
-  EXPECT_EQ(Make({{"name", "i"}, {"type", "integer"}, {"low", 0}, {"high", 10}}).Cardinality(), 11u);
+  EXPECT_EQ(Make({{"name", "i"}, {"type", "integer"}, {"low", 0}, {"high", 10}}).Cardinality(),
+            11u);
   // 2, 5, 8, 11, 14, 17, 20.
   EXPECT_EQ(Make({{"name", "i"}, {"type", "integer"}, {"low", 2}, {"high", 20}, {"step", 3}})
                 .Cardinality(),
@@ -80,7 +66,7 @@ TEST(ParameterTest, IntegerValueAtAndIndexOfRoundTrip) {
     // A real holding the same integer is the same value.
     EXPECT_EQ(p.IndexOf(Value(static_cast<double>(expected[k]))), k);
   }
-  EXPECT_FALSE(p.IndexOf(Value(int64_t{0})).has_value());  // off the grid
+  EXPECT_FALSE(p.IndexOf(Value(int64_t{0})).has_value());   // off the grid
   EXPECT_FALSE(p.IndexOf(Value(int64_t{-7})).has_value());  // below
   EXPECT_FALSE(p.IndexOf(Value(int64_t{23})).has_value());  // above
   EXPECT_FALSE(p.IndexOf(Value(2.5)).has_value());
@@ -307,11 +293,13 @@ TEST(ParameterTest, WideIntegerNeighborsIncludeStepsAndStayInDomain) {
 }
 
 TEST(ParameterTest, ChoiceNeighbors) {
-  const Parameter o = Make({{"name", "o"}, {"type", "ordinal"}, {"values", {"lo", "mid", "hi", "max"}}});
+  const Parameter o =
+      Make({{"name", "o"}, {"type", "ordinal"}, {"values", {"lo", "mid", "hi", "max"}}});
   EXPECT_EQ(NeighborSet(o, Value(std::string("lo"))), (std::set<std::string>{"mid"}));
   EXPECT_EQ(NeighborSet(o, Value(std::string("hi"))), (std::set<std::string>{"mid", "max"}));
   EXPECT_EQ(NeighborSet(o, Value(std::string("max"))), (std::set<std::string>{"hi"}));
-  const Parameter c = Make({{"name", "c"}, {"type", "categorical"}, {"values", {"x", "y", "z", "w"}}});
+  const Parameter c =
+      Make({{"name", "c"}, {"type", "categorical"}, {"values", {"x", "y", "z", "w"}}});
   EXPECT_EQ(NeighborSet(c, Value(std::string("y"))), (std::set<std::string>{"x", "z", "w"}));
 }
 
@@ -411,7 +399,8 @@ TEST(ParameterTest, Defaults) {
   const Parameter i =
       Make({{"name", "i"}, {"type", "integer"}, {"low", 0}, {"high", 9}, {"default", 4.0}});
   EXPECT_EQ(i.Default(), Value(int64_t{4}));
-  const Parameter r = Make({{"name", "r"}, {"type", "real"}, {"low", 0}, {"high", 9}, {"default", 2}});
+  const Parameter r =
+      Make({{"name", "r"}, {"type", "real"}, {"low", 0}, {"high", 9}, {"default", 2}});
   EXPECT_EQ(r.Default(), Value(2.0));
   const Parameter o =
       Make({{"name", "o"}, {"type", "ordinal"}, {"values", {1, 2, 4}}, {"default", 4.0}});
@@ -499,8 +488,8 @@ TEST(ParameterTest, ErrorsNameTheFieldAndValue) {
   EXPECT_TRUE(Contains(m, "\"default\"")) << m;
   EXPECT_TRUE(Contains(m, "11")) << m;
 
-  m = ErrorOf({{"name", "x"}, {"type", "integer"}, {"low", 0}, {"high", 10}, {"step", 2},
-               {"default", 3}});
+  m = ErrorOf(
+      {{"name", "x"}, {"type", "integer"}, {"low", 0}, {"high", 10}, {"step", 2}, {"default", 3}});
   EXPECT_TRUE(Contains(m, "\"default\"")) << m;
 
   m = ErrorOf({{"name", "x"}, {"type", "categorical"}, {"values", {"a"}}, {"default", "b"}});

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "space/parse_util.h"
 #include "sysopt/core/value.h"
 #include "sysopt/space/expression.h"
 #include "sysopt/space/parameter.h"
@@ -21,24 +22,9 @@ namespace {
 
 using nlohmann::json;
 
-Parameter Make(const json& j) {
-  auto p = ParseParameter(j, "parameters[0]");
-  EXPECT_TRUE(p.ok()) << (p.ok() ? "" : p.error().message());
-  return p.ok() ? *p : Parameter{};
-}
-
-std::string ErrorOf(const json& j) {
-  auto p = ParseParameter(j, "parameters[2]");
-  EXPECT_FALSE(p.ok()) << j.dump();
-  if (p.ok()) return "";
-  EXPECT_EQ(p.error().kind(), ErrorKind::kInvalidInput);
-  EXPECT_NE(p.error().message().find("parameters[2]"), std::string::npos) << p.error().message();
-  return p.error().message();
-}
-
-bool Contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using space_testing::Contains;
+using space_testing::ErrorOf;
+using space_testing::Make;
 
 Value S(std::vector<int> items) { return Value(Sequence{std::move(items)}); }
 

@@ -112,9 +112,8 @@ Expected<void> LlvmSession::RunPipeline(llvm::Module& module, std::string_view p
   return RunPipelines(module, {std::string(pipeline)});
 }
 
-Expected<void> LlvmSession::RunPipelines(
-    llvm::Module& module, const std::vector<std::string>& pipelines,
-    const std::function<void(size_t, const llvm::Module&)>& after_each) {
+Expected<void> LlvmSession::RunPipelines(llvm::Module& module,
+                                         const std::vector<std::string>& pipelines) {
   auto target = Target(module);
   if (!target.ok()) return target.error();
   llvm::LoopAnalysisManager lam;
@@ -136,7 +135,6 @@ Expected<void> LlvmSession::RunPipelines(
       return InvalidInput("pass pipeline '{}': {}", pipelines[i], llvm::toString(std::move(error)));
     }
     passes.run(module, mam);
-    if (after_each) after_each(i, module);
   }
   std::string problems;
   llvm::raw_string_ostream os(problems);

@@ -8,7 +8,6 @@
 /// worker process has its own.
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -48,11 +47,7 @@ class LlvmSession {
 
   /// \brief Runs several pipelines one after the other on the module, sharing the analysis
   /// managers as one `opt-14 -passes='a,b,c'` run does, verifying once at the end.
-  /// `after_each`, when set, is called with the index of each pipeline just run and the module
-  /// as it is then (to snapshot intermediate states).
-  Expected<void> RunPipelines(
-      llvm::Module& module, const std::vector<std::string>& pipelines,
-      const std::function<void(size_t, const llvm::Module&)>& after_each = nullptr);
+  Expected<void> RunPipelines(llvm::Module& module, const std::vector<std::string>& pipelines);
 
   /// \brief Bytes of the `.text` sections of the object file codegen makes for the module
   /// (CompilerGym's ObjectTextSizeBytes). The module is not changed.

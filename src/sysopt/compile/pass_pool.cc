@@ -85,8 +85,6 @@ class PrefixCache {
  public:
   explicit PrefixCache(int64_t limit) : limit_(limit) {}
 
-  bool enabled() const { return limit_ > 0; }
-
   // The longest held prefix of `actions` (possibly empty: nullptr) and its length.
   const llvm::Module* Longest(const std::vector<int>& actions, size_t* length) {
     for (size_t n = actions.size(); n > 0; --n) {
@@ -150,24 +148,8 @@ nlohmann::json Handle(LlvmSession& session, const llvm::Module& base, PrefixCach
     }
   }
   if (!steps.empty()) {
-    // The module after every intermediate prefix is kept too (not the last: it is kept below),
-    // so that a sequence differing from this one at position k later starts from position k.
-    std::vector<std::pair<std::vector<int>, std::unique_ptr<llvm::Module>>> snapshots;
-    std::function<void(size_t, const llvm::Module&)> snapshot;
-    if (pipeline.empty() && cache.enabled()) {
-      snapshot = [&](size_t i, const llvm::Module& m) {
-        if (i + 1 < steps.size()) {
-          snapshots.emplace_back(std::vector<int>(actions.begin(), actions.begin() + held + i + 1),
-                                 LlvmSession::Clone(m));
-        }
-      };
-    }
-    auto ran = session.RunPipelines(*module, steps, snapshot);
+    auto ran = session.RunPipelines(*module, steps);
     if (!ran.ok()) return {{"ok", false}, {"reason", ran.error().message()}};
-    for (auto& [prefix, m] : snapshots) {
-      const int64_t size = IrInstructionCount(*m);
-      cache.Put(prefix, std::move(m), size);
-    }
   }
   nlohmann::json reply = {{"ok", true}, {"applied", steps.size()}};
   const int64_t count = IrInstructionCount(*module);

@@ -15,7 +15,7 @@ namespace {
 
 class GreedySampler final : public Sampler {
  public:
-  explicit GreedySampler(const SamplerOptions& options) : options_(options) {}
+  explicit GreedySampler(const SamplerOptions& /*options*/) {}
 
   std::string_view name() const override { return "greedy"; }
 
@@ -86,9 +86,6 @@ class GreedySampler final : public Sampler {
     }
     return out;
   }
-
- private:
-  SamplerOptions options_;
 };
 
 }  // namespace

@@ -81,6 +81,41 @@ TEST(KernelTest, GradientsMatchFiniteDifferencesForEveryKind) {
   }
 }
 
+// ContractGradient is the derivative of sum(W o K) in each hyperparameter: checked against central
+// finite differences of that sum, for a random symmetric W, for every kind (the Matern, overlap
+// and product kernels contract directly, the others through GramGradient).
+TEST(KernelTest, ContractedGradientsMatchFiniteDifferencesForEveryKind) {
+  const FeatureLayout layout = Layout();
+  Rng rng(11);
+  const Eigen::MatrixXd X = RandomRows(layout, 12, rng);
+  Eigen::MatrixXd W(12, 12);
+  for (Eigen::Index i = 0; i < 12; ++i) {
+    for (Eigen::Index j = 0; j <= i; ++j) W(i, j) = W(j, i) = Uniform01(rng) - 0.5;
+  }
+  for (auto& k : AllKernels(layout)) {
+    PerturbHyperparameters(*k, rng);
+    Eigen::VectorXd contracted;
+    k->ContractGradient(X, W, &contracted);
+    ASSERT_EQ(contracted.size(), k->num_hyperparameters()) << k->name();
+    const Eigen::VectorXd theta = k->hyperparameters();
+    const double h = 1e-5;
+    for (int j = 0; j < k->num_hyperparameters(); ++j) {
+      Eigen::VectorXd tp = theta, tm = theta;
+      tp[j] += h;
+      tm[j] -= h;
+      Eigen::MatrixXd Kp, Km;
+      k->SetHyperparameters(tp);
+      k->Gram(X, X, &Kp);
+      k->SetHyperparameters(tm);
+      k->Gram(X, X, &Km);
+      k->SetHyperparameters(theta);
+      const double fd = (W.cwiseProduct(Kp).sum() - W.cwiseProduct(Km).sum()) / (2 * h);
+      EXPECT_NEAR(contracted[j], fd, 1e-6 * std::max(1.0, std::abs(fd)))
+          << k->name() << " hyperparameter " << k->specs()[static_cast<size_t>(j)].name;
+    }
+  }
+}
+
 TEST(KernelTest, KernelsAreSymmetricWithConstantDiagonalAndPsd) {
   const FeatureLayout layout = Layout();
   Rng rng(11);

@@ -55,11 +55,9 @@ double EvaluateLml(Kernel& kernel, const Eigen::MatrixXd& X, const Eigen::Vector
     // d lml / d theta_j = 1/2 tr((alpha alpha^T - K^-1) dK/dtheta_j).
     Eigen::MatrixXd W = llt.solve(Eigen::MatrixXd::Identity(n, n));
     W = alpha * alpha.transpose() - W;
-    std::vector<Eigen::MatrixXd> dK;
-    kernel.GramGradient(X, &dK);
-    for (Eigen::Index j = 0; j < p; ++j) {
-      (*gradient)[j] = 0.5 * W.cwiseProduct(dK[static_cast<size_t>(j)]).sum();
-    }
+    Eigen::VectorXd contracted;
+    kernel.ContractGradient(X, W, &contracted);
+    gradient->head(p) = 0.5 * contracted;
     (*gradient)[p] = 0.5 * noise * W.trace();
   }
   return lml;
@@ -344,7 +342,12 @@ void GaussianProcess::OptimizeHyperparameters() {
   // one; random starts drawn from the priors guard against its basin being a poor local optimum.
   starts.push_back(hyperparameters().head(p_free).cwiseMax(lb).cwiseMin(ub));
   std::normal_distribution<double> normal(0.0, 1.0);
-  for (int r = 0; r < options_.num_restarts; ++r) {
+  // Once the history is long, the previous optimum moves little between fits: random restarts
+  // then run only at every fourth fit, which keeps the chance to leave a poor basin at a quarter
+  // of the cost.
+  const int restarts =
+      !has_optimum_ || n_ <= 64 || fit_count_ % 4 == 0 ? options_.num_restarts : 0;
+  for (int r = 0; r < restarts; ++r) {
     Eigen::VectorXd x(p_free);
     for (Eigen::Index i = 0; i < p_free; ++i) {
       const HyperparameterSpec& s = specs[static_cast<size_t>(i)];

@@ -38,7 +38,7 @@ struct GpOptions {
   int max_iterations = 50;           ///< L-BFGS-B iterations per start.
   /// Subset-of-data size for the hyperparameter search (random, seeded); 0 uses all points. The
   /// Cholesky factor always uses every point kept by max_points.
-  int max_hyperparameter_points = 256;
+  int max_hyperparameter_points = 160;
   /// Cap on the points the model conditions on at Fit (0 = no cap): the best half (lowest y)
   /// and then the most recent rows. AddObservations does not apply the cap.
   int max_points = 0;

@@ -99,6 +99,28 @@ class MaternArdKernel final : public LogSpaceKernel {
     for (size_t c = 0; c < columns_.size(); ++c) (*dK)[c] = (common * d2[c].array()).matrix();
   }
 
+  void ContractGradient(const Eigen::MatrixXd& X, const Eigen::MatrixXd& W,
+                        Eigen::VectorXd* out) const override {
+    // With M = W o common (symmetric), sum_ab M_ab (a_c - b_c)^2 = 2 sum_a a_c^2 (M 1)_a -
+    // 2 a_c^T M a_c: one matrix-vector product per length scale.
+    const Eigen::Index n = X.rows();
+    Eigen::MatrixXd A = SelectColumns(X, columns_, inv_lengthscale_);
+    Eigen::MatrixXd M(n, n);
+    Eigen::ArrayXd r2(n), s(n);
+    for (Eigen::Index j = 0; j < n; ++j) {
+      r2.setZero();
+      for (Eigen::Index c = 0; c < A.cols(); ++c) r2 += (A.col(c).array() - A(j, c)).square();
+      s = (5.0 * r2).sqrt();
+      M.col(j) = ((5.0 / 3.0) * (1.0 + s) * (-s).exp() * W.col(j).array()).matrix();
+    }
+    const Eigen::VectorXd row_sums = M.rowwise().sum();
+    out->resize(A.cols());
+    for (Eigen::Index c = 0; c < A.cols(); ++c) {
+      const Eigen::VectorXd a = A.col(c);
+      (*out)[c] = 2.0 * a.array().square().matrix().dot(row_sums) - 2.0 * a.dot(M * a);
+    }
+  }
+
  private:
   void OnHyperparametersChanged() override { inv_lengthscale_ = (-theta_.array()).exp().matrix(); }
 
@@ -148,6 +170,23 @@ class OverlapKernel final : public LogSpaceKernel {
         g.col(j) =
             (-w * (X.col(col).array() != X(j, col)).cast<double>() * K.col(j).array()).matrix();
       }
+    }
+  }
+
+  void ContractGradient(const Eigen::MatrixXd& X, const Eigen::MatrixXd& W,
+                        Eigen::VectorXd* out) const override {
+    Eigen::MatrixXd K;
+    Gram(X, X, &K);
+    const Eigen::ArrayXXd M = W.array() * K.array();
+    out->setZero(static_cast<Eigen::Index>(columns_.size()));
+    for (size_t c = 0; c < columns_.size(); ++c) {
+      const double w = std::exp(theta_[static_cast<Eigen::Index>(c)]);
+      const int col = columns_[c];
+      double sum = 0;
+      for (Eigen::Index j = 0; j < X.rows(); ++j) {
+        sum += ((X.col(col).array() != X(j, col)).cast<double>() * M.col(j)).sum();
+      }
+      (*out)[static_cast<Eigen::Index>(c)] = -w * sum;
     }
   }
 
@@ -573,6 +612,39 @@ class ProductKernel final : public LogSpaceKernel {
     }
   }
 
+  void ContractGradient(const Eigen::MatrixXd& X, const Eigen::MatrixXd& W,
+                        Eigen::VectorXd* out) const override {
+    const Eigen::Index n = X.rows();
+    const double s2 = std::exp(theta_[0]);
+    const size_t G = factors_.size();
+    std::vector<Eigen::MatrixXd> kg(G);
+    for (size_t g = 0; g < G; ++g) factors_[g]->Gram(X, X, &kg[g]);
+    Eigen::ArrayXXd prod = Eigen::ArrayXXd::Ones(n, n);
+    Eigen::ArrayXXd sum = Eigen::ArrayXXd::Zero(n, n);
+    for (const auto& k : kg) {
+      prod *= k.array();
+      sum += k.array();
+    }
+    const double w = add_sum_term_ ? SumWeight() : 0.0;
+    const double inv_g = G ? 1.0 / static_cast<double>(G) : 0.0;
+    out->resize(num_hyperparameters());
+    Eigen::Index at = 0;
+    (*out)[at++] = s2 * (W.array() * ((1.0 - w) * prod + w * inv_g * sum)).sum();
+    if (add_sum_term_) (*out)[at++] = s2 * w * (1.0 - w) * (W.array() * (inv_g * sum - prod)).sum();
+    Eigen::VectorXd part;
+    for (size_t g = 0; g < G; ++g) {
+      // The chain rule's factor folds into the weights the factor contracts with.
+      Eigen::ArrayXXd others = Eigen::ArrayXXd::Ones(n, n);
+      for (size_t h = 0; h < G; ++h) {
+        if (h != g) others *= kg[h].array();
+      }
+      const Eigen::MatrixXd weights = (W.array() * s2 * ((1.0 - w) * others + w * inv_g)).matrix();
+      factors_[g]->ContractGradient(X, weights, &part);
+      out->segment(at, part.size()) = part;
+      at += part.size();
+    }
+  }
+
  private:
   Eigen::Index own_count() const { return add_sum_term_ ? 2 : 1; }
   double SumWeight() const { return 1.0 / (1.0 + std::exp(-theta_[1])); }
@@ -600,6 +672,16 @@ double PermutationDistance(PermutationKernel kind, const int* x, const int* y, i
     py[y[i]] = i;
   }
   return k.NormalisedDistanceFromPositions(px.data(), py.data());
+}
+
+void Kernel::ContractGradient(const Eigen::MatrixXd& X, const Eigen::MatrixXd& W,
+                              Eigen::VectorXd* out) const {
+  std::vector<Eigen::MatrixXd> dK;
+  GramGradient(X, &dK);
+  out->resize(static_cast<Eigen::Index>(dK.size()));
+  for (size_t j = 0; j < dK.size(); ++j) {
+    (*out)[static_cast<Eigen::Index>(j)] = W.cwiseProduct(dK[j]).sum();
+  }
 }
 
 std::unique_ptr<Kernel> MakeMaternArdKernel(std::vector<int> columns) {

@@ -78,6 +78,12 @@ class Kernel {
   /// \brief (*dK)[j] = d K(X, X) / d theta_j for every hyperparameter j.
   virtual void GramGradient(const Eigen::MatrixXd& X, std::vector<Eigen::MatrixXd>* dK) const = 0;
 
+  /// \brief (*out)[j] = sum_ab W(a, b) dK(X, X)(a, b) / d theta_j for a symmetric W: what the
+  /// gradient of the log marginal likelihood needs, in O(n^2) per hyperparameter without forming
+  /// the matrices of GramGradient. The default goes through GramGradient.
+  virtual void ContractGradient(const Eigen::MatrixXd& X, const Eigen::MatrixXd& W,
+                                Eigen::VectorXd* out) const;
+
   /// \brief k(x, x), the same for every x since all kernels here are stationary.
   virtual double Diagonal() const = 0;
 

@@ -15,6 +15,7 @@ Expected<Problem> MakeBranin();
 Expected<Problem> MakeHartmann6();
 Expected<Problem> MakeRosenbrockInt();
 Expected<Problem> MakeAckleyMixed();
+Expected<Problem> MakeMixed8();
 Expected<Problem> MakeTwoObjective();
 Expected<Problem> MakeTsp10();
 Expected<Problem> MakeLoopOrder();

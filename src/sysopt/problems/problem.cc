@@ -68,6 +68,7 @@ const std::vector<std::pair<std::string, Factory>>& Registry() {
       {"hartmann6", &problems_detail::MakeHartmann6},
       {"rosenbrock_int", &problems_detail::MakeRosenbrockInt},
       {"ackley_mixed", &problems_detail::MakeAckleyMixed},
+      {"mixed8", &problems_detail::MakeMixed8},
       {"tsp10", &problems_detail::MakeTsp10},
       {"loop_order", &problems_detail::MakeLoopOrder},
       {"kernel_constrained", &problems_detail::MakeKernelConstrained},

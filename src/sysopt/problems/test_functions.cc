@@ -187,6 +187,51 @@ Expected<Problem> MakeAckleyMixed() {
   return problem;
 }
 
+// A plain mixed space of eight parameters, the shape of many real tuning problems (built here
+// for this library): four reals in [0, 2], two integers, two categoricals, and a sum of squared
+// distances plus categorical penalties,
+//   f = sum_i (x_i - t_i)^2 + ((n1 - 3) / 4)^2 + ((n2 - 12) / 8)^2 + p1(c1) + p2(c2)
+// with t = (0.3, 1.1, 1.7, 0.6), n1 in 0..15, n2 in 0..31, p1 = {a: 0.5, b: 0, c: 0.25, d: 1},
+// p2 = {x: 0.3, y: 0.6, z: 0}. Every term is >= 0; f* = 0 at (0.3, 1.1, 1.7, 0.6, 3, 12, b, z),
+// inside the box, so a model that drifts to its corners cannot get near it.
+Expected<Problem> MakeMixed8() {
+  json params = json::array();
+  for (int j = 1; j <= 4; ++j) {
+    params.push_back(
+        {{"name", "x" + std::to_string(j)}, {"type", "real"}, {"low", 0.0}, {"high", 2.0}});
+  }
+  params.push_back({{"name", "n1"}, {"type", "integer"}, {"low", 0}, {"high", 15}});
+  params.push_back({{"name", "n2"}, {"type", "integer"}, {"low", 0}, {"high", 31}});
+  params.push_back({{"name", "c1"}, {"type", "categorical"}, {"values", {"a", "b", "c", "d"}}});
+  params.push_back({{"name", "c2"}, {"type", "categorical"}, {"values", {"x", "y", "z"}}});
+  json spec = {{"name", "mixed8"},
+               {"parameters", params},
+               {"objectives", {{{"name", "value"}, {"goal", "minimize"}}}}};
+  auto problem = Assemble(
+      "mixed8",
+      "4 reals, 2 integers, 2 categoricals: squared distances plus penalties; f* = 0 inside the "
+      "box",
+      spec, [](const Config& c) -> Expected<std::vector<double>> {
+        constexpr std::array<double, 4> kTarget = {0.3, 1.1, 1.7, 0.6};
+        double f = 0;
+        for (size_t i = 0; i < 4; ++i) f += (Num(c, i) - kTarget[i]) * (Num(c, i) - kTarget[i]);
+        const double d1 = (Num(c, 4) - 3) / 4, d2 = (Num(c, 5) - 12) / 8;
+        f += d1 * d1 + d2 * d2;
+        const std::string& c1 = Str(c, 6);
+        f += c1 == "a" ? 0.5 : c1 == "b" ? 0.0 : c1 == "c" ? 0.25 : 1.0;
+        const std::string& c2 = Str(c, 7);
+        f += c2 == "x" ? 0.3 : c2 == "y" ? 0.6 : 0.0;
+        return std::vector<double>{f};
+      });
+  if (!problem.ok()) return problem;
+  problem->optimum = 0.0;
+  problem->optimum_config =
+      Config{Value(0.3),          Value(1.1),           Value(1.7),
+             Value(0.6),          Value(int64_t{3}),    Value(int64_t{12}),
+             Value(std::string("b")), Value(std::string("z"))};
+  return problem;
+}
+
 // ZDT1 (E. Zitzler, K. Deb and L. Thiele, "Comparison of Multiobjective Evolutionary
 // Algorithms: Empirical Results", Evolutionary Computation 8(2), 2000) with n = 4 variables on
 // [0, 1]:

@@ -7,11 +7,14 @@
 ///   long histories and large categorical spaces ("auto" picks, and says which);
 /// - failed trials train a feasibility classifier (hidden constraints): the acquisition is
 ///   weighted by P(feasible) and candidates below a threshold are not proposed;
-/// - objectives with a wide positive range are modelled on a log scale; several objectives are
-///   reduced by random Chebyshev scalarisations (ParEGO); repeats give per-trial noise;
+/// - objectives go through a power transform fitted to the observed values (Box-Cox or
+///   Yeo-Johnson, output_warping.h); EI improves on the least posterior mean at the observed
+///   points; several objectives are reduced by random Chebyshev scalarisations (ParEGO);
+///   repeats give per-trial noise;
 /// - per-parameter priors weight the acquisition (piBO), fading as evidence accumulates;
-/// - the acquisition is maximised over random feasible candidates and by multi-start local
-///   search in the parameter neighbourhoods; batches use the kriging believer, so parallel
+/// - the acquisition is maximised over random feasible candidates, candidates a few moves away
+///   from the best observed configurations, and by multi-start local search in the parameter
+///   neighbourhoods; batches use the kriging believer, so parallel
 ///   workers never get the same configuration.
 
 #include <memory>

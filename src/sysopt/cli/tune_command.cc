@@ -11,6 +11,7 @@
 #include "sysopt/cli/study_access.h"
 #include "sysopt/core/log.h"
 #include "sysopt/report/export.h"
+#include "sysopt/runner/replay_runner.h"
 #include "sysopt/runner/spec_runner.h"
 #include "sysopt/sampler/sampler.h"
 #include "sysopt/space/spec.h"
@@ -33,6 +34,7 @@ struct TuneArgs {
   bool json = false;
   bool quiet = false;
   std::vector<std::string> command;
+  std::string replay;  // a recording to answer from instead of running anything
 };
 
 std::atomic<bool> g_stop{false};
@@ -60,6 +62,33 @@ nlohmann::json TrialSummary(const Study& study, const TrialRecord& t) {
 
 int RunTuneWithSpec(const TuneArgs& args, Spec spec_value);
 
+// The spec's command runner, or with --replay the recording's answers (and a line on what the
+// recording holds).
+Expected<std::unique_ptr<Runner>> MakeReplayOrSpecRunner(const TuneArgs& args, const Spec& spec) {
+  if (args.replay.empty()) {
+    auto runner = MakeSpecRunner(spec);
+    if (!runner.ok()) return runner.error().WithContext(args.spec_path + ": run");
+    return runner;
+  }
+  auto table = LoadReplayTable(args.replay, spec);
+  if (!table.ok()) return table.error();
+  if (!args.quiet) {
+    const auto count = spec.space.CountFeasible();
+    fmt::print(stderr,
+               "sysopt: replaying {} ({} format): {} recorded configurations of the space, {} of "
+               "them failed{}{}\n",
+               args.replay, table->format, table->entries.size(), table->failed,
+               count.finite && count.exact
+                   ? fmt::format(", {} not recorded",
+                                 std::max<long double>(0, count.value - table->entries.size()))
+                   : "",
+               table->outside > 0
+                   ? fmt::format("; {} outside the space left out", table->outside)
+                   : "");
+  }
+  return MakeReplayRunner(std::make_shared<const ReplayTable>(std::move(*table)));
+}
+
 int RunTune(const TuneArgs& args) {
   auto spec = LoadSpec(args.spec_path);
   if (!spec.ok()) return ReportError(spec.error());
@@ -69,7 +98,7 @@ int RunTune(const TuneArgs& args) {
     if (!spec->run) run.working_dir = std::filesystem::current_path().string();
     spec->run = run;
   }
-  if (!spec->run) {
+  if (!spec->run && args.replay.empty()) {
     return ReportError(InvalidInput(
         "{}: nothing to run: add a \"run\" section to the spec or give the command after --",
         args.spec_path));
@@ -85,8 +114,8 @@ int RunTuneWithSpec(const TuneArgs& args, Spec spec_value) {
   if (args.budget < 1) return ReportError(InvalidInput("--budget must be at least 1"));
   if (args.workers < 1) return ReportError(InvalidInput("--workers must be at least 1"));
 
-  auto runner = MakeSpecRunner(*spec);
-  if (!runner.ok()) return ReportError(runner.error().WithContext(args.spec_path + ": run"));
+  Expected<std::unique_ptr<Runner>> runner = MakeReplayOrSpecRunner(args, *spec);
+  if (!runner.ok()) return ReportError(runner.error());
 
   SamplerOptions sampler_options{args.seed, args.budget, args.acquisition};
   auto sampler = MakeSampler(args.sampler, sampler_options);
@@ -260,6 +289,11 @@ void RegisterTune(CLI::App& app, Action* action) {
       ->capture_default_str();
   cmd->add_option("--seed", args->seed, "Random seed (runs with the same seed propose the same)")
       ->capture_default_str();
+  cmd->add_option("--replay", args->replay,
+                  "Answer every configuration from a recording of the space instead of running "
+                  "anything: a Kernel Tuner cache file or a T4 results file, plain or gzipped. "
+                  "Recorded failures and configurations the recording lacks are failed trials")
+      ->check(CLI::ExistingFile);
   cmd->add_flag("--json", args->json, "Print the summary as JSON on stdout");
   cmd->add_flag("--quiet,-q", args->quiet, "No progress lines on stderr");
   cmd->add_option("command", args->command,

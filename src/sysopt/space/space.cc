@@ -201,8 +201,8 @@ Expected<void> Space::BindConditions(State& state) {
       // Named at the parameter that closes the cycle: the last one on the path.
       const auto last = static_cast<size_t>(path.back());
       return InvalidInput(
-          "{}: field \"active_if\": \"{}\": the conditions form a cycle ({}: each is active "
-          "only depending on the next)",
+          "{}: field \"active_if\": \"{}\": the conditions form a cycle: {} (each parameter's "
+          "condition reads the next)",
           ParameterWhere(params, last), params[last].active_if, cycle);
     }
     mark[i] = 1;

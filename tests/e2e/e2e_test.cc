@@ -1011,4 +1011,126 @@ TEST(E2eHelp, EverySubcommandDocumentsItsOptions) {
   EXPECT_NE(version.out.find("sysopt"), std::string::npos);
 }
 
+// ---------------------------------------------------------------------------------------------
+// 11. Conditional parameters: only active ones reach the command; exports show inactive ones
+// as empty (CSV) or null (JSON).
+
+// A solver program that refuses a --restart it cannot use and needs one it can.
+constexpr const char* kSolverScript = R"(#!/bin/sh
+echo "$*" >> calls.log
+solver=""; restart=""
+for a in "$@"; do
+  case "$a" in
+    --solver=*) solver="${a#--solver=}" ;;
+    --restart=*) restart="${a#--restart=}" ;;
+  esac
+done
+case "$solver" in
+  gmres) [ -n "$restart" ] || { echo "gmres needs --restart" >&2; exit 3; }
+         awk -v r="$restart" 'BEGIN { print 1 + (r - 7) ^ 2 / 10 }' ;;
+  cg) [ -z "$restart" ] || { echo "cg takes no --restart" >&2; exit 3; }; echo 3 ;;
+  direct) [ -z "$restart" ] || { echo "direct takes no --restart" >&2; exit 3; }; echo 5 ;;
+  *) exit 4 ;;
+esac
+)";
+
+json SolverSpec(const std::string& restart_placeholder) {
+  return json::parse(R"({
+    "name": "solver",
+    "parameters": [
+      {"name": "solver", "type": "categorical", "values": ["cg", "gmres", "direct"]},
+      {"name": "restart", "type": "integer", "low": 1, "high": 10,
+       "active_if": "solver == 'gmres'"}
+    ],
+    "run": {"command": ["sh", "solver.sh", "--solver={solver}", ")" +
+                     restart_placeholder + R"("]}
+  })");
+}
+
+TEST(E2eConditional, TuneValidateAndExportAConditionalSpec) {
+  TempDir dir;
+  WriteFile(dir.File("solver.sh"), kSolverScript);
+  WriteFile(dir.File("spec.json"), SolverSpec("--restart={restart?}").dump(2));
+  const std::string db = dir.File("s.db");
+
+  const Proc validate = RunSysopt({"validate", dir.File("spec.json")});
+  ASSERT_EQ(validate.exit_code, 0) << Describe(validate);
+  EXPECT_NE(validate.out.find("active if solver == 'gmres'"), std::string::npos) << validate.out;
+  // cg, direct, and gmres with each of 10 restarts.
+  EXPECT_NE(validate.out.find("Feasible configurations: 12\n"), std::string::npos) << validate.out;
+
+  const Proc tune = RunSysopt({"tune", dir.File("spec.json"), "--budget", "12", "--sampler",
+                               "exhaustive", "--storage", db, "--seed", "2"});
+  ASSERT_EQ(tune.exit_code, 0) << Describe(tune);
+  // Every configuration ran once, with --restart exactly when the solver is gmres (the program
+  // fails otherwise), and nothing more was proposed.
+  const auto calls = Lines(ReadFile(dir.File("calls.log")));
+  EXPECT_EQ(calls.size(), 12u);
+  EXPECT_EQ(std::set<std::string>(calls.begin(), calls.end()).size(), 12u);
+  const json trials = ExportTrials(db);
+  ASSERT_EQ(trials.size(), 12u);
+  for (const auto& t : trials) {
+    ASSERT_EQ(t["state"], "COMPLETE") << t.dump();
+    EXPECT_EQ(t["config"]["solver"] == "gmres", !t["config"]["restart"].is_null()) << t.dump();
+  }
+  const json best = json::parse(RunSysopt({"best", "--storage", db, "--json"}).out);
+  EXPECT_EQ(best["best"]["config"], json({{"solver", "gmres"}, {"restart", 7}}));
+  EXPECT_EQ(best["best"]["values"]["value"], 1);
+  const Proc text_best = RunSysopt({"best", "--storage", db});
+  EXPECT_NE(text_best.out.find("solver=gmres restart=7"), std::string::npos) << text_best.out;
+
+  const Proc csv = RunSysopt({"export", "--storage", db, "--format", "csv"});
+  ASSERT_EQ(csv.exit_code, 0) << Describe(csv);
+  int empty_restarts = 0;
+  for (const auto& row : Lines(csv.out)) {
+    if (row.rfind("number", 0) == 0) {
+      EXPECT_EQ(row.substr(0, 27), "number,state,solver,restart");
+      continue;
+    }
+    const bool gmres = row.find(",gmres,") != std::string::npos;
+    const bool empty = row.find(",COMPLETE,cg,,") != std::string::npos ||
+                       row.find(",COMPLETE,direct,,") != std::string::npos;
+    EXPECT_TRUE(gmres != empty) << row;
+    empty_restarts += empty;
+  }
+  EXPECT_EQ(empty_restarts, 2);
+
+  // The Bayesian sampler on the same spec proposes only consistent configurations: every run
+  // of the program succeeds.
+  const Proc bayes = RunSysopt({"tune", dir.File("spec.json"), "--budget", "8", "--storage", db,
+                                "--study", "bayes", "--seed", "4"});
+  ASSERT_EQ(bayes.exit_code, 0) << Describe(bayes);
+  const json bayes_trials = ExportJson(db, "bayes")["trials"];
+  ASSERT_EQ(bayes_trials.size(), 8u);
+  for (const auto& t : bayes_trials) EXPECT_EQ(t["state"], "COMPLETE") << t.dump();
+}
+
+TEST(E2eConditional, BadConditionsAndPlaceholdersAreBadInputNamingTheField) {
+  TempDir dir;
+  WriteFile(dir.File("solver.sh"), kSolverScript);
+  json unknown = SolverSpec("--restart={restart?}");
+  unknown["parameters"][1]["active_if"] = "solvr == 'gmres'";
+  json cycle = SolverSpec("--restart={restart?}");
+  cycle["parameters"][0]["active_if"] = "restart > 2";
+  const json plain = SolverSpec("--restart={restart}");
+  const std::vector<std::pair<json, std::vector<std::string>>> cases = {
+      {unknown, {"bad.json", "parameters[1] (\"restart\")", "active_if", "solvr"}},
+      {cycle, {"bad.json", "active_if", "cycle", "solver -> restart -> solver"}},
+      {plain, {"bad.json", "run", "--restart={restart}", "{restart?}"}},
+  };
+  for (const auto& [spec, words] : cases) {
+    WriteFile(dir.File("bad.json"), spec.dump());
+    for (const std::string cmd : {"validate", "tune"}) {
+      std::vector<std::string> args = {cmd, dir.File("bad.json")};
+      if (cmd == "tune") args.insert(args.end(), {"--storage", dir.File("s.db")});
+      const Proc p = RunSysopt(args, dir.path());
+      EXPECT_EQ(p.exit_code, 2) << cmd << ": " << Describe(p);
+      for (const auto& w : words) {
+        EXPECT_NE(p.err.find(w), std::string::npos) << cmd << ": '" << w << "' not in " << p.err;
+      }
+    }
+  }
+  EXPECT_FALSE(fs::exists(dir.File("s.db")));
+}
+
 }  // namespace

@@ -442,6 +442,77 @@ TEST_F(CommandRunnerTest, SpecRunnerPassesSequencesByName) {
   EXPECT_EQ(r.stderr_tail, "-passes=gvn,gvn,sroa");
 }
 
+TEST_F(CommandRunnerTest, OptionalPlaceholderLeavesTheArgumentOutWhenInactive) {
+  CommandSettings settings;
+  settings.conditional = {false, true};
+  const std::string script =
+      "printf '%s|' \"$#\" \"$@\" >&2; printf '%s' \"$SYSOPT_CONFIG\" >&2; echo 0";
+  auto runner = Shell(script, {"--solver={solver}", "--restart={restart?}", "last"},
+                      {"solver", "restart"}, {"time"}, settings);
+  RunResult r = runner->Run({Value(std::string("gmres")), Value(int64_t{30})}, 0);
+  ASSERT_TRUE(r.ok) << r.failure_reason;
+  EXPECT_EQ(r.stderr_tail,
+            "3|--solver=gmres|--restart=30|last|{\"restart\":30,\"solver\":\"gmres\"}");
+  r = runner->Run({Value(std::string("cg")), Value(Inactive{})}, 0);
+  ASSERT_TRUE(r.ok) << r.failure_reason;
+  // The whole argument is gone, not left empty; the environment says null.
+  EXPECT_EQ(r.stderr_tail, "2|--solver=cg|last|{\"restart\":null,\"solver\":\"cg\"}");
+}
+
+TEST(CommandRunnerSettingsTest, ConditionalParametersNeedTheOptionalPlaceholder) {
+  CommandSettings settings;
+  settings.command = {"./prog", "--restart={restart}"};
+  settings.conditional = {false, true};
+  auto runner = MakeCommandRunner(settings, {"solver", "restart"}, {"time"});
+  ASSERT_FALSE(runner.ok());
+  EXPECT_EQ(runner.error().kind(), ErrorKind::kInvalidInput);
+  EXPECT_THAT(runner.error().message(), HasSubstr("command argument 1 '--restart={restart}'"));
+  EXPECT_THAT(runner.error().message(), HasSubstr("parameter 'restart' is conditional"));
+  EXPECT_THAT(runner.error().message(), HasSubstr("'{restart?}'"));
+  // The optional form of an unconditional parameter is a mistake too.
+  settings.command = {"./prog", "--solver={solver?}"};
+  runner = MakeCommandRunner(settings, {"solver", "restart"}, {"time"});
+  ASSERT_FALSE(runner.ok());
+  EXPECT_THAT(runner.error().message(), HasSubstr("'solver' is not conditional"));
+  // The program itself cannot be left out.
+  settings.command = {"{restart?}"};
+  runner = MakeCommandRunner(settings, {"solver", "restart"}, {"time"});
+  ASSERT_FALSE(runner.ok());
+  EXPECT_THAT(runner.error().message(), HasSubstr("the program cannot be left out"));
+}
+
+TEST_F(CommandRunnerTest, SpecRunnerKnowsWhichParametersAreConditional) {
+  const nlohmann::json parameters = {
+      {{"name", "use_2d"}, {"type", "categorical"}, {"values", {"no", "yes"}}},
+      {{"name", "tile_y"},
+       {"type", "integer"},
+       {"low", 1},
+       {"high", 8},
+       {"active_if", "use_2d == 'yes'"}}};
+  auto plain =
+      ParseSpec({{"parameters", parameters}, {"run", {{"command", {"./prog", "-y", "{tile_y}"}}}}},
+                "spec.json");
+  ASSERT_TRUE(plain.ok()) << plain.error().message();
+  auto refused = MakeSpecRunner(*plain);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.error().message(), HasSubstr("'{tile_y?}'"));
+  auto optional = ParseSpec(
+      {{"parameters", parameters},
+       {"run",
+        {{"command",
+          {"/bin/sh", "-c", "printf '%s' \"$*\" >&2; echo 1", "sh", "-y={tile_y?}", "{use_2d}"}}}}},
+      "spec.json");
+  ASSERT_TRUE(optional.ok()) << optional.error().message();
+  auto runner = MakeSpecRunner(*optional);
+  ASSERT_TRUE(runner.ok()) << runner.error().message();
+  RunResult r = (*runner)->Run({Value(std::string("no")), Value(Inactive{})}, 0);
+  ASSERT_TRUE(r.ok) << r.failure_reason;
+  EXPECT_EQ(r.stderr_tail, "no");
+  r = (*runner)->Run({Value(std::string("yes")), Value(int64_t{4})}, 0);
+  ASSERT_TRUE(r.ok) << r.failure_reason;
+  EXPECT_EQ(r.stderr_tail, "-y=4 yes");
+}
+
 TEST_F(CommandRunnerTest, NoTrialVariableForNegativeTrial) {
   setenv("SYSOPT_TRIAL", "99", 1);  // the tuner's own value must not leak through
   auto runner = Shell("if [ -z \"${SYSOPT_TRIAL+x}\" ]; then echo 0; else echo 1; fi");

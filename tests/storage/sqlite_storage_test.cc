@@ -133,10 +133,11 @@ TEST_F(SqliteStorageTest, RowsMatchGoldenEncoding) {
     auto study = storage->CreateStudy("s", json{{"b", 0.1}, {"a", {1, "x"}}}, json{{"seed", 3}});
     ASSERT_TRUE(study.ok());
     ASSERT_TRUE(storage->SetStudyAttr(study->id, "fingerprint", "ab12").ok());
-    auto trial = storage->CreateTrial(study->id,
-                                      {Value(int64_t{3}), Value(0.1 + 0.2), Value(2.0),
-                                       Value(std::string("x")), Value(Permutation{{1, 0}})},
-                                      "h:1:2", 10.5);
+    auto trial = storage->CreateTrial(
+        study->id,
+        {Value(int64_t{3}), Value(0.1 + 0.2), Value(2.0), Value(std::string("x")),
+         Value(Permutation{{1, 0}}), Value(Inactive{})},
+        "h:1:2", 10.5);
     ASSERT_TRUE(trial.ok());
     TrialOutcome outcome;
     outcome.values = {0.5, std::numeric_limits<double>::infinity()};
@@ -152,7 +153,7 @@ TEST_F(SqliteStorageTest, RowsMatchGoldenEncoding) {
             "1|s|{\"a\":[1,\"x\"],\"b\":0.1}|{\"seed\":3}\n");
   EXPECT_EQ(raw.Query("SELECT * FROM study_attrs"), "1|fingerprint|\"ab12\"\n");
   EXPECT_EQ(raw.Query("SELECT * FROM trials ORDER BY id"),
-            "1|1|0|COMPLETE|[3,0.30000000000000004,2.0,\"x\",[1,0]]|[0.5,\"Infinity\"]|"
+            "1|1|0|COMPLETE|[3,0.30000000000000004,2.0,\"x\",[1,0],null]|[0.5,\"Infinity\"]|"
             "[[0.25,1.0],[0.75,2.0]]||err|10.5|11.25|h:1:2|{\"k\":1}\n"
             "2|1|1|RUNNING|[]|[]|[]|||12.0||h:1:3|{}\n");
 }

@@ -364,6 +364,8 @@ TEST_P(StorageConformanceTest, ConfigsOfEveryKindRoundTripExactly) {
       // A sequence, also empty: must not come back as a permutation.
       Value(Sequence{{4, 4, 0}}),
       Value(Sequence{}),
+      // An inactive conditional parameter, stored as null.
+      Value(Inactive{}),
   };
   auto created = storage_->CreateTrial(s, config, "w", 1.0);
   ASSERT_TRUE(created.ok()) << created.error().message();

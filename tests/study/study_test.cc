@@ -1,12 +1,13 @@
 #include "sysopt/study/study.h"
 
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
 #include <vector>
+
+#include "common/temp_dir.h"
 
 namespace sysopt {
 namespace {
@@ -335,6 +336,55 @@ TEST(HypervolumeTest, StudyFrontNegatesMaximisedObjectives) {
   ASSERT_EQ(automatic.size(), 2u);
   EXPECT_DOUBLE_EQ(automatic[0], 4.3);
   EXPECT_DOUBLE_EQ(automatic[1], 3.6);
+}
+
+// A conditional study stored in SQLite: inactive parameters come back as Inactive, the study
+// resumes under the same spec, and a spec that adds or changes a condition is refused.
+TEST(StudyTest, ConditionalStudyRoundTripsThroughSqlite) {
+  testing::TempDir dir;
+  const json spec_json = {
+      {"name", "solver"},
+      {"parameters",
+       {{{"name", "solver"}, {"type", "categorical"}, {"values", {"cg", "gmres"}}},
+        {{"name", "restart"},
+         {"type", "integer"},
+         {"low", 1},
+         {"high", 50},
+         {"active_if", "solver == 'gmres'"}}}}};
+  const Config cg = {Value(std::string("cg")), Value(Inactive{})};
+  const Config gmres = {Value(std::string("gmres")), Value(int64_t{20})};
+  {
+    auto storage = OpenSqliteStorage(dir.File("s.db"));
+    ASSERT_TRUE(storage.ok()) << storage.error().message();
+    auto study = Study::Open(**storage, "s", MakeSpec(spec_json), {}, nullptr);
+    ASSERT_TRUE(study.ok()) << study.error().message();
+    Record(**study, cg, {3.0});
+    Record(**study, gmres, {1.0});
+  }
+  auto storage = OpenSqliteStorage(dir.File("s.db"));
+  ASSERT_TRUE(storage.ok()) << storage.error().message();
+  auto reopened = Study::Open(**storage, "s", MakeSpec(spec_json), {}, nullptr);
+  ASSERT_TRUE(reopened.ok()) << reopened.error().message();
+  const auto finished = (*reopened)->Finished();
+  ASSERT_EQ(finished.size(), 2u);
+  EXPECT_EQ(finished[0].config, cg);
+  EXPECT_TRUE(IsInactive(finished[0].config[1]));
+  EXPECT_EQ(finished[1].config, gmres);
+  EXPECT_EQ((*reopened)->Best()->config, gmres);
+  auto loaded = Study::Load(**storage, "s");
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message();
+  EXPECT_EQ((*loaded)->space().parameters()[1].active_if, "solver == 'gmres'");
+  EXPECT_TRUE((*loaded)->space().Check(finished[0].config).ok());
+
+  json changed = spec_json;
+  changed["parameters"][1]["active_if"] = "solver != 'cg'";
+  auto refused = Study::Open(**storage, "s", MakeSpec(changed), {}, nullptr);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message().find("restart"), std::string::npos)
+      << refused.error().message();
+  json unconditional = spec_json;
+  unconditional["parameters"][1].erase("active_if");
+  EXPECT_FALSE(Study::Open(**storage, "s", MakeSpec(unconditional), {}, nullptr).ok());
 }
 
 }  // namespace

@@ -71,8 +71,9 @@ int RunValidate(const ValidateArgs& args) {
                          ? fmt::format("{}", fmt::join(p.SequenceNames(*p.default_value), ","))
                          : ValueToString(*p.default_value);
     }
-    fmt::print("  {:<16} {:<12} {}{}\n", p.name, ParamKindName(p.kind), Domain(p),
-               p.default_value ? fmt::format("  default {}", default_text) : "");
+    fmt::print("  {:<16} {:<12} {}{}{}\n", p.name, ParamKindName(p.kind), Domain(p),
+               p.default_value ? fmt::format("  default {}", default_text) : "",
+               p.IsConditional() ? fmt::format("  active if {}", p.active_if) : "");
   }
   if (!space.constraints().empty()) {
     fmt::print("Constraints ({}):\n", space.constraints().size());

@@ -24,7 +24,8 @@ std::string ValueToString(const Value& value) {
                  [](double v) { return fmt::format("{}", v); },
                  [](const std::string& v) { return v; },
                  [](const Permutation& v) { return fmt::format("{}", fmt::join(v.order, ",")); },
-                 [](const Sequence& v) { return fmt::format("{}", fmt::join(v.items, ",")); }},
+                 [](const Sequence& v) { return fmt::format("{}", fmt::join(v.items, ",")); },
+                 [](const Inactive&) { return std::string(); }},
       value);
 }
 
@@ -35,11 +36,13 @@ nlohmann::json ValueToJson(const Value& value) {
                                [](const Permutation& v) { return nlohmann::json(v.order); },
                                [](const Sequence& v) {
                                  return nlohmann::json{{"sequence", v.items}};
-                               }},
+                               },
+                               [](const Inactive&) { return nlohmann::json(nullptr); }},
                     value);
 }
 
 Expected<Value> ValueFromJson(const nlohmann::json& json) {
+  if (json.is_null()) return Value(Inactive{});
   if (json.is_number_integer()) return Value(json.get<int64_t>());
   if (json.is_number_float()) return Value(json.get<double>());
   if (json.is_string()) return Value(json.get<std::string>());
@@ -67,7 +70,7 @@ Expected<Value> ValueFromJson(const nlohmann::json& json) {
     return Value(std::move(s));
   }
   return InvalidInput(
-      "expected a number, string, integer array or {{\"sequence\": [...]}} object, got {}",
+      "expected a number, string, integer array, {{\"sequence\": [...]}} object or null, got {}",
       json.dump());
 }
 
@@ -96,7 +99,8 @@ size_t HashConfig(const Config& config) {
                             // The length keeps adjacent sequences in a configuration apart.
                             mix(x.items.size());
                             for (int e : x.items) mix(std::hash<int>{}(e));
-                          }},
+                          },
+                          [](const Inactive&) {}},
                v);
   }
   return h;

@@ -27,25 +27,38 @@ struct Sequence {
   auto operator<=>(const Sequence&) const = default;
 };
 
-/// \brief One parameter's value: an integer, a real number, a string (categorical or ordinal
-/// choice), a permutation or a sequence.
-using Value = std::variant<int64_t, double, std::string, Permutation, Sequence>;
+/// \brief The value of a conditional parameter whose condition does not hold: the parameter
+/// takes no part in the configuration.
+struct Inactive {
+  bool operator==(const Inactive&) const = default;
+  auto operator<=>(const Inactive&) const = default;
+};
 
-/// \brief A configuration: one value per parameter, in the space's parameter order.
+/// \brief One parameter's value: an integer, a real number, a string (categorical or ordinal
+/// choice), a permutation, a sequence, or the marker of an inactive conditional parameter.
+using Value = std::variant<int64_t, double, std::string, Permutation, Sequence, Inactive>;
+
+/// \brief A configuration: one value per parameter, in the space's parameter order (Inactive for
+/// a conditional parameter whose condition does not hold).
 using Config = std::vector<Value>;
 
 /// \brief The text a command receives for a value: integers in decimal, reals in the shortest
 /// form that reads back exactly, strings as they are, permutations and sequences as
-/// comma-separated indices (an empty sequence as the empty string).
+/// comma-separated indices (an empty sequence as the empty string), Inactive as the empty string.
 std::string ValueToString(const Value& value);
 
-/// \brief JSON form: number, string, array of integers for a permutation, and the object
-/// {"sequence": [indices]} for a sequence (an object, so that it is never read as a permutation).
+/// \brief JSON form: number, string, array of integers for a permutation, the object
+/// {"sequence": [indices]} for a sequence (an object, so that it is never read as a permutation),
+/// and null for Inactive.
 nlohmann::json ValueToJson(const Value& value);
 
 /// \brief Reads a value written by ValueToJson. Integral JSON numbers become int64_t, other
-/// numbers double, strings string, integer arrays Permutation, {"sequence": [...]} Sequence.
+/// numbers double, strings string, integer arrays Permutation, {"sequence": [...]} Sequence,
+/// null Inactive.
 Expected<Value> ValueFromJson(const nlohmann::json& json);
+
+/// \brief True when the value is the Inactive marker.
+inline bool IsInactive(const Value& value) { return std::holds_alternative<Inactive>(value); }
 
 /// \brief True when the value is int64_t or double.
 bool IsNumeric(const Value& value);

@@ -80,6 +80,7 @@ std::string FormatConfig(const Study& study, const Config& config) {
   std::string out;
   const auto& params = study.space().parameters();
   for (size_t i = 0; i < config.size() && i < params.size(); ++i) {
+    if (IsInactive(config[i])) continue;
     out += fmt::format("{}{}={}", out.empty() ? "" : " ", params[i].name,
                        ValueText(study, i, config[i]));
   }

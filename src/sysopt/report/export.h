@@ -18,10 +18,12 @@ enum class ExportFormat { kCsv, kJson, kT4 };
 Expected<ExportFormat> ParseExportFormat(std::string_view name);
 
 /// \brief CSV with a header: number, state, each parameter, each objective, failure_reason,
-/// start_time, end_time, duration_s, worker. Fields are quoted per RFC 4180 where needed.
+/// start_time, end_time, duration_s, worker. Fields are quoted per RFC 4180 where needed; an
+/// inactive parameter's field is empty.
 std::string ExportCsv(const Study& study);
 
-/// \brief {"study", "spec", "trials": [{number, state, config, values, samples, ...}], "best"}.
+/// \brief {"study", "spec", "trials": [{number, state, config, values, samples, ...}], "best"};
+/// an inactive parameter is null in a config.
 nlohmann::json ExportJson(const Study& study);
 
 /// \brief {"schema_version": "1.0.0", "results": [...]} with one result per finished trial:
@@ -33,7 +35,8 @@ nlohmann::json ExportT4(const Study& study);
 /// \brief An objective vector for people: "time=0.0123" or "time=0.0123 energy=4.5".
 std::string FormatValues(const Study& study, const std::vector<double>& values);
 
-/// \brief A configuration for people: "tile=32 unroll=4 order=2,0,1".
+/// \brief A configuration for people: "tile=32 unroll=4 order=2,0,1" (inactive parameters left
+/// out).
 std::string FormatConfig(const Study& study, const Config& config);
 
 }  // namespace sysopt

@@ -24,13 +24,15 @@ constexpr size_t kMaxQuotedChars = 80;
 /// One piece of an argument template: literal text, or the value of a parameter.
 struct Segment {
   std::string literal;
-  int parameter = -1;  ///< Index into the parameter names; -1 for literal text.
+  int parameter = -1;     ///< Index into the parameter names; -1 for literal text.
+  bool optional = false;  ///< `{name?}`: the argument is left out when the value is Inactive.
 };
 using ArgTemplate = std::vector<Segment>;
 
 Expected<ArgTemplate> ParseArgTemplate(const std::string& arg, size_t index,
                                        const std::map<std::string, int>& parameter_index,
-                                       const std::vector<std::string>& parameter_names) {
+                                       const std::vector<std::string>& parameter_names,
+                                       const std::vector<bool>& conditional) {
   ArgTemplate segments;
   std::string literal;
   auto flush = [&] {
@@ -54,15 +56,36 @@ Expected<ArgTemplate> ParseArgTemplate(const std::string& arg, size_t index,
         return InvalidInput("command argument {} '{}': unclosed '{{' (write '{{{{' for a brace)",
                             index, arg);
       }
-      const std::string name = arg.substr(i + 1, close - i - 1);
-      const auto it = parameter_index.find(name);
+      std::string name = arg.substr(i + 1, close - i - 1);
+      auto it = parameter_index.find(name);
+      // `{name?}` is the optional form, unless a parameter's own name ends in '?'.
+      const bool optional = it == parameter_index.end() && !name.empty() && name.back() == '?';
+      if (optional) it = parameter_index.find(name.substr(0, name.size() - 1));
       if (it == parameter_index.end()) {
         return InvalidInput(
             "command argument {} '{}': placeholder '{{{}}}' names no parameter (parameters: {})",
             index, arg, name, fmt::join(parameter_names, ", "));
       }
+      const bool may_be_inactive =
+          static_cast<size_t>(it->second) < conditional.size() && conditional[it->second];
+      if (may_be_inactive && !optional) {
+        return InvalidInput(
+            "command argument {} '{}': parameter '{}' is conditional (inactive when its condition "
+            "does not hold): write '{{{}?}}' to leave the argument out when it is inactive",
+            index, arg, name, name);
+      }
+      if (optional && index == 0) {
+        return InvalidInput("command argument 0 '{}': the program cannot be left out ('{{{}}}')",
+                            arg, name);
+      }
+      if (optional && !may_be_inactive) {
+        return InvalidInput(
+            "command argument {} '{}': placeholder '{{{}}}' is optional, but parameter '{}' is "
+            "not conditional: write '{{{}}}'",
+            index, arg, name, it->first, it->first);
+      }
       flush();
-      segments.push_back({"", it->second});
+      segments.push_back({"", it->second, optional});
       i = close + 1;
     } else {
       literal += c;
@@ -189,10 +212,18 @@ class CommandRunner final : public Runner {
     }
     for (const ArgTemplate& arg : argv_template_) {
       std::string text;
+      bool omitted = false;
       for (const Segment& segment : arg) {
+        if (segment.parameter >= 0 && IsInactive(config[segment.parameter])) {
+          if (!segment.optional) {
+            return InvalidInput("parameter '{}' is inactive, but the command needs its value",
+                                parameter_names_[segment.parameter]);
+          }
+          omitted = true;
+        }
         text += segment.parameter < 0 ? segment.literal : texts[segment.parameter];
       }
-      options.argv.push_back(std::move(text));
+      if (!omitted) options.argv.push_back(std::move(text));
     }
     options.env = base_env_;
     // Invalid UTF-8 in a string value must not make the dump throw.
@@ -281,8 +312,8 @@ Expected<std::unique_ptr<Runner>> MakeCommandRunner(CommandSettings settings,
   }
   std::vector<ArgTemplate> argv_template;
   for (size_t i = 0; i < settings.command.size(); ++i) {
-    Expected<ArgTemplate> arg =
-        ParseArgTemplate(settings.command[i], i, parameter_index, parameter_names);
+    Expected<ArgTemplate> arg = ParseArgTemplate(settings.command[i], i, parameter_index,
+                                                 parameter_names, settings.conditional);
     if (!arg.ok()) return arg.error();
     argv_template.push_back(std::move(*arg));
   }

@@ -4,10 +4,14 @@
 ///
 /// The argv template's `{name}` placeholders are replaced by the parameter's value (ValueToString;
 /// a permutation as comma-separated indices; a sequence given an alphabet in the settings as its
-/// item names joined by ',', e.g. "sroa,gvn"); `{{` and `}}` stand for literal braces. The program
+/// item names joined by ',', e.g. "sroa,gvn"); `{{` and `}}` stand for literal braces. A
+/// conditional parameter (one that may be inactive) is written `{name?}`: when it is inactive,
+/// the whole argument holding the placeholder is left out (so "--restart={restart?}" disappears);
+/// a plain `{name}` of a conditional parameter is refused when the runner is made. The program
 /// runs without a shell, so a value is always exactly one argument and never code. It also sees
 /// the whole configuration as a JSON object (name -> ValueToJson, a sequence with an alphabet as
-/// a list of names) in SYSOPT_CONFIG and, when the trial number is non-negative, SYSOPT_TRIAL.
+/// a list of names, an inactive parameter as null) in SYSOPT_CONFIG and, when the trial number
+/// is non-negative, SYSOPT_TRIAL.
 ///
 /// The program reports by printing, as the last non-empty line of stdout, either one number
 /// (when there is one objective) or a JSON object mapping objective names to numbers. A non-zero
@@ -41,6 +45,9 @@ struct CommandSettings {
   /// Per parameter, in order: the alphabet of a sequence parameter, whose values are then shown
   /// by item name; empty entries (or an empty list) show values by index.
   std::vector<std::vector<std::string>> alphabets;
+  /// Per parameter, in order: whether it is conditional (may be Inactive), which makes its
+  /// placeholders optional ones; an empty list means none is.
+  std::vector<bool> conditional;
 };
 
 /// \brief Makes a command runner.
@@ -48,7 +55,8 @@ struct CommandSettings {
 /// `parameter_names`: the space's parameter names in order (for placeholders and SYSOPT_CONFIG).
 /// `objective_names`: names expected in a JSON output line; a single number is accepted when
 /// there is exactly one objective. Fails with kInvalidInput on an empty command, a placeholder
-/// naming an unknown parameter, an unbalanced brace, a repeat below 1, a negative or non-finite
+/// naming an unknown parameter, a plain placeholder of a conditional parameter (or an optional
+/// one of a parameter that is not), an unbalanced brace, a repeat below 1, a negative or non-finite
 /// timeout, an empty objective list or a malformed environment variable name.
 Expected<std::unique_ptr<Runner>> MakeCommandRunner(CommandSettings settings,
                                                     std::vector<std::string> parameter_names,

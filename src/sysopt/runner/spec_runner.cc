@@ -18,6 +18,7 @@ Expected<std::unique_ptr<Runner>> MakeSpecRunner(const Spec& spec) {
   settings.working_dir = spec.run->working_dir;
   // Sequences reach the command by item name, as a person writes them (e.g. -passes={passes}).
   for (const auto& p : spec.space.parameters()) {
+    settings.conditional.push_back(p.IsConditional());
     settings.alphabets.emplace_back();
     if (p.kind != ParamKind::kSequence) continue;
     for (const auto& v : p.values) settings.alphabets.back().push_back(ValueToString(v));

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "sysopt/sampler/samplers.h"
 
@@ -63,17 +64,33 @@ class EvolutionSampler : public Sampler {
       return parents[static_cast<size_t>(u * u * parents.size())]->config;
     };
     Config child = pick();
+    const bool conditional = space.IsConditional();
     if (parents.size() > 1 && Uniform01(rng) < 0.5) {
       const Config& other = pick();
       for (size_t i = 0; i < child.size(); ++i) {
         if (Uniform01(rng) < 0.5) child[i] = other[i];
       }
+      if (conditional) {
+        // A branch that crossover switches on takes the other parent's values where it has them.
+        for (size_t i = 0; i < child.size(); ++i) {
+          if (IsInactive(child[i]) && !IsInactive(other[i])) child[i] = other[i];
+        }
+        space.ApplyConditions(child, rng);
+      }
     }
-    // Mutate one parameter, sometimes more (geometric number of moves).
+    // Mutate one active parameter, sometimes more (geometric number of moves); a move that
+    // switches a branch on or off is made consistent at once.
+    std::vector<size_t> movable;
     do {
-      const size_t i = UniformIndex(rng, space.size());
+      movable.clear();
+      for (size_t k = 0; k < child.size(); ++k) {
+        if (!IsInactive(child[k])) movable.push_back(k);
+      }
+      if (movable.empty()) break;
+      const size_t i = movable[UniformIndex(rng, movable.size())];
       auto moves = space.parameters()[i].Neighbors(child[i], rng);
       if (!moves.empty()) child[i] = moves[UniformIndex(rng, moves.size())];
+      if (conditional) space.ApplyConditions(child, rng);
     } while (Uniform01(rng) < 0.3);
     return child;
   }

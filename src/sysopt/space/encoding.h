@@ -2,11 +2,24 @@
 /// \brief The numeric encoding of configurations that models consume. A space encodes a
 /// configuration as a row of doubles laid out in groups, one group per parameter, in parameter
 /// order. Models see only this layout, never the parameters themselves.
+///
+/// A conditional parameter has a second group right after its own: one kNumeric column with two
+/// levels (n_levels = 2) holding 1 when the parameter is active and 0 when it is not, so that a
+/// model can tell "inactive" from any real value. An inactive parameter's own columns hold a fixed
+/// value: kInactiveNumeric for a kNumeric column, the extra last choice for a kCategorical one
+/// (whose n_choices counts it), the identity for a permutation, and the empty sequence (every
+/// position the end token, every count 0) for a sequence. Two configurations in which the
+/// parameter is inactive thus encode it identically.
 
 #include <string>
 #include <vector>
 
 namespace sysopt {
+
+/// \brief The encoded value of an inactive numeric parameter: the middle of the [0, 1] scale, so
+/// that an inactive point is never far from an active one on that column alone (the indicator
+/// column carries the difference).
+inline constexpr double kInactiveNumeric = 0.5;
 
 /// \brief How a group of encoded columns is to be compared by a model.
 enum class FeatureKind {

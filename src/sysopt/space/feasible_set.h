@@ -4,9 +4,15 @@
 /// search when that fits a budget, so that sampling from it is exactly uniform however small the
 /// feasible fraction; larger or continuous components fall back to rejection sampling.
 ///
+/// A conditional parameter belongs to the component of the parameters its condition reads. The
+/// search and the sampling visit parents before children; an inactive parameter takes the one
+/// value Inactive, and a constraint that reads an inactive parameter does not apply. Rows are
+/// drawn with weights that make each active parameter uniform given the others (see Space).
+///
 /// Immutable after construction; all methods are const and thread-safe.
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "sysopt/core/expected.h"
@@ -28,8 +34,10 @@ class FeasibleSet {
     uint64_t max_rows = 4'000'000;
   };
 
+  /// \brief `conditions` holds each parameter's bound condition (nullopt when unconditional);
+  /// the references are kept and must outlive the set.
   FeasibleSet(const std::vector<Parameter>& parameters, const std::vector<Expression>& constraints,
-              Budget budget);
+              const std::vector<std::optional<Expression>>& conditions, Budget budget);
 
   /// \brief Fills every position not marked in `fixed` so that the result is feasible, keeping
   /// the fixed values where a feasible completion exists (else resampling their component).
@@ -44,22 +52,34 @@ class FeasibleSet {
  private:
   enum class Mode { kFree, kEnumerated, kRejection };
   struct Component {
-    std::vector<int> params;       // global parameter indices, in search order
+    std::vector<int> params;       // global parameter indices, in search order (parents first)
     std::vector<int> constraints;  // indices of the constraints among these parameters
+    bool conditional = false;      // some parameter of it has a condition
     Mode mode = Mode::kFree;
-    std::vector<uint32_t> rows;  // kEnumerated: value indices, params.size() per row
-    uint64_t count = 0;          // kEnumerated: rows; kFree discrete: cardinality
-    double fraction = 1;         // kRejection: estimated feasible fraction
-    long double product = 0;     // product of the cardinalities (0 when continuous)
+    std::vector<uint32_t> rows;      // kEnumerated: value indices (kInactiveIndex), per row
+    std::vector<double> cumulative;  // kEnumerated: running sum of row weights; empty: all 1
+    uint64_t count = 0;              // kEnumerated: rows; kFree discrete: cardinality
+    long double estimate = 0;        // kRejection: estimated number of feasible assignments
+    long double product = 0;         // product of the cardinalities (0 when continuous)
   };
 
   void Enumerate(Component& c, Budget budget) const;
+  bool Active(int i, const Config& config) const;
+  bool Holds(int k, const Config& config) const;
   bool Satisfied(const Component& c, const Config& config) const;
+  // Draws the component's parameters parents first, Inactive where a condition does not hold;
+  // with `keep_fixed`, active fixed values are kept.
+  void Draw(const Component& c, Config& config, const std::vector<bool>& fixed, bool keep_fixed,
+            Rng& rng) const;
+  void WriteRow(const Component& c, uint64_t r, Config& config) const;
   Expected<void> FillComponent(const Component& c, Config& config, const std::vector<bool>& fixed,
                                Rng& rng) const;
 
   const std::vector<Parameter>& parameters_;
   const std::vector<Expression>& constraints_;
+  const std::vector<std::optional<Expression>>& conditions_;
+  std::vector<std::vector<int>> constraint_reads_;  // parameter indices each constraint reads
+  std::vector<std::vector<int>> parents_;           // parameter indices each condition reads
   std::vector<Component> components_;
 };
 

@@ -428,6 +428,7 @@ Value Parameter::FromUnit(double u) const {
 
 std::vector<Value> Parameter::Neighbors(const Value& value, Rng& rng) const {
   std::vector<Value> out;
+  if (IsInactive(value)) return out;
   switch (kind) {
     case ParamKind::kInteger: {
       const auto v = static_cast<int64_t>(AsDouble(value));
@@ -654,6 +655,7 @@ nlohmann::json Parameter::ToJson() const {
   }
   if (prior_mean) j["prior"] = {{"mean", ValueToJson(*prior_mean)}, {"width", prior_width}};
   if (!prior_weights.empty()) j["prior"] = {{"weights", prior_weights}};
+  if (IsConditional()) j["active_if"] = active_if;
   return j;
 }
 
@@ -907,7 +909,7 @@ Expected<Parameter> ParseParameter(const nlohmann::json& j, const std::string& w
         where);
   }
   const auto type = j.at("type").get<std::string>();
-  std::set<std::string> allowed = {"name", "type", "default", "prior"};
+  std::set<std::string> allowed = {"name", "type", "default", "prior", "active_if"};
   if (type == "integer" || type == "int") {
     p.kind = ParamKind::kInteger;
     allowed.insert({"low", "high", "step", "log"});
@@ -1020,6 +1022,17 @@ Expected<Parameter> ParseParameter(const nlohmann::json& j, const std::string& w
   }
   if (j.contains("prior")) {
     SYSOPT_RETURN_IF_ERROR(ParsePrior(j.at("prior"), where, p));
+  }
+  if (j.contains("active_if")) {
+    // The expression itself is parsed and checked against the other parameters by the space.
+    const auto& c = j.at("active_if");
+    if (!c.is_string() || c.get<std::string>().find_first_not_of(" \t\n\r") == std::string::npos) {
+      return InvalidInput(
+          "{}: field \"active_if\": expected a condition such as \"solver == "
+          "'gmres'\", got {}",
+          where, c.dump());
+    }
+    p.active_if = c.get<std::string>();
   }
   return p;
 }

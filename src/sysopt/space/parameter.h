@@ -35,6 +35,10 @@ struct Parameter {
   int size = 0;               ///< kPermutation: elements 0..size-1; kSequence: maximum length.
   int min_length = 0;         ///< kSequence: minimum length, 0 <= min_length <= size.
   std::optional<Value> default_value;  ///< The user's default, if given.
+  /// The condition under which the parameter is active (the spec's "active_if"), an expression
+  /// over other parameters in the constraint language; empty: always active. An inactive
+  /// parameter holds Inactive in a configuration. The space checks and binds it.
+  std::string active_if;
   /// The user's belief about where good values lie (piBO-style prior), if given: for numeric
   /// parameters a Gaussian on the encoded [0, 1] scale centred on `prior_mean` (a value of the
   /// parameter) with standard deviation `prior_width`; for ordinal and categorical parameters a
@@ -51,6 +55,9 @@ struct Parameter {
 
   /// \brief A value drawn from the prior (uniform without one).
   Value SampleFromPrior(Rng& rng) const;
+
+  /// \brief True when the parameter has a condition (is active only when it holds).
+  bool IsConditional() const { return !active_if.empty(); }
 
   /// \brief True for every kind but kReal.
   bool IsDiscrete() const { return kind != ParamKind::kReal; }
@@ -82,7 +89,8 @@ struct Parameter {
   /// set of at most 2 * size + 8 distinct single edits (all of them when there are fewer): insert
   /// an item at a position (when shorter than size), delete one position (when longer than
   /// min_length), replace one item by another, or swap two positions holding different items
-  /// (adjacent ones or any two). Never contains `value`, never repeats a value.
+  /// (adjacent ones or any two). Never contains `value`, never repeats a value. Nothing for
+  /// Inactive.
   std::vector<Value> Neighbors(const Value& value, Rng& rng) const;
 
   /// \brief Checks that `value` lies in the domain; the error names the parameter and value.

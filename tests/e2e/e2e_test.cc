@@ -292,9 +292,8 @@ awk -v x="$1" -v y="$2" 'BEGIN { print (x - 3) ^ 2 + (y - 5) ^ 2 }'
   const std::string spec = WriteQuadSpec(dir, "stop", 20, 20, script);
   const std::string db = dir.File("study.db");
   WriteFile(dir.File("gate"), "");
-  const std::vector<std::string> tune = {"tune",      spec,     "--budget", "4",     "--storage",
-                                         db,          "--seed", "3",        "--sampler", "random",
-                                         "--json"};
+  const std::vector<std::string> tune = {"tune",   spec, "--budget",  "4",      "--storage", db,
+                                         "--seed", "3",  "--sampler", "random", "--json"};
   const pid_t pid = SpawnSysopt(tune, dir.File("out"), dir.File("err"));
   const bool blocked = WaitFor([&] { return fs::exists(dir.File("blocked.2")); }, 20);
   const auto t0 = Clock::now();
@@ -1158,16 +1157,13 @@ TEST(E2eTrust, CtrlCInATerminalStopsTheTrialsSummarisesAndLeavesNothingRunning) 
   TempDir dir;
   const std::string spec = WriteHangingSpec(dir, kHangingScript);
   const std::string db = dir.File("s.db");
-  const std::vector<std::string> tune = {"tune",      spec,     "--budget", "6",      "--workers",
-                                         "2",         "--seed", "4",        "--sampler", "random",
-                                         "--storage", db};
+  const std::vector<std::string> tune = {"tune",   spec, "--budget",  "6",      "--workers", "2",
+                                         "--seed", "4",  "--sampler", "random", "--storage", db};
   std::string output;
   {
     TerminalSession terminal(tune, dir.path());
     const bool both = WaitFor(
-        [&] {
-          return fs::exists(dir.File("pid.2.child")) && fs::exists(dir.File("pid.3.child"));
-        },
+        [&] { return fs::exists(dir.File("pid.2.child")) && fs::exists(dir.File("pid.3.child")); },
         20);
     ASSERT_TRUE(both) << terminal.Output();
     const auto t0 = Clock::now();
@@ -1245,9 +1241,9 @@ if [ "$SYSOPT_TRIAL" -eq 3 ]; then sleep 60; fi
 echo "$1"
 )";
   const std::string spec = WriteHangingSpec(dir, script);
-  const Proc p = RunSysopt({"tune", spec, "--budget", "5", "--sampler", "random", "--storage",
-                            dir.File("s.db")},
-                           dir.path(), 40);
+  const Proc p = RunSysopt(
+      {"tune", spec, "--budget", "5", "--sampler", "random", "--storage", dir.File("s.db")},
+      dir.path(), 40);
   ASSERT_EQ(p.exit_code, 0) << Describe(p);
   EXPECT_LT(p.seconds, 15);
   // The reason is whole in the summary, and says where the limit came from.
@@ -1278,8 +1274,9 @@ TEST(E2eTrust, TimeLimitEndsTheRunAndStopsTheTrialInFlight) {
       {"parameters", {{{"name", "x"}, {"type", "integer"}, {"low", 0}, {"high", 99}}}},
       {"run", {{"command", {"sh", "slow.sh", "{x}"}}}}};
   WriteFile(dir.File("spec.json"), spec.dump());
-  const Proc p = RunSysopt({"tune", dir.File("spec.json"), "--budget", "100", "--time-limit",
-                            "1.5s", "--sampler", "random", "--storage", dir.File("s.db"), "--json"});
+  const Proc p =
+      RunSysopt({"tune", dir.File("spec.json"), "--budget", "100", "--time-limit", "1.5s",
+                 "--sampler", "random", "--storage", dir.File("s.db"), "--json"});
   ASSERT_EQ(p.exit_code, 0) << Describe(p);
   EXPECT_LT(p.seconds, 4);
   const json summary = json::parse(p.out);
@@ -1319,10 +1316,10 @@ awk -v s="$n" 'BEGIN { srand(s + 1); print 1 + rand() }'
   EXPECT_NE(p.out.find("95% interval, 5 samples"), std::string::npos) << p.out;
 
   // --confirm measures the leaders and the default again, interleaved, and judges on those.
-  const Proc c = RunSysopt({"tune", dir.File("spec.json"), "--budget", "12", "--repeat", "5",
-                            "--sampler", "random", "--seed", "2", "--storage", db, "--confirm",
-                            "2", "--json"},
-                           dir.path());
+  const Proc c =
+      RunSysopt({"tune", dir.File("spec.json"), "--budget", "12", "--repeat", "5", "--sampler",
+                 "random", "--seed", "2", "--storage", db, "--confirm", "2", "--json"},
+                dir.path());
   ASSERT_EQ(c.exit_code, 0) << Describe(c);
   const json summary = json::parse(c.out);
   EXPECT_EQ(summary["noise"]["confirmed"], true);
@@ -1339,17 +1336,17 @@ awk -v s="$n" 'BEGIN { srand(s + 1); print 1 + rand() }'
 
 TEST(E2eTrust, WallTimeIsMeasuredBySysoptAndCheckedByACommand) {
   TempDir dir;
-  WriteFile(dir.File("work.sh"), "sleep \"$1\"\nif [ \"$1\" = 0.3 ]; then echo ok > out.txt; "
-                                 "else echo wrong > out.txt; fi\n");
-  const json spec = {
-      {"name", "timed"},
-      {"parameters", {{{"name", "d"}, {"type", "ordinal"}, {"values", {0.1, 0.3}}}}},
-      {"run",
-       {{"command", {"sh", "work.sh", "{d}"}},
-        {"objective", "wall-time"},
-        {"repeat", 2},
-        {"warmup", 1},
-        {"check", {"grep", "-q", "ok", "out.txt"}}}}};
+  WriteFile(dir.File("work.sh"),
+            "sleep \"$1\"\nif [ \"$1\" = 0.3 ]; then echo ok > out.txt; "
+            "else echo wrong > out.txt; fi\n");
+  const json spec = {{"name", "timed"},
+                     {"parameters", {{{"name", "d"}, {"type", "ordinal"}, {"values", {0.1, 0.3}}}}},
+                     {"run",
+                      {{"command", {"sh", "work.sh", "{d}"}},
+                       {"objective", "wall-time"},
+                       {"repeat", 2},
+                       {"warmup", 1},
+                       {"check", {"grep", "-q", "ok", "out.txt"}}}}};
   WriteFile(dir.File("spec.json"), spec.dump());
   const Proc p = RunSysopt({"tune", dir.File("spec.json"), "--budget", "2", "--sampler",
                             "exhaustive", "--storage", dir.File("s.db"), "--json"});

@@ -613,8 +613,8 @@ TEST_F(CommandRunnerTest, CancellationPassesTheSignalOnAndMarksTheRunInterrupted
   s.cancel = &cancel;
   s.repeat = 3;
   // The program records the signal it got; the background child must go with the group.
-  auto runner = Shell("trap 'echo INT > \"" + Path("got") + "\"; exit 1' INT; sleep 30 & echo $! > '" +
-                          Path("pid") + "'; wait",
+  auto runner = Shell("trap 'echo INT > \"" + Path("got") +
+                          "\"; exit 1' INT; sleep 30 & echo $! > '" + Path("pid") + "'; wait",
                       {}, {"n"}, {"t"}, s);
   std::thread stopper([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -705,8 +705,8 @@ TEST_F(CommandRunnerTest, WallTimeIsMeasuredByTheRunnerWithWarmupAndCheck) {
   s.warmup = 1;
   s.check = {"/bin/sh", "-c", "grep -q ok out.txt", "check"};
   s.working_dir = dir_;
-  auto runner = Shell("echo run >> runs.log; sleep 0.2; echo ok > out.txt; echo not-a-number",
-                      {}, {"n"}, {"time"}, s);
+  auto runner = Shell("echo run >> runs.log; sleep 0.2; echo ok > out.txt; echo not-a-number", {},
+                      {"n"}, {"time"}, s);
   RunResult r = runner->Run(N(0), 0);
   ASSERT_TRUE(r.ok) << r.failure_reason;
   ASSERT_EQ(r.samples.size(), 2u);  // the warm-up is not a sample

@@ -36,10 +36,10 @@ int RunBest(const ReadArgs& args) {
   const auto best = s.Best();
   if (!best) {
     if (args.json) {
-      fmt::print("{}\n", nlohmann::json{{"study", s.name()},
-                                        {"best", nullptr},
-                                        {"counts", CountsJson(CountTrials(s))}}
-                             .dump(2));
+      fmt::print("{}\n",
+                 nlohmann::json{
+                     {"study", s.name()}, {"best", nullptr}, {"counts", CountsJson(CountTrials(s))}}
+                     .dump(2));
     } else {
       fmt::print("Study '{}' has no completed trial yet ({}).\n", s.name(),
                  DescribeCounts(CountTrials(s)));

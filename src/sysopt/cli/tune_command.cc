@@ -138,8 +138,8 @@ class Progress {
 
   void operator()(const TuneProgress& p) {
     const auto& t = p.trial;
-    std::string what = t.state == TrialState::kComplete ? FormatValues(study_, t.values)
-                                                        : t.failure_reason;
+    std::string what =
+        t.state == TrialState::kComplete ? FormatValues(study_, t.values) : t.failure_reason;
     if (p.remeasure_of) what += fmt::format(" (re-measures #{})", *p.remeasure_of);
     const std::string best =
         p.best ? fmt::format("best {} (#{})", FormatValues(study_, p.best->values), p.best->number)
@@ -325,7 +325,7 @@ int Summarise(const TuneArgs& args, const std::string& name, const Study& s, con
     if (comparison && !same_config) {
       if (comparison->ratio) j["improvement"] = *comparison->ratio;
       auto interval = [](const SampleSummary& x) {
-        return nlohmann::json{{"n", x.n},       {"mean", x.mean}, {"low", x.low()},
+        return nlohmann::json{{"n", x.n},         {"mean", x.mean}, {"low", x.low()},
                               {"high", x.high()}, {"min", x.min},   {"max", x.max}};
       };
       j["noise"] = {{"verdict", VerdictName(comparison->verdict)},
@@ -350,9 +350,10 @@ int Summarise(const TuneArgs& args, const std::string& name, const Study& s, con
                DescribeCounts(counts), counts.counted, args.budget, started,
                FormatDuration(o.seconds), StopNote(o));
     if (interrupted > 0) {
-      fmt::print("{} trial{} stopped while running: recorded as interrupted, run again when the "
-                 "study is resumed\n",
-                 interrupted, interrupted == 1 ? " was" : "s were");
+      fmt::print(
+          "{} trial{} stopped while running: recorded as interrupted, run again when the "
+          "study is resumed\n",
+          interrupted, interrupted == 1 ? " was" : "s were");
     }
     if (!best) {
       fmt::print("No trial succeeded.");
@@ -378,8 +379,7 @@ int Summarise(const TuneArgs& args, const std::string& name, const Study& s, con
     } else {
       const int measurements = best->attrs.value("measurements", 1);
       fmt::print("Best: trial #{}  {}{}\n  {}\n", best->number, FormatValues(s, best->values),
-                 best->attrs.contains("confirmed")
-                     ? std::string(" (mean of its confirmation runs)")
+                 best->attrs.contains("confirmed") ? std::string(" (mean of its confirmation runs)")
                  : measurements > 1 ? fmt::format(" (mean of {} trials)", measurements)
                                     : std::string(),
                  FormatConfig(s, best->config));
@@ -394,25 +394,29 @@ int Summarise(const TuneArgs& args, const std::string& name, const Study& s, con
             c.ratio ? fmt::format("{:.2f}x", *c.ratio) : std::string("a difference");
         switch (c.verdict) {
           case Verdict::kBetter:
-            fmt::print("{} {} than the {} configuration, beyond the noise (the 95% intervals of "
-                       "{} do not overlap)\n",
-                       ratio, minimize ? "better (lower)" : "better (higher)", what, from);
+            fmt::print(
+                "{} {} than the {} configuration, beyond the noise (the 95% intervals of "
+                "{} do not overlap)\n",
+                ratio, minimize ? "better (lower)" : "better (higher)", what, from);
             break;
           case Verdict::kWorse:
-            fmt::print("Worse than the {} configuration when measured again ({} of {}): the "
-                       "earlier lead was noise\n",
-                       what, ratio, from);
+            fmt::print(
+                "Worse than the {} configuration when measured again ({} of {}): the "
+                "earlier lead was noise\n",
+                what, ratio, from);
             break;
           case Verdict::kWithinNoise:
-            fmt::print("No improvement beyond the noise over the {} configuration: the 95% "
-                       "intervals of {} overlap, so the measured {} may be noise{}\n",
-                       what, from, ratio,
-                       confirmed ? "" : " (--confirm K measures the leaders again, interleaved)");
+            fmt::print(
+                "No improvement beyond the noise over the {} configuration: the 95% "
+                "intervals of {} overlap, so the measured {} may be noise{}\n",
+                what, from, ratio,
+                confirmed ? "" : " (--confirm K measures the leaders again, interleaved)");
             break;
           case Verdict::kUnknown:
-            fmt::print("{} {} than the {} configuration, but with one sample each the noise is "
-                       "unknown: use --repeat N or --confirm K to measure it\n",
-                       ratio, minimize ? "better (lower)" : "better (higher)", what);
+            fmt::print(
+                "{} {} than the {} configuration, but with one sample each the noise is "
+                "unknown: use --repeat N or --confirm K to measure it\n",
+                ratio, minimize ? "better (lower)" : "better (higher)", what);
             break;
         }
       } else if (same_config) {

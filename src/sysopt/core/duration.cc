@@ -25,7 +25,8 @@ Expected<double> ParseDuration(std::string_view text) {
     if (rest.rfind("ms", 0) == 0) {
       unit = 0.001;
       rest.remove_prefix(2);
-    } else if (!rest.empty() && (rest.front() == 's' || rest.front() == 'm' || rest.front() == 'h')) {
+    } else if (!rest.empty() &&
+               (rest.front() == 's' || rest.front() == 'm' || rest.front() == 'h')) {
       unit = rest.front() == 's' ? 1 : rest.front() == 'm' ? 60 : 3600;
       rest.remove_prefix(1);
     } else if (!rest.empty() || !first) {

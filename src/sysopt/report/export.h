@@ -34,7 +34,7 @@ nlohmann::json ExportT4(const Study& study);
 
 /// \brief How a study's trials divide: what `tune` and `best` both report.
 struct TrialCounts {
-  int total = 0;        ///< Finished trials (COMPLETE and FAILED).
+  int total = 0;  ///< Finished trials (COMPLETE and FAILED).
   int complete = 0;
   int failed = 0;       ///< FAILED for a reason of their own.
   int interrupted = 0;  ///< FAILED "interrupted": stopped, run again on resume.

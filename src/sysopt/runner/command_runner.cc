@@ -1,17 +1,16 @@
 #include "sysopt/runner/command_runner.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
-#include <nlohmann/json.hpp>
 
 #include "sysopt/runner/subprocess.h"
 
@@ -160,7 +159,7 @@ class CommandRunner final : public Runner {
       if (!values.ok()) {
         result.fatal = !outcome.started && StartFailureIsFatal();
         const std::string which =
-            r < 0 ? fmt::format("warm-up run {} of {}: ", r + warmup + 1, warmup)
+            r < 0        ? fmt::format("warm-up run {} of {}: ", r + warmup + 1, warmup)
             : repeat > 1 ? fmt::format("repeat {} of {}: ", r + 1, repeat)
                          : "";
         result.failure_reason = which + values.error().message();
@@ -398,8 +397,7 @@ Expected<std::unique_ptr<Runner>> MakeCommandRunner(CommandSettings settings,
 
   return std::unique_ptr<Runner>(std::make_unique<CommandRunner>(
       std::move(settings), std::move(argv_template), std::move(check_template),
-      std::move(parameter_names),
-      std::move(objective_names), std::move(base_env)));
+      std::move(parameter_names), std::move(objective_names), std::move(base_env)));
 }
 
 }  // namespace sysopt

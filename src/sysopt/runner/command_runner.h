@@ -75,8 +75,9 @@ Expected<std::unique_ptr<Runner>> MakeCommandRunner(CommandSettings settings,
                                                     std::vector<std::string> objective_names);
 
 /// \brief Reads objective values from a program's stdout by the rule above (last non-empty
-/// line: a number such as "3", "-2.5e3" or ".138" (as bc prints it), or a JSON object). The error message is the failure reason to record, e.g.
-/// "unparseable output: 'hello'" or "objective 'energy' missing from output".
+/// line: a number such as "3", "-2.5e3" or ".138" (as bc prints it), or a JSON object). The error
+/// message is the failure reason to record, e.g. "unparseable output: 'hello'" or "objective
+/// 'energy' missing from output".
 Expected<std::vector<double>> ParseObjectiveOutput(std::string_view output,
                                                    const std::vector<std::string>& objective_names);
 

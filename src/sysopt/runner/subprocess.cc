@@ -1,7 +1,5 @@
 #include "sysopt/runner/subprocess.h"
 
-#include "sysopt/runner/cancellation.h"
-
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <poll.h>
@@ -18,6 +16,8 @@
 #include <chrono>
 #include <cmath>
 #include <system_error>
+
+#include "sysopt/runner/cancellation.h"
 
 namespace sysopt {
 namespace {

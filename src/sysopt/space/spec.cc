@@ -131,8 +131,9 @@ Expected<RunSpec> ParseRun(const json& j, const std::string& where_in) {
   if (j.contains("check")) {
     const auto& c = j["check"];
     if (!c.is_array() || c.empty()) {
-      return InvalidInput("{}: field \"check\": expected a non-empty array of strings (argv), got {}",
-                          where, c.dump());
+      return InvalidInput(
+          "{}: field \"check\": expected a non-empty array of strings (argv), got {}", where,
+          c.dump());
     }
     for (const auto& a : c) {
       if (!a.is_string()) {
@@ -168,8 +169,8 @@ Expected<std::optional<RunSpec>> ParseT1Benchmark(const json& j, const std::stri
     json one = {{"command", {"-"}}, {ours, b[t1]}};
     auto parsed = ParseRun(one, at);
     if (!parsed.ok()) {
-      return InvalidInput("{}: field \"{}\": {} is not valid (as run.{}: {})", at, t1,
-                          b[t1].dump(), ours, parsed.error().message());
+      return InvalidInput("{}: field \"{}\": {} is not valid (as run.{}: {})", at, t1, b[t1].dump(),
+                          ours, parsed.error().message());
     }
     run[ours] = b[t1];
   }
@@ -273,8 +274,13 @@ Expected<Spec> ParseT1(const json& j, const std::string& source) {
   }
   auto run = ParseT1Benchmark(j, source);
   if (!run.ok()) return run.error();
-  Spec spec{name, std::move(*space), {Objective{"time", true}}, std::move(*run), std::nullopt,
-            std::nullopt, true};
+  Spec spec{name,
+            std::move(*space),
+            {Objective{"time", true}},
+            std::move(*run),
+            std::nullopt,
+            std::nullopt,
+            true};
   // The schema's "Budget" is a list of {"Type", "BudgetValue"}; a single object is read too.
   if (j.contains("Budget")) {
     const json budgets = j["Budget"].is_array() ? j["Budget"] : json::array({j["Budget"]});
@@ -374,8 +380,9 @@ Expected<Spec> ParseSpec(const nlohmann::json& j, const std::string& source) {
           source, j["objectives"].dump());
     }
   }
-  return Spec{name,           std::move(*space), std::move(objectives), std::move(run),
-              std::nullopt,   std::nullopt,      false};
+  return Spec{name,           std::move(*space), std::move(objectives),
+              std::move(run), std::nullopt,      std::nullopt,
+              false};
 }
 
 Expected<Spec> LoadSpec(const std::string& path) {

@@ -49,8 +49,8 @@ struct Spec {
 
 /// \brief Parses a spec or T1 document. A T1 document's run settings (repeats, time limit) come
 /// from KernelSpecification.BenchmarkConfig ({"Iterations", "Timeout", "Aggregate",
-/// "WarmupIterations"}); its `run` then has no command. `source` (usually the file name) prefixes every error,
-/// which names the field and the value.
+/// "WarmupIterations"}); its `run` then has no command. `source` (usually the file name) prefixes
+/// every error, which names the field and the value.
 Expected<Spec> ParseSpec(const nlohmann::json& json, const std::string& source);
 
 /// \brief Reads and parses a spec file. Commands run in the spec file's folder unless

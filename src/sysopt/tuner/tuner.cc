@@ -29,8 +29,8 @@ class Deadline {
  public:
   Deadline(double limit_s, Cancellation* cancel) : cancel_(cancel) {
     if (limit_s <= 0) return;
-    at_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                             std::chrono::duration<double>(limit_s));
+    at_ = Clock::now() +
+          std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(limit_s));
     watcher_ = std::thread([this] {
       std::unique_lock lock(mutex_);
       if (!cv_.wait_until(lock, *at_, [this] { return done_; })) {
@@ -197,18 +197,19 @@ Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner,
       }
       if (result.fatal && !error) {
         // Every other configuration would fail alike: stop instead of using up the budget.
-        error = InvalidInput("{}; every configuration fails this way, so the study stops: check "
-                             "the command (run.command or the one after --)",
-                             result.failure_reason);
+        error = InvalidInput(
+            "{}; every configuration fails this way, so the study stops: check "
+            "the command (run.command or the one after --)",
+            result.failure_reason);
       }
       if (options.on_trial) {
         const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
         const int used = study.BudgetUsed();
-        options.on_trial(TuneProgress{
-            *finished, used, options.budget, report.failed, study.Best(), elapsed,
-            Eta(elapsed, report.started - in_flight - report.interrupted, options.budget - used,
-                deadline.SecondsLeft()),
-            remeasure_of});
+        options.on_trial(TuneProgress{*finished, used, options.budget, report.failed, study.Best(),
+                                      elapsed,
+                                      Eta(elapsed, report.started - in_flight - report.interrupted,
+                                          options.budget - used, deadline.SecondsLeft()),
+                                      remeasure_of});
       }
     }
   };

@@ -3,6 +3,7 @@
 // and what it recorded (read back through `sysopt export`).
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <pty.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -15,6 +16,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -277,11 +279,11 @@ TEST(E2eResume, SigkillThenResumeReachesBudgetAndRerunsInterruptedTrial) { KillA
 
 TEST(E2eResume, SigkillWithTwoWorkersRerunsBothInterruptedTrials) { KillAndResume(2); }
 
-TEST(E2eResume, SigtermFinishesTheTrialInFlightAndStops) {
+TEST(E2eResume, SigtermStopsTheTrialInFlightSummarisesAndResumes) {
   TempDir dir;
   const std::string script = R"(#!/bin/sh
 if [ "$SYSOPT_TRIAL" -ge 2 ] && [ -e gate ]; then
-  touch "blocked.$SYSOPT_TRIAL"
+  echo $$ > "blocked.$SYSOPT_TRIAL"
   i=0
   while [ -e gate ] && [ $i -lt 300 ]; do sleep 0.05; i=$((i + 1)); done
 fi
@@ -290,25 +292,41 @@ awk -v x="$1" -v y="$2" 'BEGIN { print (x - 3) ^ 2 + (y - 5) ^ 2 }'
   const std::string spec = WriteQuadSpec(dir, "stop", 20, 20, script);
   const std::string db = dir.File("study.db");
   WriteFile(dir.File("gate"), "");
-  const pid_t pid = SpawnSysopt(
-      {"tune", spec, "--budget", "10", "--storage", db, "--sampler", "random", "--json"},
-      dir.File("out"), dir.File("err"));
+  const std::vector<std::string> tune = {"tune",   spec, "--budget",  "4",      "--storage", db,
+                                         "--seed", "3",  "--sampler", "random", "--json"};
+  const pid_t pid = SpawnSysopt(tune, dir.File("out"), dir.File("err"));
   const bool blocked = WaitFor([&] { return fs::exists(dir.File("blocked.2")); }, 20);
+  const auto t0 = Clock::now();
   kill(pid, SIGTERM);
-  // The trial in flight is let finish, not abandoned.
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  fs::remove(dir.File("gate"));
   int status = 0;
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  const double stop_s = std::chrono::duration<double>(Clock::now() - t0).count();
   ASSERT_TRUE(blocked) << ReadFile(dir.File("err"));
   ASSERT_TRUE(WIFEXITED(status)) << "killed by the signal instead of stopping";
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(WEXITSTATUS(status), 143);
+  EXPECT_LT(stop_s, 3) << "the trial in flight was not passed the signal";
+  EXPECT_NE(ReadFile(dir.File("err")).find("sysopt: stopping"), std::string::npos);
   const json summary = json::parse(ReadFile(dir.File("out")));
   EXPECT_EQ(summary["stopped"], true);
-  EXPECT_EQ(summary["finished"], 3);
+  EXPECT_EQ(summary["signal"], "SIGTERM");
+  EXPECT_EQ(summary["finished"], 2);
+  EXPECT_EQ(summary["interrupted"], 1);
   const json trials = ExportTrials(db);
   ASSERT_EQ(trials.size(), 3u);
-  EXPECT_EQ(CountState(trials, "COMPLETE"), 3);
+  EXPECT_EQ(CountState(trials, "COMPLETE"), 2);
+  EXPECT_EQ(trials[2]["failure_reason"], "interrupted");
+
+  // Resuming runs the interrupted configuration again first.
+  fs::remove(dir.File("gate"));
+  const Proc resumed = RunSysopt(tune);
+  ASSERT_EQ(resumed.exit_code, 0) << Describe(resumed);
+  EXPECT_NE(resumed.err.find("1 trial interrupted by an earlier stop: running again first"),
+            std::string::npos)
+      << resumed.err;
+  const json after = ExportTrials(db);
+  ASSERT_EQ(after.size(), 5u);
+  EXPECT_EQ(after[3]["config"], trials[2]["config"]);
+  EXPECT_EQ(after[3]["state"], "COMPLETE");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -320,7 +338,9 @@ TEST(E2eExitCodes, SuccessIsZero) {
   const Proc p =
       RunSysopt({"tune", spec, "--budget", "3", "--storage", dir.File("s.db"), "--seed", "1"});
   EXPECT_EQ(p.exit_code, 0) << Describe(p);
-  EXPECT_NE(p.out.find("Study 'quad': 3 finished trials"), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find("Study 'quad': 3 trials: 3 complete (3 count towards the budget of 3)"),
+            std::string::npos)
+      << p.out;
   EXPECT_NE(p.out.find("Best: trial #"), std::string::npos) << p.out;
 }
 
@@ -677,6 +697,9 @@ TEST(E2eValidate, CountsTheFeasibleConfigurationsExactly) {
   const Proc empty = RunSysopt({"validate", dir.File("none.json")});
   EXPECT_EQ(empty.exit_code, 2) << Describe(empty);
   EXPECT_NE(empty.out.find("Feasible configurations: 0"), std::string::npos) << empty.out;
+  EXPECT_EQ(empty.out.find("valid"), std::string::npos) << "called valid, then refused:\n"
+                                                        << empty.out;
+  EXPECT_NE(empty.out.find("that no configuration satisfies"), std::string::npos) << empty.out;
 }
 
 TEST(E2eValidate, T1FileIsAcceptedAndTunedWithTheCommandAfterDashes) {
@@ -954,6 +977,13 @@ void CheckParetoFront(const std::string& goal_size) {
   }
   EXPECT_EQ(got, expected);
 
+  // The JSON export holds the same front, as `best --json` does.
+  std::set<int> from_export;
+  const json exported = ExportJson(db);
+  EXPECT_FALSE(exported.contains("best"));
+  for (const auto& f : exported["pareto_front"]) from_export.insert(f["number"].get<int>());
+  EXPECT_EQ(from_export, expected);
+
   // tune's own summary shows the same front.
   std::set<int> from_tune;
   const json tune_front = json::parse(tune.out)["pareto_front"];
@@ -990,7 +1020,7 @@ TEST(E2eHelp, EverySubcommandDocumentsItsOptions) {
   const std::map<std::string, std::vector<std::string>> expected = {
       {"tune",
        {"--budget", "--workers", "--storage", "--study", "--sampler", "--seed", "--json", "random",
-        "exhaustive"}},
+        "exhaustive", "--timeout", "--repeat", "--time-limit", "--confirm", "{{"}},
       {"best", {"--storage", "--study", "--json"}},
       {"export", {"--storage", "--study", "--format", "--output", "csv", "t4"}},
       {"validate", {"--json"}},
@@ -1131,6 +1161,364 @@ TEST(E2eConditional, BadConditionsAndPlaceholdersAreBadInputNamingTheField) {
     }
   }
   EXPECT_FALSE(fs::exists(dir.File("s.db")));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 12. Runs a user can trust: Ctrl-C in a terminal, timeouts, time limits, noise.
+
+// True while the process exists and is not a zombie (a killed orphan may wait as a zombie for
+// a parent that does not reap it; it no longer runs).
+bool Running(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(in, line)) return false;
+  const size_t paren = line.rfind(')');
+  if (paren == std::string::npos || paren + 2 >= line.size()) return false;
+  const char state = line[paren + 2];
+  return state != 'Z' && state != 'X';
+}
+
+// The pids written, one per line, into the files `prefix.*` of `dir`.
+std::vector<pid_t> PidsIn(const TempDir& dir, const std::string& prefix) {
+  std::vector<pid_t> pids;
+  for (const auto& entry : fs::directory_iterator(dir.path())) {
+    if (entry.path().filename().string().rfind(prefix + ".", 0) != 0) continue;
+    for (const auto& line : Lines(ReadFile(entry.path().string()))) {
+      if (!line.empty()) pids.push_back(static_cast<pid_t>(std::stol(line)));
+    }
+  }
+  return pids;
+}
+
+// sysopt running in a pseudo-terminal of its own, as in a user's terminal: Ctrl-C typed into
+// the terminal is sent by the line discipline to the foreground process group.
+class TerminalSession {
+ public:
+  TerminalSession(const std::vector<std::string>& args, const fs::path& cwd) {
+    auto argv = Argv(args);
+    pid_ = forkpty(&master_, nullptr, nullptr, nullptr);
+    if (pid_ < 0) throw std::runtime_error("forkpty failed");
+    if (pid_ == 0) {
+      if (chdir(cwd.c_str()) != 0) _exit(126);
+      execv(kSysopt.c_str(), argv.data());
+      _exit(127);
+    }
+    reader_ = std::thread([this] {
+      char buf[4096];
+      for (;;) {
+        const ssize_t n = read(master_, buf, sizeof(buf));
+        if (n > 0) {
+          std::lock_guard lock(mutex_);
+          output_.append(buf, static_cast<size_t>(n));
+        } else if (n < 0 && errno == EINTR) {
+          continue;
+        } else {
+          break;  // EIO once the child side is closed
+        }
+      }
+    });
+  }
+  ~TerminalSession() {
+    if (pid_ > 0 && !reaped_) {
+      kill(pid_, SIGKILL);
+      Wait(10);
+    }
+    if (reader_.joinable()) reader_.join();
+    close(master_);
+  }
+
+  void Type(const std::string& keys) {
+    ASSERT_EQ(write(master_, keys.data(), keys.size()), static_cast<ssize_t>(keys.size()));
+  }
+  std::string Output() {
+    std::lock_guard lock(mutex_);
+    return output_;
+  }
+  // Waits up to `limit_s` for sysopt to end; its exit code (128 + signal if killed), or -1.
+  int Wait(double limit_s) {
+    int status = 0;
+    const bool done = WaitFor([&] { return waitpid(pid_, &status, WNOHANG) == pid_; }, limit_s);
+    if (!done) return -1;
+    reaped_ = true;
+    if (reader_.joinable()) reader_.join();
+    return sysopt::testing::DecodeWaitStatus(status);
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int master_ = -1;
+  bool reaped_ = false;
+  std::thread reader_;
+  std::mutex mutex_;
+  std::string output_;
+};
+
+// Trials 0 and 1 finish at once; later ones (until the file `release` exists) record their
+// shell's pid and their background child's pid and wait.
+constexpr const char* kHangingScript = R"(#!/bin/sh
+if [ "$SYSOPT_TRIAL" -ge 2 ] && [ ! -e release ]; then
+  echo $$ > "pid.$SYSOPT_TRIAL.sh"
+  sleep 60 &
+  echo $! > "pid.$SYSOPT_TRIAL.child"
+  wait
+fi
+echo "$1"
+)";
+
+std::string WriteHangingSpec(const TempDir& dir, const std::string& script) {
+  WriteFile(dir.File("hang.sh"), script);
+  const json spec = {
+      {"name", "pty"},
+      {"parameters", {{{"name", "x"}, {"type", "integer"}, {"low", 0}, {"high", 50}}}},
+      {"run", {{"command", {"sh", "hang.sh", "{x}"}}}}};
+  WriteFile(dir.File("spec.json"), spec.dump());
+  return dir.File("spec.json");
+}
+
+TEST(E2eTrust, CtrlCInATerminalStopsTheTrialsSummarisesAndLeavesNothingRunning) {
+  TempDir dir;
+  const std::string spec = WriteHangingSpec(dir, kHangingScript);
+  const std::string db = dir.File("s.db");
+  const std::vector<std::string> tune = {"tune",   spec, "--budget",  "6",      "--workers", "2",
+                                         "--seed", "4",  "--sampler", "random", "--storage", db};
+  std::string output;
+  {
+    TerminalSession terminal(tune, dir.path());
+    const bool both = WaitFor(
+        [&] { return fs::exists(dir.File("pid.2.child")) && fs::exists(dir.File("pid.3.child")); },
+        20);
+    ASSERT_TRUE(both) << terminal.Output();
+    const auto t0 = Clock::now();
+    terminal.Type("\x03");
+    const int code = terminal.Wait(15);
+    const double stop_s = std::chrono::duration<double>(Clock::now() - t0).count();
+    output = terminal.Output();
+    ASSERT_EQ(code, 130) << output;
+    // The trials got the signal at once: no waiting for them to finish, nor for the grace.
+    EXPECT_LT(stop_s, 3) << output;
+  }
+  EXPECT_NE(output.find("sysopt: stopping: passing the signal on to the trials in flight"),
+            std::string::npos)
+      << output;
+  EXPECT_NE(output.find("Study 'pty': 4 trials: 2 complete, 2 interrupted"), std::string::npos)
+      << output;
+  EXPECT_NE(output.find("stopped by SIGINT"), std::string::npos) << output;
+  EXPECT_NE(output.find("Best: trial #"), std::string::npos) << output;
+  // No benchmark process outlives sysopt: neither the shells nor their background children.
+  const auto pids = PidsIn(dir, "pid");
+  ASSERT_EQ(pids.size(), 4u);
+  for (pid_t pid : pids) EXPECT_FALSE(Running(pid)) << "process " << pid << " still runs";
+
+  const json trials = ExportTrials(db);
+  ASSERT_EQ(trials.size(), 4u);
+  EXPECT_EQ(CountState(trials, "COMPLETE"), 2);
+  EXPECT_EQ(trials[2]["failure_reason"], "interrupted");
+  EXPECT_EQ(trials[3]["failure_reason"], "interrupted");
+  // `best` counts the trials as `tune` did.
+  const Proc best = RunSysopt({"best", "--storage", db});
+  EXPECT_NE(best.out.find("4 trials: 2 complete, 2 interrupted"), std::string::npos) << best.out;
+
+  // Resumed, the two interrupted configurations run first and the budget is reached.
+  WriteFile(dir.File("release"), "");
+  const Proc resumed = RunSysopt(tune, dir.path());
+  ASSERT_EQ(resumed.exit_code, 0) << Describe(resumed);
+  const json after = ExportTrials(db);
+  EXPECT_EQ(CountTowardsBudget(after), 6);
+  std::set<std::string> rerun = {after[4]["config"].dump(), after[5]["config"].dump()};
+  EXPECT_EQ(rerun, (std::set<std::string>{trials[2]["config"].dump(), trials[3]["config"].dump()}));
+}
+
+TEST(E2eTrust, ASecondCtrlCKillsTrialsThatIgnoreTheFirst) {
+  TempDir dir;
+  const std::string script = R"(#!/bin/sh
+trap '' INT TERM
+echo $$ > "pid.$SYSOPT_TRIAL"
+sleep 60
+echo 1
+)";
+  const std::string spec = WriteHangingSpec(dir, script);
+  TerminalSession terminal({"tune", spec, "--budget", "3", "--storage", dir.File("s.db")},
+                           dir.path());
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(dir.File("pid.0")); }, 20)) << terminal.Output();
+  terminal.Type("\x03");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(terminal.Wait(0.01), -1) << "did not wait for the trial that ignores SIGINT";
+  const auto t0 = Clock::now();
+  terminal.Type("\x03");
+  const int code = terminal.Wait(15);
+  const double stop_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  const std::string output = terminal.Output();
+  ASSERT_EQ(code, 130) << output;
+  EXPECT_LT(stop_s, 3) << "the second Ctrl-C did not shorten the grace period";
+  EXPECT_NE(output.find("sysopt: stopping now: killing the trials in flight"), std::string::npos)
+      << output;
+  EXPECT_NE(output.find("Study 'pty': 1 trial: 1 interrupted"), std::string::npos) << output;
+  for (pid_t pid : PidsIn(dir, "pid")) EXPECT_FALSE(Running(pid)) << pid;
+}
+
+TEST(E2eTrust, AHangingTrialIsCutByTheDefaultTimeout) {
+  TempDir dir;
+  const std::string script = R"(#!/bin/sh
+if [ "$SYSOPT_TRIAL" -eq 3 ]; then sleep 60; fi
+echo "$1"
+)";
+  const std::string spec = WriteHangingSpec(dir, script);
+  const Proc p = RunSysopt(
+      {"tune", spec, "--budget", "5", "--sampler", "random", "--storage", dir.File("s.db")},
+      dir.path(), 40);
+  ASSERT_EQ(p.exit_code, 0) << Describe(p);
+  EXPECT_LT(p.seconds, 15);
+  // The reason is whole in the summary, and says where the limit came from.
+  EXPECT_NE(p.out.find("1 x timed out after 5 s (the default limit, 10 x the median run of"),
+            std::string::npos)
+      << p.out;
+  EXPECT_NE(p.out.find("set run.timeout_s or --timeout) (#3)"), std::string::npos) << p.out;
+  const json trials = ExportTrials(dir.File("s.db"));
+  ASSERT_EQ(trials.size(), 5u);
+  EXPECT_EQ(trials[3]["state"], "FAILED");
+  // --timeout overrides it.
+  const Proc flag = RunSysopt({"tune", spec, "--budget", "5", "--sampler", "random", "--storage",
+                               dir.File("t.db"), "--timeout", "1s", "--json"},
+                              dir.path(), 40);
+  ASSERT_EQ(flag.exit_code, 0) << Describe(flag);
+  EXPECT_EQ(json::parse(flag.out)["failures"][0]["reason"], "timed out after 1 s");
+  const Proc bad = RunSysopt({"tune", spec, "--storage", dir.File("u.db"), "--timeout", "soon"});
+  EXPECT_EQ(bad.exit_code, 2) << Describe(bad);
+  EXPECT_NE(bad.err.find("--timeout"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("'soon'"), std::string::npos) << bad.err;
+}
+
+TEST(E2eTrust, TimeLimitEndsTheRunAndStopsTheTrialInFlight) {
+  TempDir dir;
+  WriteFile(dir.File("slow.sh"), "sleep 0.4\necho $1\n");
+  const json spec = {
+      {"name", "limited"},
+      {"parameters", {{{"name", "x"}, {"type", "integer"}, {"low", 0}, {"high", 99}}}},
+      {"run", {{"command", {"sh", "slow.sh", "{x}"}}}}};
+  WriteFile(dir.File("spec.json"), spec.dump());
+  const Proc p =
+      RunSysopt({"tune", dir.File("spec.json"), "--budget", "100", "--time-limit", "1.5s",
+                 "--sampler", "random", "--storage", dir.File("s.db"), "--json"});
+  ASSERT_EQ(p.exit_code, 0) << Describe(p);
+  EXPECT_LT(p.seconds, 4);
+  const json summary = json::parse(p.out);
+  EXPECT_EQ(summary["time_limit_reached"], true);
+  EXPECT_GE(summary["finished"].get<int>(), 2);
+  EXPECT_LE(summary["finished"].get<int>(), 4);
+  EXPECT_NE(p.err.find("ETA "), std::string::npos) << p.err;
+  const Proc bad = RunSysopt({"tune", dir.File("spec.json"), "--time-limit", "ten minutes",
+                              "--storage", dir.File("b.db")});
+  EXPECT_EQ(bad.exit_code, 2) << Describe(bad);
+  EXPECT_NE(bad.err.find("--time-limit"), std::string::npos) << bad.err;
+}
+
+TEST(E2eTrust, PureNoiseIsNotCalledASpeedup) {
+  TempDir dir;
+  // Every configuration prints a draw from one distribution (seeded by a counter).
+  WriteFile(dir.File("noise.sh"), R"(#!/bin/sh
+n=$(cat count 2>/dev/null || echo 0)
+echo $((n + 1)) > count
+awk -v s="$n" 'BEGIN { srand(s + 1); print 1 + rand() }'
+)");
+  const json spec = {
+      {"name", "noise"},
+      {"parameters",
+       {{{"name", "x"}, {"type", "integer"}, {"low", 0}, {"high", 30}, {"default", 0}}}},
+      {"run", {{"command", {"sh", "noise.sh", "{x}"}}}}};
+  WriteFile(dir.File("spec.json"), spec.dump());
+  const std::string db = dir.File("s.db");
+  const Proc p = RunSysopt({"tune", dir.File("spec.json"), "--budget", "12", "--repeat", "5",
+                            "--sampler", "random", "--seed", "2", "--storage", db},
+                           dir.path());
+  ASSERT_EQ(p.exit_code, 0) << Describe(p);
+  EXPECT_EQ(p.out.find("beyond the noise (the 95%"), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find("No improvement beyond the noise over the default configuration"),
+            std::string::npos)
+      << p.out;
+  EXPECT_NE(p.out.find("95% interval, 5 samples"), std::string::npos) << p.out;
+
+  // --confirm measures the leaders and the default again, interleaved, and judges on those.
+  const Proc c =
+      RunSysopt({"tune", dir.File("spec.json"), "--budget", "12", "--repeat", "5", "--sampler",
+                 "random", "--seed", "2", "--storage", db, "--confirm", "2", "--json"},
+                dir.path());
+  ASSERT_EQ(c.exit_code, 0) << Describe(c);
+  const json summary = json::parse(c.out);
+  EXPECT_EQ(summary["noise"]["confirmed"], true);
+  EXPECT_NE(summary["noise"]["verdict"], "better") << c.out;
+  EXPECT_EQ(summary["noise"]["best"]["n"], 15);  // 3 rounds x 5 repeats
+  const json trials = ExportTrials(db);
+  ASSERT_EQ(trials.size(), 12u + 9u);
+  for (size_t i = 12; i < trials.size(); ++i) {
+    EXPECT_EQ(trials[i]["attrs"]["confirm"], static_cast<int>((i - 12) / 3 + 1));
+    EXPECT_TRUE(trials[i]["attrs"].contains("remeasure_of"));
+  }
+  EXPECT_EQ(trials[12]["config"]["x"], 0);  // the default leads each round
+}
+
+TEST(E2eTrust, WallTimeIsMeasuredBySysoptAndCheckedByACommand) {
+  TempDir dir;
+  WriteFile(dir.File("work.sh"),
+            "sleep \"$1\"\nif [ \"$1\" = 0.3 ]; then echo ok > out.txt; "
+            "else echo wrong > out.txt; fi\n");
+  const json spec = {{"name", "timed"},
+                     {"parameters", {{{"name", "d"}, {"type", "ordinal"}, {"values", {0.1, 0.3}}}}},
+                     {"run",
+                      {{"command", {"sh", "work.sh", "{d}"}},
+                       {"objective", "wall-time"},
+                       {"repeat", 2},
+                       {"warmup", 1},
+                       {"check", {"grep", "-q", "ok", "out.txt"}}}}};
+  WriteFile(dir.File("spec.json"), spec.dump());
+  const Proc p = RunSysopt({"tune", dir.File("spec.json"), "--budget", "2", "--sampler",
+                            "exhaustive", "--storage", dir.File("s.db"), "--json"});
+  ASSERT_EQ(p.exit_code, 0) << Describe(p);
+  std::map<double, json> by_d;
+  for (const auto& t : ExportTrials(dir.File("s.db"))) by_d[t["config"]["d"]] = t;
+  ASSERT_EQ(by_d.size(), 2u);
+  EXPECT_EQ(by_d[0.1]["failure_reason"], "check failed: exit code 1");
+  ASSERT_EQ(by_d[0.3]["state"], "COMPLETE");
+  const double t = by_d[0.3]["values"]["time"];
+  EXPECT_GE(t, 0.3);
+  EXPECT_LT(t, 1.0);
+  EXPECT_EQ(by_d[0.3]["samples"].size(), 2u);
+}
+
+TEST(E2eTrust, ACommandThatDoesNotExistStopsAtOnce) {
+  TempDir dir;
+  const std::string spec = WriteQuadSpec(dir);
+  const Proc p = RunSysopt({"tune", spec, "--budget", "20", "--storage", dir.File("s.db"), "--",
+                            "no-such-benchmark", "{x}"},
+                           dir.path());
+  EXPECT_EQ(p.exit_code, 2) << Describe(p);
+  EXPECT_NE(p.err.find("cannot execute 'no-such-benchmark': No such file or directory"),
+            std::string::npos)
+      << p.err;
+  EXPECT_EQ(ExportTrials(dir.File("s.db")).size(), 1u);
+}
+
+TEST(E2eTrust, LiteralBracesAreExplained) {
+  TempDir dir;
+  const std::string spec = WriteQuadSpec(dir);
+  const Proc p = RunSysopt(
+      {"tune", spec, "--storage", dir.File("s.db"), "--", "awk", "BEGIN {print 2}"}, dir.path());
+  EXPECT_EQ(p.exit_code, 2) << Describe(p);
+  EXPECT_NE(p.err.find("'{{' and '}}' for literal braces"), std::string::npos) << p.err;
+  const Proc ok = RunSysopt({"tune", spec, "--budget", "1", "--storage", dir.File("s.db"), "--json",
+                             "--", "awk", "BEGIN {{print 2}}"},
+                            dir.path());
+  ASSERT_EQ(ok.exit_code, 0) << Describe(ok);
+  EXPECT_EQ(json::parse(ok.out)["best"]["values"]["value"], 2);
+}
+
+TEST(E2eTrust, NumbersPrintedWithoutALeadingZeroAreRead) {
+  TempDir dir;
+  const std::string spec = WriteQuadSpec(dir);
+  const Proc p = RunSysopt({"tune", spec, "--budget", "1", "--storage", dir.File("s.db"), "--json",
+                            "--", "echo", ".138478036"},
+                           dir.path());
+  ASSERT_EQ(p.exit_code, 0) << Describe(p);
+  EXPECT_DOUBLE_EQ(json::parse(p.out)["best"]["values"]["value"].get<double>(), 0.138478036);
 }
 
 }  // namespace

@@ -652,3 +652,167 @@ TEST_F(CommandRunnerTest, ConcurrentRunsDoNotKeepEachOthersPipesOpen) {
 
 }  // namespace
 }  // namespace sysopt
+
+namespace sysopt {
+namespace {
+
+// --- Numbers as bc prints them ----------------------------------------------------------------
+
+TEST(ParseObjectiveOutputTest, NumbersWithoutALeadingZero) {
+  const std::vector<std::string> one = {"t"};
+  EXPECT_THAT(*ParseObjectiveOutput(".138478036\n", one), ElementsAre(0.138478036));
+  EXPECT_THAT(*ParseObjectiveOutput("-.5", one), ElementsAre(-0.5));
+  EXPECT_THAT(*ParseObjectiveOutput("+.25", one), ElementsAre(0.25));
+  EXPECT_EQ(ParseObjectiveOutput(".", one).error().message(), "unparseable output: '.'");
+  EXPECT_EQ(ParseObjectiveOutput(".x", one).error().message(), "unparseable output: '.x'");
+}
+
+TEST(CommandRunnerSettingsTest, UnknownPlaceholderErrorExplainsLiteralBraces) {
+  CommandSettings s;
+  s.command = {"awk", "BEGIN {print 2}"};
+  auto runner = MakeCommandRunner(s, {"n"}, {"t"});
+  ASSERT_FALSE(runner.ok());
+  EXPECT_THAT(runner.error().message(), HasSubstr("'{print 2}' names no parameter"));
+  EXPECT_THAT(runner.error().message(), HasSubstr("'{{' and '}}' for literal braces"));
+}
+
+// --- Stopping, default time limits, timing by the runner -------------------------------------
+
+TEST_F(CommandRunnerTest, CancellationPassesTheSignalOnAndMarksTheRunInterrupted) {
+  Cancellation cancel;
+  CommandSettings s;
+  s.cancel = &cancel;
+  s.repeat = 3;
+  // The program records the signal it got; the background child must go with the group.
+  auto runner = Shell("trap 'echo INT > \"" + Path("got") +
+                          "\"; exit 1' INT; sleep 30 & echo $! > '" + Path("pid") + "'; wait",
+                      {}, {"n"}, {"t"}, s);
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    cancel.Request(SIGINT);
+  });
+  const auto start = std::chrono::steady_clock::now();
+  RunResult r = runner->Run(N(0), 0);
+  stopper.join();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_FALSE(r.ok);
+  EXPECT_TRUE(r.interrupted);
+  EXPECT_EQ(r.failure_reason, "interrupted");
+  EXPECT_EQ(r.run_seconds.size(), 1u) << "no further repeat starts after a stop";
+  EXPECT_LT(seconds, 3.0);
+  std::ifstream got(Path("got"));
+  std::string text;
+  got >> text;
+  EXPECT_EQ(text, "INT");
+  // The background sleep ignores SIGINT (as a shell's background jobs do) and is killed.
+  EXPECT_TRUE(GoneWithin(ReadPid("pid"), 2.0));
+  // Once requested, nothing more starts.
+  RunResult after = runner->Run(N(0), 1);
+  EXPECT_TRUE(after.interrupted);
+  EXPECT_TRUE(after.run_seconds.size() <= 1u);
+}
+
+TEST_F(CommandRunnerTest, ASecondRequestShortensTheGrace) {
+  Cancellation cancel;
+  CommandSettings s;
+  s.cancel = &cancel;
+  auto runner = Shell("trap '' INT TERM; sleep 30", {}, {"n"}, {"t"}, s);
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    cancel.Request(SIGINT);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(cancel.Request(SIGINT), 2);
+  });
+  const auto start = std::chrono::steady_clock::now();
+  RunResult r = runner->Run(N(0), 0);
+  stopper.join();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_TRUE(r.interrupted);
+  EXPECT_LT(seconds, Cancellation::kGraceS - 1) << "the second request did not hurry the kill";
+  EXPECT_EQ(cancel.signal_number(), SIGINT);
+}
+
+TEST_F(CommandRunnerTest, DefaultTimeoutAppliesAfterThreeSuccessfulRuns) {
+  auto limit = std::make_shared<DefaultTimeout>();
+  CommandSettings s;
+  s.default_timeout = limit;
+  // Runs 0-2 are quick; the next one would hang without a limit.
+  auto runner = Shell("if [ \"$1\" -ge 3 ]; then sleep 30; fi; echo 1", {"{n}"}, {"n"}, {"t"}, s);
+  for (int n = 0; n < 3; ++n) {
+    EXPECT_FALSE(limit->Current().has_value()) << "run " << n;
+    EXPECT_TRUE(runner->Run(N(n), n).ok);
+  }
+  ASSERT_TRUE(limit->Current().has_value());
+  EXPECT_EQ(*limit->Current(), DefaultTimeout::kFloorS);  // 10 x a few ms is below the floor
+  const auto start = std::chrono::steady_clock::now();
+  RunResult r = runner->Run(N(3), 3);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_FALSE(r.ok);
+  EXPECT_THAT(r.failure_reason, StartsWith("timed out after 5 s (the default limit, 10 x the "
+                                           "median run of"));
+  EXPECT_THAT(r.failure_reason, HasSubstr("set run.timeout_s or --timeout"));
+  EXPECT_GE(seconds, DefaultTimeout::kFloorS);
+  EXPECT_LT(seconds, DefaultTimeout::kFloorS + 3);
+}
+
+TEST(DefaultTimeoutTest, TenTimesTheMedianAboveTheFloor) {
+  DefaultTimeout limit;
+  limit.Observe(2);
+  limit.Observe(100);
+  EXPECT_FALSE(limit.Current().has_value());
+  limit.Observe(1);
+  EXPECT_DOUBLE_EQ(*limit.Current(), 20);  // median 2
+  limit.Observe(3);
+  EXPECT_DOUBLE_EQ(*limit.Current(), 25);  // median (2 + 3) / 2
+}
+
+TEST_F(CommandRunnerTest, WallTimeIsMeasuredByTheRunnerWithWarmupAndCheck) {
+  CommandSettings s;
+  s.measure = Measure::kWallTime;
+  s.repeat = 2;
+  s.warmup = 1;
+  s.check = {"/bin/sh", "-c", "grep -q ok out.txt", "check"};
+  s.working_dir = dir_;
+  auto runner = Shell("echo run >> runs.log; sleep 0.2; echo ok > out.txt; echo not-a-number", {},
+                      {"n"}, {"time"}, s);
+  RunResult r = runner->Run(N(0), 0);
+  ASSERT_TRUE(r.ok) << r.failure_reason;
+  ASSERT_EQ(r.samples.size(), 2u);  // the warm-up is not a sample
+  for (const auto& sample : r.samples) {
+    EXPECT_GE(sample[0], 0.2);
+    EXPECT_LT(sample[0], 1.0);
+  }
+  std::ifstream log(Path("runs.log"));
+  int runs = 0;
+  for (std::string line; std::getline(log, line);) ++runs;
+  EXPECT_EQ(runs, 3);
+
+  // A program whose output the check rejects fails the trial.
+  auto wrong = Shell("echo wrong > out.txt", {}, {"n"}, {"time"}, s);
+  RunResult bad = wrong->Run(N(0), 1);
+  EXPECT_FALSE(bad.ok);
+  EXPECT_EQ(bad.failure_reason, "check failed: exit code 1");
+  // A failing program fails before the check: its exit code says it went wrong.
+  auto crash = Shell("exit 4", {}, {"n"}, {"time"}, s);
+  EXPECT_EQ(crash->Run(N(0), 2).failure_reason, "warm-up run 1 of 1: exit code 4");
+}
+
+TEST_F(CommandRunnerTest, AMissingProgramIsFatalUnlessAPlaceholderChoosesIt) {
+  CommandSettings s;
+  s.command = {"no-such-program-here", "{n}"};
+  RunResult r = (*MakeCommandRunner(s, {"n"}, {"t"}))->Run(N(0), 0);
+  EXPECT_FALSE(r.ok);
+  EXPECT_TRUE(r.fatal);
+  s.command = {"{n}"};
+  RunResult chosen = (*MakeCommandRunner(s, {"n"}, {"t"}))->Run(N(0), 0);
+  EXPECT_FALSE(chosen.ok);
+  EXPECT_FALSE(chosen.fatal);
+  // A failing run of an existing program is not fatal.
+  EXPECT_FALSE(Shell("exit 1")->Run(N(0), 0).fatal);
+}
+
+}  // namespace
+}  // namespace sysopt

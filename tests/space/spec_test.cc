@@ -382,3 +382,95 @@ TEST_F(SpecFileTest, LoadSpecReportsMissingAndInvalidFiles) {
 
 }  // namespace
 }  // namespace sysopt
+
+namespace sysopt {
+namespace {
+
+TEST(SpecTest, RunSectionTimingFields) {
+  json j = {{"parameters", {{{"name", "x"}, {"type", "integer"}, {"low", 0}, {"high", 3}}}},
+            {"run",
+             {{"command", {"./prog", "{x}"}},
+              {"objective", "wall-time"},
+              {"warmup", 2},
+              {"check", {"cmp", "out.txt", "expected.txt"}}}}};
+  auto spec = ParseSpec(j, "t.json");
+  ASSERT_TRUE(spec.ok()) << spec.error().message();
+  EXPECT_EQ(spec->run->objective, "wall-time");
+  EXPECT_EQ(spec->run->warmup, 2);
+  EXPECT_EQ(spec->run->check, (std::vector<std::string>{"cmp", "out.txt", "expected.txt"}));
+  EXPECT_FALSE(spec->run->timeout_s.has_value());  // absent: the default derived at run time
+  // A wall-time run measures one objective, named "time" unless declared.
+  ASSERT_EQ(spec->objectives.size(), 1u);
+  EXPECT_EQ(spec->objectives[0].name, "time");
+  EXPECT_EQ(spec->ToJson()["run"]["objective"], "wall-time");
+  EXPECT_FALSE(spec->ToJson()["run"].contains("timeout_s"));
+
+  j["run"]["timeout_s"] = 0;  // explicitly no limit
+  EXPECT_EQ(ParseSpec(j, "t.json")->run->timeout_s, std::optional<double>(0));
+
+  json bad = j;
+  bad["run"]["objective"] = "cpu-time";
+  auto e = ParseSpec(bad, "t.json");
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.error().message().find("\"objective\""), std::string::npos) << e.error().message();
+  EXPECT_NE(e.error().message().find("cpu-time"), std::string::npos) << e.error().message();
+  bad = j;
+  bad["objectives"] = {{{"name", "a"}}, {{"name", "b"}}};
+  EXPECT_FALSE(ParseSpec(bad, "t.json").ok());
+  bad = j;
+  bad["run"]["check"] = "cmp a b";
+  EXPECT_FALSE(ParseSpec(bad, "t.json").ok());
+  bad = j;
+  bad["run"]["warmup"] = -1;
+  EXPECT_FALSE(ParseSpec(bad, "t.json").ok());
+}
+
+TEST(SpecTest, FloatAndIntAreDocumentedAliasesOfRealAndInteger) {
+  json j = {{"parameters",
+             {{{"name", "a"}, {"type", "float"}, {"low", 0.5}, {"high", 2.0}},
+              {{"name", "b"}, {"type", "int"}, {"low", 1}, {"high", 4}}}}};
+  auto spec = ParseSpec(j, "t.json");
+  ASSERT_TRUE(spec.ok()) << spec.error().message();
+  EXPECT_EQ(spec->space.parameters()[0].kind, ParamKind::kReal);
+  EXPECT_EQ(spec->space.parameters()[1].kind, ParamKind::kInteger);
+  // Stored under the canonical names, so a spec written either way resumes the same study.
+  EXPECT_EQ(spec->ToJson()["parameters"][0]["type"], "real");
+  EXPECT_EQ(spec->ToJson()["parameters"][1]["type"], "integer");
+}
+
+TEST(SpecTest, T1BenchmarkSettingsGiveRepeatsTimeoutAndTimeLimit) {
+  json j = {{"ConfigurationSpace",
+             {{"TuningParameters", {{{"Name", "a"}, {"Type", "int"}, {"Values", "[1, 2]"}}}}}},
+            {"KernelSpecification",
+             {{"KernelName", "k"},
+              {"BenchmarkConfig", {{"Iterations", 3}, {"Timeout", 60}, {"WarmupIterations", 1}}}}},
+            {"Budget",
+             {{{"Type", "ConfigurationCount"}, {"BudgetValue", 20}},
+              {{"Type", "TuningDuration"}, {"BudgetValue", 600}}}}};
+  auto spec = ParseSpec(j, "t1.json");
+  ASSERT_TRUE(spec.ok()) << spec.error().message();
+  ASSERT_TRUE(spec->run.has_value());
+  EXPECT_TRUE(spec->run->command.empty());  // the command comes after --
+  EXPECT_EQ(spec->run->repeat, 3);
+  EXPECT_EQ(spec->run->timeout_s, std::optional<double>(60));
+  EXPECT_EQ(spec->run->warmup, 1);
+  EXPECT_EQ(spec->budget, 20);
+  EXPECT_EQ(spec->time_limit_s, std::optional<double>(600));
+
+  json bad = j;
+  bad["KernelSpecification"]["BenchmarkConfig"]["Iterations"] = 0;
+  auto e = ParseSpec(bad, "t1.json");
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.error().message().find("t1.json: KernelSpecification.BenchmarkConfig"),
+            std::string::npos)
+      << e.error().message();
+  EXPECT_NE(e.error().message().find("\"Iterations\""), std::string::npos) << e.error().message();
+  bad = j;
+  bad["KernelSpecification"]["BenchmarkConfig"]["Repeats"] = 2;
+  e = ParseSpec(bad, "t1.json");
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.error().message().find("\"Repeats\""), std::string::npos) << e.error().message();
+}
+
+}  // namespace
+}  // namespace sysopt

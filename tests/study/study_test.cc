@@ -174,11 +174,20 @@ TEST(StudyTest, TrialsOfDeadProcessesAreMarkedInterrupted) {
   // Interrupted trials are finished but do not use the budget.
   EXPECT_EQ((*study)->Finished().size(), 3u);
   EXPECT_EQ((*study)->BudgetUsed(), 1);
-  // Opening again finds nothing new to interrupt.
+  // Opening again finds nothing new to interrupt, but the interrupted configurations have not
+  // run since, so they are still queued to run again.
   ResumeInfo later;
   ASSERT_TRUE(Study::Open(*storage, "s", MakeSpec(SpecJson()), {}, &later).ok());
   EXPECT_EQ(later.interrupted, 0);
-  EXPECT_TRUE(later.to_rerun.empty());
+  EXPECT_EQ(later.stopped, 2);
+  EXPECT_EQ(later.to_rerun, (std::vector<Config>{C(5), C(8)}));
+  // Once one of them has run again, only the other is.
+  auto resumed = Study::Open(*storage, "s", MakeSpec(SpecJson()), {}, nullptr);
+  ASSERT_TRUE(resumed.ok());
+  Record(**resumed, C(5), {2.0, 2.0});
+  ResumeInfo last;
+  ASSERT_TRUE(Study::Open(*storage, "s", MakeSpec(SpecJson()), {}, &last).ok());
+  EXPECT_EQ(last.to_rerun, (std::vector<Config>{C(8)}));
 }
 
 TEST(StudyTest, MalformedWorkerNamesDoNotBreakResuming) {

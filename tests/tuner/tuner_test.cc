@@ -300,3 +300,116 @@ TEST(TunerTest, StopsOnRequestAndReportsSamplerErrors) {
 
 }  // namespace
 }  // namespace sysopt
+
+#include <chrono>
+#include <thread>
+
+#include "sysopt/runner/command_runner.h"
+
+namespace sysopt {
+namespace {
+
+double SecondsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+TEST(TunerTest, TheTimeLimitStopsStartingTrials) {
+  Fixture f(SpaceJson(false));
+  auto slow = MakeFunctionRunner([](const Config& c) -> Expected<std::vector<double>> {
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    return std::vector<double>{F(c)};
+  });
+  TuneOptions options = Budget(100);
+  options.time_limit_s = 0.5;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto report = Tune(*f.study, *f.sampler, *slow, options, {});
+  ASSERT_TRUE(report.ok()) << report.error().message();
+  EXPECT_TRUE(report->time_limit_reached);
+  EXPECT_GE(report->started, 3);
+  EXPECT_LE(report->started, 5);
+  EXPECT_LT(SecondsSince(t0), 1.0);
+}
+
+TEST(TunerTest, TheTimeLimitInterruptsTrialsInFlight) {
+  Fixture f(SpaceJson(false));
+  Cancellation cancel;
+  CommandSettings settings;
+  settings.command = {"sleep", "30"};
+  settings.cancel = &cancel;
+  auto runner = MakeCommandRunner(settings, {"x", "y"}, {"value"});
+  ASSERT_TRUE(runner.ok());
+  TuneOptions options = Budget(10, 2);
+  options.time_limit_s = 0.3;
+  options.cancel = &cancel;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto report = Tune(*f.study, *f.sampler, **runner, options, {});
+  ASSERT_TRUE(report.ok()) << report.error().message();
+  EXPECT_LT(SecondsSince(t0), 3.0);
+  EXPECT_TRUE(report->time_limit_reached);
+  EXPECT_EQ(report->started, 2);
+  EXPECT_EQ(report->interrupted, 2);
+  EXPECT_EQ(report->failed, 0);
+  EXPECT_EQ(f.study->BudgetUsed(), 0);  // interrupted trials do not use the budget
+  for (const auto& t : f.study->Finished()) EXPECT_EQ(t.failure_reason, "interrupted");
+
+  // Reopening the study queues them to run again.
+  ResumeInfo info;
+  auto reopened = Study::Open(*f.storage, "study", f.study->spec(), {}, &info);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ(info.stopped, 2);
+  EXPECT_EQ(info.to_rerun.size(), 2u);
+}
+
+TEST(TunerTest, ReMeasurementsAreMarkedWithTheTrialTheyRepeat) {
+  Fixture f(SpaceJson(false));
+  const Config c = {Value(int64_t{3}), Value(int64_t{2})};
+  std::vector<std::optional<int64_t>> seen;
+  TuneOptions options = Budget(3);
+  options.on_trial = [&](const TuneProgress& p) { seen.push_back(p.remeasure_of); };
+  auto report = Tune(*f.study, *f.sampler, *Quadratic(), options, {c, c});
+  ASSERT_TRUE(report.ok());
+  const auto trials = f.study->Finished();
+  ASSERT_EQ(trials.size(), 3u);
+  EXPECT_FALSE(trials[0].attrs.contains("remeasure_of"));
+  EXPECT_EQ(trials[1].attrs.value("remeasure_of", -1), 0);
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_FALSE(seen[0].has_value());
+  EXPECT_EQ(seen[1], std::optional<int64_t>(0));
+  EXPECT_EQ(f.study->BudgetUsed(), 3);  // a re-measurement counts towards the budget
+}
+
+TEST(TunerTest, AProgramThatCannotRunStopsTheStudyAfterOneTrial) {
+  Fixture f(SpaceJson(false));
+  CommandSettings settings;
+  settings.command = {"no-such-program-anywhere", "{x}"};
+  auto runner = MakeCommandRunner(settings, {"x", "y"}, {"value"});
+  ASSERT_TRUE(runner.ok());
+  auto report = Tune(*f.study, *f.sampler, **runner, Budget(20), {});
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.error().kind(), ErrorKind::kInvalidInput);
+  EXPECT_NE(report.error().message().find("cannot execute 'no-such-program-anywhere'"),
+            std::string::npos)
+      << report.error().message();
+  EXPECT_EQ(f.study->Finished().size(), 1u);
+}
+
+TEST(TunerTest, ConfirmInterleavesTheConfigurations) {
+  Fixture f(SpaceJson(false));
+  const Config a = {Value(int64_t{3}), Value(int64_t{2})};
+  const Config b = {Value(int64_t{11}), Value(int64_t{1})};
+  ASSERT_TRUE(Tune(*f.study, *f.sampler, *Quadratic(), Budget(2), {a, b}).ok());
+  auto report = Confirm(*f.study, *Quadratic(), {b, a}, 2, Budget(100));
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->started, 4);
+  const auto trials = f.study->Finished();
+  ASSERT_EQ(trials.size(), 6u);
+  const std::vector<Config> order = {b, a, b, a};
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(trials[2 + i].config, order[i]) << i;
+    EXPECT_EQ(trials[2 + i].attrs.value("confirm", 0), static_cast<int>(i / 2 + 1)) << i;
+    EXPECT_EQ(trials[2 + i].attrs.value("remeasure_of", -1), order[i] == a ? 0 : 1) << i;
+  }
+}
+
+}  // namespace
+}  // namespace sysopt

@@ -36,10 +36,13 @@ int RunBest(const ReadArgs& args) {
   const auto best = s.Best();
   if (!best) {
     if (args.json) {
-      fmt::print("{}\n", nlohmann::json{{"study", s.name()}, {"best", nullptr}}.dump(2));
+      fmt::print("{}\n",
+                 nlohmann::json{
+                     {"study", s.name()}, {"best", nullptr}, {"counts", CountsJson(CountTrials(s))}}
+                     .dump(2));
     } else {
-      fmt::print("Study '{}' has no completed trial yet ({} finished).\n", s.name(),
-                 s.Finished().size());
+      fmt::print("Study '{}' has no completed trial yet ({}).\n", s.name(),
+                 DescribeCounts(CountTrials(s)));
     }
     return kExitFailure;
   }
@@ -52,7 +55,9 @@ int RunBest(const ReadArgs& args) {
   std::vector<double> reference;
   const double hypervolume = multi ? s.FrontHypervolume(&reference) : 0.0;
   if (args.json) {
-    nlohmann::json j = {{"study", s.name()}, {"finished", s.Finished().size()}};
+    const TrialCounts counts = CountTrials(s);
+    nlohmann::json j = {
+        {"study", s.name()}, {"finished", counts.counted}, {"counts", CountsJson(counts)}};
     if (multi) {
       j["pareto_front"] = nlohmann::json::array();
       for (const auto& t : chosen) j["pareto_front"].push_back(trial_json(t));
@@ -66,17 +71,19 @@ int RunBest(const ReadArgs& args) {
   }
   if (multi) {
     fmt::print(
-        "Study '{}': Pareto front of {} trial{} ({} finished), hypervolume {:.6g} "
+        "Study '{}': Pareto front of {} trial{} ({}), hypervolume {:.6g} "
         "(reference point {})\n",
-        s.name(), chosen.size(), chosen.size() == 1 ? "" : "s", s.Finished().size(), hypervolume,
-        FormatValues(s, reference));
+        s.name(), chosen.size(), chosen.size() == 1 ? "" : "s", DescribeCounts(CountTrials(s)),
+        hypervolume, FormatValues(s, reference));
     for (const auto& t : chosen) {
       fmt::print("  #{:<4} {}  {}\n", t.number, FormatValues(s, t.values),
                  FormatConfig(s, t.config));
     }
   } else {
-    fmt::print("Study '{}': best of {} finished trials is #{}  {}\n  {}\n", s.name(),
-               s.Finished().size(), best->number, FormatValues(s, best->values),
+    const int measurements = best->attrs.value("measurements", 1);
+    fmt::print("Study '{}' ({}): best is #{}  {}{}\n  {}\n", s.name(),
+               DescribeCounts(CountTrials(s)), best->number, FormatValues(s, best->values),
+               measurements > 1 ? fmt::format(" (mean of {} trials)", measurements) : "",
                FormatConfig(s, best->config));
   }
   return kExitOk;

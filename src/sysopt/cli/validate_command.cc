@@ -43,7 +43,7 @@ int RunValidate(const ValidateArgs& args) {
   auto spec = LoadSpec(args.spec_path);
   if (!spec.ok()) return ReportError(spec.error());
   const Space& space = spec->space;
-  if (spec->run) {
+  if (spec->run && !spec->run->command.empty()) {
     // The command template is checked as tune checks it (placeholders, braces), so that a spec
     // validate accepts is one tune accepts.
     auto runner = MakeSpecRunner(*spec);
@@ -61,8 +61,14 @@ int RunValidate(const ValidateArgs& args) {
     fmt::print("{}\n", j.dump(2));
     return kExitOk;
   }
-  fmt::print("{} is a valid {} spec: '{}'\n", args.spec_path, spec->from_t1 ? "T1" : "sysopt",
-             spec->name);
+  const bool infeasible = count.finite && count.exact && count.value == 0;
+  if (infeasible) {
+    fmt::print("{} is a {} spec ('{}') that no configuration satisfies:\n", args.spec_path,
+               spec->from_t1 ? "T1" : "sysopt", spec->name);
+  } else {
+    fmt::print("{} is a valid {} spec: '{}'\n", args.spec_path, spec->from_t1 ? "T1" : "sysopt",
+               spec->name);
+  }
   fmt::print("Parameters ({}):\n", space.size());
   for (const auto& p : space.parameters()) {
     std::string default_text;
@@ -86,12 +92,21 @@ int RunValidate(const ValidateArgs& args) {
   }
   fmt::print("\nFeasible configurations: {}\n", count.ToString());
   if (spec->run) {
-    fmt::print("Run: {} (timeout {} s, repeat {}, {})\n", fmt::join(spec->run->command, " "),
-               spec->run->timeout_s, spec->run->repeat, spec->run->aggregate);
+    const auto& run = *spec->run;
+    const std::string timeout = !run.timeout_s       ? std::string("timeout by default")
+                                : *run.timeout_s > 0 ? fmt::format("timeout {:g} s", *run.timeout_s)
+                                                     : std::string("no timeout");
+    fmt::print("Run: {} ({}, repeat {}, {}{}{}{})\n",
+               run.command.empty() ? std::string("the command after -- to 'sysopt tune'")
+                                   : fmt::format("{}", fmt::join(run.command, " ")),
+               timeout, run.repeat, run.aggregate,
+               run.objective == "wall-time" ? ", timed by sysopt" : "",
+               run.warmup > 0 ? fmt::format(", {} warm-up", run.warmup) : "",
+               run.check.empty() ? "" : fmt::format(", check: {}", fmt::join(run.check, " ")));
   } else {
     fmt::print("Run: none in the spec; give the command after -- to 'sysopt tune'\n");
   }
-  if (count.finite && count.exact && count.value == 0) {
+  if (infeasible) {
     return ReportError(
         InvalidInput("{}: no configuration satisfies the constraints", args.spec_path));
   }

@@ -55,6 +55,7 @@ nlohmann::json TrialJson(const Study& study, const TrialRecord& t) {
   if (!t.samples.empty()) j["samples"] = t.samples;
   if (!t.failure_reason.empty()) j["failure_reason"] = t.failure_reason;
   if (!t.stderr_tail.empty()) j["stderr_tail"] = t.stderr_tail;
+  if (!t.attrs.empty()) j["attrs"] = t.attrs;
   return j;
 }
 
@@ -109,11 +110,52 @@ std::string ExportCsv(const Study& study) {
 }
 
 nlohmann::json ExportJson(const Study& study) {
-  nlohmann::json j = {
-      {"study", study.name()}, {"spec", study.record().spec}, {"trials", nlohmann::json::array()}};
+  nlohmann::json j = {{"study", study.name()},
+                      {"spec", study.record().spec},
+                      {"counts", CountsJson(CountTrials(study))},
+                      {"trials", nlohmann::json::array()}};
   for (const auto& t : study.Finished()) j["trials"].push_back(TrialJson(study, t));
-  if (auto best = study.Best()) j["best"] = TrialJson(study, *best);
+  if (study.spec().objectives.size() > 1) {
+    j["pareto_front"] = nlohmann::json::array();
+    for (const auto& t : study.ParetoFront()) j["pareto_front"].push_back(TrialJson(study, t));
+  } else if (auto best = study.Best()) {
+    j["best"] = TrialJson(study, *best);
+  }
   return j;
+}
+
+TrialCounts CountTrials(const Study& study) {
+  TrialCounts c;
+  for (const auto& t : study.Finished()) {
+    ++c.total;
+    if (t.state == TrialState::kComplete) {
+      ++c.complete;
+    } else if (CountsTowardsBudget(t)) {
+      ++c.failed;
+    } else {
+      ++c.interrupted;
+    }
+  }
+  c.counted = c.complete + c.failed;
+  return c;
+}
+
+std::string DescribeCounts(const TrialCounts& c) {
+  std::string out = fmt::format("{} trial{}", c.total, c.total == 1 ? "" : "s");
+  std::vector<std::string> parts;
+  if (c.complete > 0) parts.push_back(fmt::format("{} complete", c.complete));
+  if (c.failed > 0) parts.push_back(fmt::format("{} failed", c.failed));
+  if (c.interrupted > 0) parts.push_back(fmt::format("{} interrupted", c.interrupted));
+  if (!parts.empty()) out += fmt::format(": {}", fmt::join(parts, ", "));
+  return out;
+}
+
+nlohmann::json CountsJson(const TrialCounts& c) {
+  return {{"total", c.total},
+          {"complete", c.complete},
+          {"failed", c.failed},
+          {"interrupted", c.interrupted},
+          {"counted", c.counted}};
 }
 
 nlohmann::json ExportT4(const Study& study) {

@@ -22,8 +22,9 @@ Expected<ExportFormat> ParseExportFormat(std::string_view name);
 /// inactive parameter's field is empty.
 std::string ExportCsv(const Study& study);
 
-/// \brief {"study", "spec", "trials": [{number, state, config, values, samples, ...}], "best"};
-/// an inactive parameter is null in a config.
+/// rief {"study", "spec", "counts", "trials": [{number, state, config, values, samples,
+/// failure_reason (whole), attrs, ...}], and as `sysopt best --json` gives it: "best" (one
+/// objective) or "pareto_front" (several)}; an inactive parameter is null in a config.
 nlohmann::json ExportJson(const Study& study);
 
 /// \brief {"schema_version": "1.0.0", "results": [...]} with one result per finished trial:
@@ -31,6 +32,24 @@ nlohmann::json ExportJson(const Study& study);
 /// objective), invalidity ("correct" for a completed trial; "timeout", "runtime" otherwise),
 /// correctness (1 or 0) and measurements (one per objective).
 nlohmann::json ExportT4(const Study& study);
+
+/// \brief How a study's trials divide: what `tune` and `best` both report.
+struct TrialCounts {
+  int total = 0;  ///< Finished trials (COMPLETE and FAILED).
+  int complete = 0;
+  int failed = 0;       ///< FAILED for a reason of their own.
+  int interrupted = 0;  ///< FAILED "interrupted": stopped, run again on resume.
+  int counted = 0;      ///< Towards the budget: complete + failed.
+};
+
+/// \brief The counts of the study's finished trials.
+TrialCounts CountTrials(const Study& study);
+
+/// \brief "12 trials: 10 complete, 1 failed, 1 interrupted" (zero parts left out).
+std::string DescribeCounts(const TrialCounts& counts);
+
+/// \brief {"total", "complete", "failed", "interrupted", "counted"}.
+nlohmann::json CountsJson(const TrialCounts& counts);
 
 /// \brief An objective vector for people: "time=0.0123" or "time=0.0123 energy=4.5".
 std::string FormatValues(const Study& study, const std::vector<double>& values);

@@ -1,16 +1,16 @@
 #include "sysopt/runner/command_runner.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
-#include <nlohmann/json.hpp>
 
 #include "sysopt/runner/subprocess.h"
 
@@ -63,7 +63,8 @@ Expected<ArgTemplate> ParseArgTemplate(const std::string& arg, size_t index,
       if (optional) it = parameter_index.find(name.substr(0, name.size() - 1));
       if (it == parameter_index.end()) {
         return InvalidInput(
-            "command argument {} '{}': placeholder '{{{}}}' names no parameter (parameters: {})",
+            "command argument {} '{}': placeholder '{{{}}}' names no parameter (parameters: {}); "
+            "write '{{{{' and '}}}}' for literal braces, e.g. \"awk 'BEGIN {{{{print 2}}}}'\"",
             index, arg, name, fmt::join(parameter_names, ", "));
       }
       const bool may_be_inactive =
@@ -132,6 +133,14 @@ Expected<double> CheckFinite(double value, const std::string& objective) {
 /// Parses a whole string as one number ("3", "-2.5e3", "nan", "inf"); nullopt otherwise.
 std::optional<double> ParseNumber(std::string_view text) {
   if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  // from_chars wants a digit before the point; bc and some printf formats omit it (".138").
+  std::string with_zero;
+  const bool negative = !text.empty() && text.front() == '-';
+  const std::string_view body = negative ? text.substr(1) : text;
+  if (body.size() >= 2 && body.front() == '.' && body[1] >= '0' && body[1] <= '9') {
+    with_zero = std::string(negative ? "-0" : "0") + std::string(body);
+    text = with_zero;
+  }
   double value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
@@ -143,10 +152,11 @@ std::string EnvironmentName(const std::string& entry) { return entry.substr(0, e
 class CommandRunner final : public Runner {
  public:
   CommandRunner(CommandSettings settings, std::vector<ArgTemplate> argv_template,
-                std::vector<std::string> parameter_names, std::vector<std::string> objective_names,
-                std::vector<std::string> base_env)
+                std::vector<ArgTemplate> check_template, std::vector<std::string> parameter_names,
+                std::vector<std::string> objective_names, std::vector<std::string> base_env)
       : settings_(std::move(settings)),
         argv_template_(std::move(argv_template)),
+        check_template_(std::move(check_template)),
         parameter_names_(std::move(parameter_names)),
         objective_names_(std::move(objective_names)),
         base_env_(std::move(base_env)) {}
@@ -154,24 +164,55 @@ class CommandRunner final : public Runner {
   RunResult Run(const Config& config, int64_t trial_number) override {
     RunResult result;
     SubprocessOptions options;
-    if (auto prepared = Prepare(config, trial_number, options); !prepared.ok()) {
+    std::vector<std::string> texts;
+    if (auto prepared = Prepare(config, trial_number, options, texts); !prepared.ok()) {
       result.failure_reason = prepared.error().message();
       return result;
     }
     const int repeat = settings_.repeat;
-    for (int r = 0; r < repeat; ++r) {
+    const int warmup = settings_.warmup;
+    for (int r = -warmup; r < repeat; ++r) {
+      options.timeout_s = TimeLimit();
       SubprocessOutcome outcome = RunSubprocess(options);
-      result.run_seconds.push_back(outcome.seconds);
+      if (r >= 0) result.run_seconds.push_back(outcome.seconds);
       result.elapsed_s += outcome.seconds;
       result.stderr_tail = std::move(outcome.stderr_tail);
-      Expected<std::vector<double>> values = Judge(outcome);
+      if (outcome.cancelled) return Interrupted(std::move(result));
+      Expected<std::vector<double>> values = Judge(outcome, options.timeout_s);
       if (!values.ok()) {
-        result.failure_reason =
-            repeat > 1 ? fmt::format("repeat {} of {}: {}", r + 1, repeat, values.error().message())
-                       : values.error().message();
+        result.fatal = !outcome.started && StartFailureIsFatal();
+        const std::string which =
+            r < 0        ? fmt::format("warm-up run {} of {}: ", r + warmup + 1, warmup)
+            : repeat > 1 ? fmt::format("repeat {} of {}: ", r + 1, repeat)
+                         : "";
+        result.failure_reason = which + values.error().message();
         return result;
       }
-      result.samples.push_back(std::move(*values));
+      if (settings_.default_timeout) settings_.default_timeout->Observe(outcome.exit_seconds);
+      if (r >= 0) result.samples.push_back(std::move(*values));
+    }
+    if (!check_template_.empty()) {
+      SubprocessOptions check = options;
+      check.argv = Expand(check_template_, texts, config);
+      check.timeout_s = TimeLimit();
+      SubprocessOutcome outcome = RunSubprocess(check);
+      result.elapsed_s += outcome.seconds;
+      if (outcome.cancelled) return Interrupted(std::move(result));
+      std::string why;
+      if (!outcome.started) {
+        why = outcome.start_error;
+      } else if (outcome.timed_out) {
+        why = fmt::format("timed out after {:g} s", check.timeout_s);
+      } else if (outcome.signaled) {
+        why = fmt::format("killed by signal {}", SignalName(outcome.signal_number));
+      } else if (outcome.exit_code != 0) {
+        why = fmt::format("exit code {}", outcome.exit_code);
+      }
+      if (!why.empty()) {
+        result.stderr_tail = std::move(outcome.stderr_tail);
+        result.failure_reason = "check failed: " + why;
+        return result;
+      }
     }
     result.values = AggregateSamples(result.samples, settings_.aggregate);
     result.ok = true;
@@ -179,13 +220,12 @@ class CommandRunner final : public Runner {
   }
 
  private:
-  Expected<void> Prepare(const Config& config, int64_t trial_number,
-                         SubprocessOptions& options) const {
+  Expected<void> Prepare(const Config& config, int64_t trial_number, SubprocessOptions& options,
+                         std::vector<std::string>& texts) const {
     if (config.size() != parameter_names_.size()) {
       return InvalidInput("configuration has {} values but the space has {} parameters",
                           config.size(), parameter_names_.size());
     }
-    std::vector<std::string> texts;
     texts.reserve(config.size());
     nlohmann::json json = nlohmann::json::object();
     for (size_t i = 0; i < config.size(); ++i) {
@@ -210,21 +250,7 @@ class CommandRunner final : public Runner {
                             parameter_names_[i]);
       }
     }
-    for (const ArgTemplate& arg : argv_template_) {
-      std::string text;
-      bool omitted = false;
-      for (const Segment& segment : arg) {
-        if (segment.parameter >= 0 && IsInactive(config[segment.parameter])) {
-          if (!segment.optional) {
-            return InvalidInput("parameter '{}' is inactive, but the command needs its value",
-                                parameter_names_[segment.parameter]);
-          }
-          omitted = true;
-        }
-        text += segment.parameter < 0 ? segment.literal : texts[segment.parameter];
-      }
-      if (!omitted) options.argv.push_back(std::move(text));
-    }
+    options.argv = Expand(argv_template_, texts, config);
     options.env = base_env_;
     // Invalid UTF-8 in a string value must not make the dump throw.
     options.env.push_back(
@@ -233,22 +259,71 @@ class CommandRunner final : public Runner {
     if (trial_number >= 0)
       options.env.push_back(fmt::format("{}={}", kTrialVariable, trial_number));
     options.working_dir = settings_.working_dir;
-    options.timeout_s = settings_.timeout_s;
+    options.cancel = settings_.cancel;
     return Ok();
   }
 
-  Expected<std::vector<double>> Judge(const SubprocessOutcome& outcome) const {
+  // The arguments of a template for one configuration. An argument with an optional placeholder
+  // of an inactive parameter is left out; a plain placeholder of a conditional parameter was
+  // refused when the template was parsed.
+  static std::vector<std::string> Expand(const std::vector<ArgTemplate>& templ,
+                                         const std::vector<std::string>& texts,
+                                         const Config& config) {
+    std::vector<std::string> argv;
+    for (const ArgTemplate& arg : templ) {
+      std::string text;
+      bool omitted = false;
+      for (const Segment& segment : arg) {
+        if (segment.parameter >= 0 && IsInactive(config[segment.parameter])) omitted = true;
+        text += segment.parameter < 0 ? segment.literal : texts[segment.parameter];
+      }
+      if (!omitted) argv.push_back(std::move(text));
+    }
+    return argv;
+  }
+
+  // The limit of the next run: the settings' own, else the default derived from measurements.
+  double TimeLimit() const {
+    if (settings_.timeout_s > 0 || !settings_.default_timeout) return settings_.timeout_s;
+    return settings_.default_timeout->Current().value_or(0);
+  }
+
+  static RunResult Interrupted(RunResult result) {
+    result.interrupted = true;
+    result.samples.clear();
+    result.failure_reason = "interrupted";
+    return result;
+  }
+
+  // A program that cannot be started fails the same way for every configuration unless a
+  // placeholder chooses the program itself.
+  bool StartFailureIsFatal() const {
+    return std::all_of(argv_template_.front().begin(), argv_template_.front().end(),
+                       [](const Segment& s) { return s.parameter < 0; });
+  }
+
+  Expected<std::vector<double>> Judge(const SubprocessOutcome& outcome, double limit_s) const {
     if (!outcome.started) return RuntimeError("{}", outcome.start_error);
-    if (outcome.timed_out) return RuntimeError("timed out after {} s", settings_.timeout_s);
+    if (outcome.timed_out) {
+      if (settings_.timeout_s > 0 || !settings_.default_timeout) {
+        return RuntimeError("timed out after {:g} s", limit_s);
+      }
+      return RuntimeError("timed out after {:.3g} s ({}; set run.timeout_s or --timeout)", limit_s,
+                          settings_.default_timeout->Explain());
+    }
     if (outcome.signaled) {
       return RuntimeError("killed by signal {}", SignalName(outcome.signal_number));
     }
     if (outcome.exit_code != 0) return RuntimeError("exit code {}", outcome.exit_code);
+    if (settings_.measure == Measure::kWallTime) {
+      return std::vector<double>(objective_names_.size(), outcome.exit_seconds);
+    }
     return ParseObjectiveOutput(outcome.stdout_tail, objective_names_);
   }
 
   const CommandSettings settings_;
   const std::vector<ArgTemplate> argv_template_;
+  const std::vector<ArgTemplate> check_template_;
   const std::vector<std::string> parameter_names_;
   const std::vector<std::string> objective_names_;
   const std::vector<std::string> base_env_;  ///< Captured environment plus settings' extras.
@@ -310,12 +385,26 @@ Expected<std::unique_ptr<Runner>> MakeCommandRunner(CommandSettings settings,
       return InvalidInput("parameter '{}' is named twice", parameter_names[i]);
     }
   }
+  if (settings.warmup < 0) {
+    return InvalidInput("warmup: must be at least 0, got {}", settings.warmup);
+  }
+  if (settings.measure == Measure::kWallTime && objective_names.size() != 1) {
+    return InvalidInput("objective \"wall-time\" measures one objective, but {} are declared",
+                        objective_names.size());
+  }
   std::vector<ArgTemplate> argv_template;
   for (size_t i = 0; i < settings.command.size(); ++i) {
     Expected<ArgTemplate> arg = ParseArgTemplate(settings.command[i], i, parameter_index,
                                                  parameter_names, settings.conditional);
     if (!arg.ok()) return arg.error();
     argv_template.push_back(std::move(*arg));
+  }
+  std::vector<ArgTemplate> check_template;
+  for (size_t i = 0; i < settings.check.size(); ++i) {
+    Expected<ArgTemplate> arg = ParseArgTemplate(settings.check[i], i, parameter_index,
+                                                 parameter_names, settings.conditional);
+    if (!arg.ok()) return arg.error().WithContext("check");
+    check_template.push_back(std::move(*arg));
   }
 
   std::set<std::string> overridden = {std::string(kConfigVariable), std::string(kTrialVariable)};
@@ -336,8 +425,8 @@ Expected<std::unique_ptr<Runner>> MakeCommandRunner(CommandSettings settings,
   for (const auto& [name, value] : settings.env) base_env.push_back(name + "=" + value);
 
   return std::unique_ptr<Runner>(std::make_unique<CommandRunner>(
-      std::move(settings), std::move(argv_template), std::move(parameter_names),
-      std::move(objective_names), std::move(base_env)));
+      std::move(settings), std::move(argv_template), std::move(check_template),
+      std::move(parameter_names), std::move(objective_names), std::move(base_env)));
 }
 
 }  // namespace sysopt

@@ -29,9 +29,17 @@
 #include <vector>
 
 #include "sysopt/core/expected.h"
+#include "sysopt/runner/cancellation.h"
+#include "sysopt/runner/default_timeout.h"
 #include "sysopt/runner/runner.h"
 
 namespace sysopt {
+
+/// \brief Where a command's objective value comes from.
+enum class Measure {
+  kOutput,    ///< The program prints it (the rule above).
+  kWallTime,  ///< The runner times the program itself: seconds from start to exit.
+};
 
 /// \brief How a command is run.
 struct CommandSettings {
@@ -48,6 +56,18 @@ struct CommandSettings {
   /// Per parameter, in order: whether it is conditional (may be Inactive), which makes its
   /// placeholders optional ones; an empty list means none is.
   std::vector<bool> conditional;
+  Measure measure = Measure::kOutput;
+  /// Untimed runs before the measured repeats (their failures fail the trial too).
+  int warmup = 0;
+  /// An argv template run once after the measured repeats (same placeholders, directory and
+  /// environment); a non-zero exit fails the trial ("check failed"). Empty: no check.
+  std::vector<std::string> check;
+  /// When timeout_s is 0 and this is set, its current limit applies, and every successful run
+  /// is reported to it. Shared with whoever seeds it from earlier measurements.
+  std::shared_ptr<DefaultTimeout> default_timeout;
+  /// Borrowed; when set, a request stops the runs in flight (their results are `interrupted`)
+  /// and no further run starts. Must outlive the runner.
+  const Cancellation* cancel = nullptr;
 };
 
 /// \brief Makes a command runner.
@@ -63,8 +83,9 @@ Expected<std::unique_ptr<Runner>> MakeCommandRunner(CommandSettings settings,
                                                     std::vector<std::string> objective_names);
 
 /// \brief Reads objective values from a program's stdout by the rule above (last non-empty
-/// line: a number, or a JSON object). The error message is the failure reason to record, e.g.
-/// "unparseable output: 'hello'" or "objective 'energy' missing from output".
+/// line: a number such as "3", "-2.5e3" or ".138" (as bc prints it), or a JSON object). The error
+/// message is the failure reason to record, e.g. "unparseable output: 'hello'" or "objective
+/// 'energy' missing from output".
 Expected<std::vector<double>> ParseObjectiveOutput(std::string_view output,
                                                    const std::vector<std::string>& objective_names);
 

@@ -41,6 +41,12 @@ struct RunResult {
   std::string failure_reason;                ///< Short and human readable; empty when ok.
   std::string stderr_tail;                   ///< Last ~2 KB of stderr of the last attempt.
   double elapsed_s = 0;                      ///< Total wall time of all repeats.
+  /// Stopped by a cancellation (Ctrl-C, a time limit): the measurement says nothing about the
+  /// configuration. failure_reason is then "interrupted".
+  bool interrupted = false;
+  /// The failure does not depend on the configuration (e.g. the program does not exist), so
+  /// every other configuration would fail the same way.
+  bool fatal = false;
 };
 
 /// \brief Runs configurations.

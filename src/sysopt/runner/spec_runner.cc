@@ -4,7 +4,7 @@
 
 namespace sysopt {
 
-Expected<std::unique_ptr<Runner>> MakeSpecRunner(const Spec& spec) {
+Expected<std::unique_ptr<Runner>> MakeSpecRunner(const Spec& spec, const SpecRunnerHooks& hooks) {
   if (!spec.run) return InvalidInput("the spec has no \"run\" section");
   auto aggregate = ParseAggregate(spec.run->aggregate);
   if (!aggregate.ok()) return aggregate.error();
@@ -12,7 +12,12 @@ Expected<std::unique_ptr<Runner>> MakeSpecRunner(const Spec& spec) {
   for (const auto& o : spec.objectives) objective_names.push_back(o.name);
   CommandSettings settings;
   settings.command = spec.run->command;
-  settings.timeout_s = spec.run->timeout_s;
+  settings.timeout_s = spec.run->timeout_s.value_or(0);
+  if (!spec.run->timeout_s) settings.default_timeout = hooks.default_timeout;
+  settings.cancel = hooks.cancel;
+  settings.measure = spec.run->objective == "wall-time" ? Measure::kWallTime : Measure::kOutput;
+  settings.warmup = spec.run->warmup;
+  settings.check = spec.run->check;
   settings.repeat = spec.run->repeat;
   settings.aggregate = *aggregate;
   settings.working_dir = spec.run->working_dir;

@@ -17,6 +17,8 @@
 #include <cmath>
 #include <system_error>
 
+#include "sysopt/runner/cancellation.h"
+
 namespace sysopt {
 namespace {
 
@@ -167,6 +169,11 @@ SubprocessOutcome RunSubprocess(const SubprocessOptions& options) {
     return finish();
   }
   const std::string& program = options.argv[0];
+  if (options.cancel != nullptr && options.cancel->requested()) {
+    outcome.cancelled = true;
+    outcome.start_error = "not started: stopping";
+    return finish();
+  }
 
   UniqueFd out_read, out_write, err_read, err_write;
   int err = 0;
@@ -233,14 +240,20 @@ SubprocessOutcome RunSubprocess(const SubprocessOptions& options) {
   bool exited = false;
   bool term_sent = false;
   bool kill_sent = false;
+  bool cancel_sent = false;
   Clock::time_point exit_time{};
   Clock::time_point term_time{};
+  Clock::time_point cancel_time{};
+  const Cancellation* cancel = options.cancel;
+  // The kill deadline after a cancellation; a second request shortens it, so it is read anew.
+  auto cancel_kill_time = [&] { return cancel_time + Seconds(cancel->grace_s()); };
   std::vector<char> chunk(size_t{1} << 16);
 
   for (;;) {
     if (!exited && ChildHasExited(pid)) {
       exited = true;
       exit_time = Clock::now();
+      outcome.exit_seconds = std::chrono::duration<double>(exit_time - start).count();
       // Background descendants must not outlive the measurement (nor hold its pipes open).
       kill(-pid, SIGKILL);
     }
@@ -257,6 +270,18 @@ SubprocessOutcome RunSubprocess(const SubprocessOptions& options) {
       SignalGroup(pid, SIGKILL);
       kill_sent = true;
     }
+    // A stop request: pass the signal on (the program runs in its own group, so a terminal's
+    // Ctrl-C never reaches it), then kill the group if it is still there after the grace.
+    if (!exited && cancel != nullptr && !cancel_sent && cancel->requested()) {
+      outcome.cancelled = true;
+      SignalGroup(pid, cancel->signal_number() > 0 ? cancel->signal_number() : SIGTERM);
+      cancel_sent = true;
+      cancel_time = now;
+    }
+    if (!exited && cancel_sent && !kill_sent && now >= cancel_kill_time()) {
+      SignalGroup(pid, SIGKILL);
+      kill_sent = true;
+    }
 
     // Sleep in poll until output arrives, the child exits, or the next deadline.
     Clock::time_point wake = Clock::time_point::max();
@@ -267,14 +292,18 @@ SubprocessOutcome RunSubprocess(const SubprocessOptions& options) {
       if (!pidfd.valid()) wake = now + std::chrono::milliseconds(10);
       if (has_deadline && !term_sent) wake = std::min(wake, deadline);
       if (term_sent && !kill_sent) wake = std::min(wake, term_time + Seconds(options.kill_grace_s));
+      // After passing a stop on, look again soon: a second request shortens the grace.
+      if (cancel_sent && !kill_sent) {
+        wake = std::min({wake, cancel_kill_time(), now + std::chrono::milliseconds(50)});
+      }
     }
     int timeout_ms = -1;
     if (wake != Clock::time_point::max()) {
       const auto left = std::chrono::ceil<std::chrono::milliseconds>(wake - now).count();
       timeout_ms = static_cast<int>(std::clamp<int64_t>(left, 0, 60'000));
     }
-    pollfd fds[3];
-    int watched[3];  // index into pipes, or 2 for the pidfd
+    pollfd fds[4];
+    int watched[4];  // index into pipes, 2 for the pidfd, 3 for the cancellation
     nfds_t count = 0;
     for (int i = 0; i < 2; ++i) {
       if (!pipes[i]->valid()) continue;
@@ -285,6 +314,10 @@ SubprocessOutcome RunSubprocess(const SubprocessOptions& options) {
       fds[count] = {pidfd.get(), POLLIN, 0};
       watched[count++] = 2;
     }
+    if (!exited && cancel != nullptr && !cancel_sent && cancel->fd() >= 0) {
+      fds[count] = {cancel->fd(), POLLIN, 0};
+      watched[count++] = 3;
+    }
     const int ready = poll(fds, count, timeout_ms);
     if (ready < 0) {
       if (errno == EINTR) continue;
@@ -293,7 +326,7 @@ SubprocessOutcome RunSubprocess(const SubprocessOptions& options) {
       continue;
     }
     for (nfds_t k = 0; k < count; ++k) {
-      if (watched[k] == 2 || fds[k].revents == 0) continue;
+      if (watched[k] >= 2 || fds[k].revents == 0) continue;
       UniqueFd& pipe = *pipes[watched[k]];
       const ssize_t n = read(pipe.get(), chunk.data(), chunk.size());
       if (n > 0) {

@@ -13,6 +13,8 @@
 
 namespace sysopt {
 
+class Cancellation;
+
 /// \brief What to run and how.
 struct SubprocessOptions {
   std::vector<std::string> argv;  ///< argv[0] is looked up in PATH unless it contains a '/'.
@@ -24,6 +26,10 @@ struct SubprocessOptions {
   /// \brief After the program exits, how long to wait for end-of-file on its pipes, which a
   /// descendant that left the process group may hold open.
   double drain_grace_s = 0.5;
+  /// \brief When set and requested (before or during the run), the program's process group gets
+  /// the cancellation's signal, then SIGKILL after its grace period; a program not yet started is
+  /// not started.
+  const Cancellation* cancel = nullptr;
   size_t max_stdout_bytes = size_t{1} << 20;  ///< Only the tail of stdout is kept.
   size_t max_stderr_bytes = 2048;             ///< Only the tail of stderr is kept.
 };
@@ -33,13 +39,15 @@ struct SubprocessOutcome {
   bool started = false;     ///< False: the program could not be executed (see start_error).
   std::string start_error;  ///< E.g. "cannot execute './x': No such file or directory".
   bool timed_out = false;   ///< The time limit passed and the group was killed.
+  bool cancelled = false;   ///< Stopped (or never started) because of a cancellation.
   bool signaled = false;    ///< The program ended by a signal (see signal_number).
   int signal_number = 0;
   int exit_code = -1;       ///< Valid when started, not signaled.
   std::string stdout_tail;  ///< Last max_stdout_bytes of stdout.
   std::string stderr_tail;  ///< Last max_stderr_bytes of stderr.
   bool stdout_truncated = false;
-  double seconds = 0;  ///< Wall time from start to the end of draining.
+  double seconds = 0;       ///< Wall time from start to the end of draining.
+  double exit_seconds = 0;  ///< Wall time from start until the program itself exited.
 };
 
 /// \brief Runs the program to completion (or until the time limit), then kills whatever is left

@@ -64,8 +64,10 @@ Expected<std::vector<Objective>> ParseObjectives(const json& j, const std::strin
 Expected<RunSpec> ParseRun(const json& j, const std::string& where_in) {
   const std::string where = where_in + ": run";
   if (!j.is_object()) return InvalidInput("{}: expected an object, got {}", where, j.dump());
-  SYSOPT_RETURN_IF_ERROR(
-      RejectUnknownKeys(j, {"command", "timeout_s", "repeat", "aggregate", "working_dir"}, where));
+  SYSOPT_RETURN_IF_ERROR(RejectUnknownKeys(j,
+                                           {"command", "timeout_s", "repeat", "aggregate",
+                                            "working_dir", "objective", "warmup", "check"},
+                                           where));
   RunSpec run;
   if (!j.contains("command") || !j["command"].is_array() || j["command"].empty()) {
     return InvalidInput("{}: field \"command\": expected a non-empty array of strings (argv)",
@@ -108,7 +110,74 @@ Expected<RunSpec> ParseRun(const json& j, const std::string& where_in) {
     }
     run.working_dir = j["working_dir"].get<std::string>();
   }
+  if (j.contains("objective")) {
+    const auto& o = j["objective"];
+    if (o != "output" && o != "wall-time") {
+      return InvalidInput(
+          "{}: field \"objective\": expected \"output\" (the program prints its objectives) or "
+          "\"wall-time\" (sysopt times the program), got {}",
+          where, o.dump());
+    }
+    run.objective = o.get<std::string>();
+  }
+  if (j.contains("warmup")) {
+    if (!j["warmup"].is_number_integer() || j["warmup"].get<int64_t>() < 0 ||
+        j["warmup"].get<int64_t>() > 100) {
+      return InvalidInput("{}: field \"warmup\": expected an integer from 0 to 100, got {}", where,
+                          j["warmup"].dump());
+    }
+    run.warmup = j["warmup"].get<int>();
+  }
+  if (j.contains("check")) {
+    const auto& c = j["check"];
+    if (!c.is_array() || c.empty()) {
+      return InvalidInput(
+          "{}: field \"check\": expected a non-empty array of strings (argv), got {}", where,
+          c.dump());
+    }
+    for (const auto& a : c) {
+      if (!a.is_string()) {
+        return InvalidInput("{}: field \"check\": {} is not a string", where, a.dump());
+      }
+      run.check.push_back(a.get<std::string>());
+    }
+  }
   return run;
+}
+
+// T1's benchmark settings: KernelSpecification.BenchmarkConfig, giving repeats and a time limit.
+Expected<std::optional<RunSpec>> ParseT1Benchmark(const json& j, const std::string& source) {
+  if (!j.contains("KernelSpecification")) return std::optional<RunSpec>();
+  const auto& ks = j["KernelSpecification"];
+  const std::string where = source + ": KernelSpecification";
+  if (!ks.is_object()) return InvalidInput("{}: expected an object, got {}", where, ks.dump());
+  if (!ks.contains("BenchmarkConfig")) return std::optional<RunSpec>();
+  const auto& b = ks["BenchmarkConfig"];
+  const std::string at = where + ".BenchmarkConfig";
+  if (!b.is_object()) return InvalidInput("{}: expected an object, got {}", at, b.dump());
+  SYSOPT_RETURN_IF_ERROR(
+      RejectUnknownKeys(b, {"Iterations", "Timeout", "Aggregate", "WarmupIterations"}, at));
+  // The same checks as a run section's, with the T1 names in the messages.
+  json run = json::object();
+  run["command"] = json::array({"-"});
+  const std::pair<const char*, const char*> names[] = {{"Iterations", "repeat"},
+                                                       {"Timeout", "timeout_s"},
+                                                       {"Aggregate", "aggregate"},
+                                                       {"WarmupIterations", "warmup"}};
+  for (const auto& [t1, ours] : names) {
+    if (!b.contains(t1)) continue;
+    json one = {{"command", {"-"}}, {ours, b[t1]}};
+    auto parsed = ParseRun(one, at);
+    if (!parsed.ok()) {
+      return InvalidInput("{}: field \"{}\": {} is not valid (as run.{}: {})", at, t1, b[t1].dump(),
+                          ours, parsed.error().message());
+    }
+    run[ours] = b[t1];
+  }
+  auto parsed = ParseRun(run, at);
+  if (!parsed.ok()) return parsed.error();
+  parsed->command.clear();
+  return std::optional<RunSpec>(std::move(*parsed));
 }
 
 // A T1 "Values" field is a list, written either as a JSON array or as a string holding a
@@ -203,15 +272,32 @@ Expected<Spec> ParseT1(const json& j, const std::string& source) {
       j["General"]["BenchmarkName"].is_string()) {
     name = j["General"]["BenchmarkName"].get<std::string>();
   }
-  Spec spec{name, std::move(*space), {Objective{"time", true}}, std::nullopt, std::nullopt, true};
+  auto run = ParseT1Benchmark(j, source);
+  if (!run.ok()) return run.error();
+  Spec spec{name,
+            std::move(*space),
+            {Objective{"time", true}},
+            std::move(*run),
+            std::nullopt,
+            std::nullopt,
+            true};
   // The schema's "Budget" is a list of {"Type", "BudgetValue"}; a single object is read too.
   if (j.contains("Budget")) {
     const json budgets = j["Budget"].is_array() ? j["Budget"] : json::array({j["Budget"]});
     for (const auto& b : budgets) {
       if (b.is_object() && (!b.contains("Type") || b["Type"] == "ConfigurationCount") &&
           b.contains("BudgetValue") && b["BudgetValue"].is_number_integer()) {
-        spec.budget = b["BudgetValue"].get<int>();
-        break;
+        if (!spec.budget) spec.budget = b["BudgetValue"].get<int>();
+      }
+      // TuningDuration: seconds for the whole run, as sysopt tune's --time-limit.
+      if (b.is_object() && b.value("Type", "") == "TuningDuration" && b.contains("BudgetValue")) {
+        if (!b["BudgetValue"].is_number() || !(b["BudgetValue"].get<double>() > 0)) {
+          return InvalidInput(
+              "{}: Budget: TuningDuration: \"BudgetValue\" must be a positive number of "
+              "seconds, got {}",
+              source, b["BudgetValue"].dump());
+        }
+        spec.time_limit_s = b["BudgetValue"].get<double>();
       }
     }
   }
@@ -228,11 +314,12 @@ nlohmann::json Spec::ToJson() const {
     j["objectives"].push_back({{"name", o.name}, {"goal", o.minimize ? "minimize" : "maximize"}});
   }
   if (run) {
-    j["run"] = {{"command", run->command},
-                {"timeout_s", run->timeout_s},
-                {"repeat", run->repeat},
-                {"aggregate", run->aggregate}};
+    j["run"] = {{"command", run->command}, {"repeat", run->repeat}, {"aggregate", run->aggregate}};
+    if (run->timeout_s) j["run"]["timeout_s"] = *run->timeout_s;
     if (!run->working_dir.empty()) j["run"]["working_dir"] = run->working_dir;
+    if (run->objective != "output") j["run"]["objective"] = run->objective;
+    if (run->warmup > 0) j["run"]["warmup"] = run->warmup;
+    if (!run->check.empty()) j["run"]["check"] = run->check;
   }
   return j;
 }
@@ -274,19 +361,28 @@ Expected<Spec> ParseSpec(const nlohmann::json& j, const std::string& source) {
   }
   auto space = Space::Create(std::move(params), constraints);
   if (!space.ok()) return space.error().WithContext(source);
-  std::vector<Objective> objectives = {Objective{"value", true}};
-  if (j.contains("objectives")) {
-    auto o = ParseObjectives(j["objectives"], source);
-    if (!o.ok()) return o.error();
-    objectives = std::move(*o);
-  }
   std::optional<RunSpec> run;
   if (j.contains("run")) {
     auto r = ParseRun(j["run"], source);
     if (!r.ok()) return r.error();
     run = std::move(*r);
   }
-  return Spec{name, std::move(*space), std::move(objectives), std::move(run), std::nullopt, false};
+  const bool wall_time = run && run->objective == "wall-time";
+  std::vector<Objective> objectives = {Objective{wall_time ? "time" : "value", true}};
+  if (j.contains("objectives")) {
+    auto o = ParseObjectives(j["objectives"], source);
+    if (!o.ok()) return o.error();
+    objectives = std::move(*o);
+    if (wall_time && (objectives.size() != 1 || !objectives[0].minimize)) {
+      return InvalidInput(
+          "{}: run: field \"objective\": \"wall-time\" measures one objective to minimize, but "
+          "\"objectives\" declares {}",
+          source, j["objectives"].dump());
+    }
+  }
+  return Spec{name,           std::move(*space), std::move(objectives),
+              std::move(run), std::nullopt,      std::nullopt,
+              false};
 }
 
 Expected<Spec> LoadSpec(const std::string& path) {

@@ -118,6 +118,22 @@ Expected<std::unique_ptr<Study>> Study::Open(Storage& storage, const std::string
     }
   }
   SYSOPT_RETURN_IF_ERROR(study->Reload());
+  // Trials a stopped run marked interrupted itself (Ctrl-C, a time limit) run again too, unless
+  // their configuration has been run since.
+  const auto& history = study->finished_;
+  for (size_t i = 0; i < history.size(); ++i) {
+    const auto& t = history[i];
+    if (t.state != TrialState::kFailed || t.failure_reason != kInterrupted) continue;
+    const bool run_since =
+        std::any_of(history.begin() + static_cast<std::ptrdiff_t>(i) + 1, history.end(),
+                    [&](const TrialRecord& u) { return u.config == t.config; });
+    const bool queued =
+        std::find(info->to_rerun.begin(), info->to_rerun.end(), t.config) != info->to_rerun.end();
+    if (!run_since && !queued) {
+      info->to_rerun.push_back(t.config);
+      ++info->stopped;
+    }
+  }
   return study;
 }
 

@@ -24,7 +24,8 @@ namespace sysopt {
 struct ResumeInfo {
   bool created = false;          ///< True when the study did not exist before.
   int interrupted = 0;           ///< RUNNING trials of dead processes now marked failed.
-  std::vector<Config> to_rerun;  ///< Their configurations, to be proposed again first.
+  int stopped = 0;  ///< Trials an earlier run stopped itself (FAILED "interrupted"), not yet rerun.
+  std::vector<Config> to_rerun;  ///< Both kinds' configurations, to be proposed again first.
 };
 
 /// \brief A trial in flight: created in storage as RUNNING, not yet finished.

@@ -1,12 +1,86 @@
 #include "sysopt/tuner/tuner.h"
 
+#include <signal.h>
+
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <thread>
 
 namespace sysopt {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The first completed trial of the same configuration, if any: a new trial of it re-measures.
+std::optional<int64_t> RemeasureOf(const Study& study, const Config& config) {
+  for (const auto& t : study.Finished()) {
+    if (t.state == TrialState::kComplete && t.config == config) return t.number;
+  }
+  return std::nullopt;
+}
+
+// Stops the trials in flight at the time limit, from a thread of its own: the workers are
+// inside the runner then.
+class Deadline {
+ public:
+  Deadline(double limit_s, Cancellation* cancel) : cancel_(cancel) {
+    if (limit_s <= 0) return;
+    at_ = Clock::now() +
+          std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(limit_s));
+    watcher_ = std::thread([this] {
+      std::unique_lock lock(mutex_);
+      if (!cv_.wait_until(lock, *at_, [this] { return done_; })) {
+        if (cancel_ != nullptr) cancel_->Request(SIGTERM);
+      }
+    });
+  }
+  ~Deadline() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    if (watcher_.joinable()) watcher_.join();
+  }
+  bool Passed() const { return at_ && Clock::now() >= *at_; }
+  std::optional<double> SecondsLeft() const {
+    if (!at_) return std::nullopt;
+    return std::max(0.0, std::chrono::duration<double>(*at_ - Clock::now()).count());
+  }
+
+ private:
+  Cancellation* cancel_;
+  std::optional<Clock::time_point> at_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread watcher_;
+};
+
+bool StopRequested(const TuneOptions& options) {
+  return (options.stop != nullptr && options.stop->load()) ||
+         (options.cancel != nullptr && options.cancel->requested());
+}
+
+TrialOutcome Outcome(const RunResult& result, std::optional<int64_t> remeasure_of) {
+  TrialOutcome outcome = OutcomeFromRun(result);
+  if (remeasure_of) outcome.attrs["remeasure_of"] = *remeasure_of;
+  return outcome;
+}
+
+std::optional<double> Eta(double elapsed_s, int done, int remaining,
+                          std::optional<double> time_left) {
+  if (done <= 0) return std::nullopt;
+  double eta = elapsed_s / done * std::max(0, remaining);
+  if (time_left) eta = std::min(eta, *time_left);
+  return eta;
+}
+
+}  // namespace
 
 TrialOutcome OutcomeFromRun(const RunResult& result) {
   TrialOutcome outcome;
@@ -28,6 +102,8 @@ Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner,
   std::optional<Error> error;
   int in_flight = 0;
   std::deque<Config> queue(rerun.begin(), rerun.end());
+  const Clock::time_point t0 = Clock::now();
+  Deadline deadline(options.time_limit_s, options.cancel);
   const auto& objectives = study.spec().objectives;
   const Space& space = study.space();
   if (space.HasUserDefault()) {
@@ -43,7 +119,11 @@ Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner,
   // Takes the next configuration to run, or nothing when the loop should end. Caller holds mutex.
   auto next = [&]() -> std::optional<Config> {
     if (error || report.exhausted) return std::nullopt;
-    if (options.stop != nullptr && options.stop->load()) {
+    if (deadline.Passed()) {
+      report.time_limit_reached = true;
+      return std::nullopt;
+    }
+    if (StopRequested(options)) {
       report.stopped = true;
       return std::nullopt;
     }
@@ -77,6 +157,7 @@ Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner,
     const std::string worker = WorkerName(index);
     while (true) {
       Trial trial;
+      std::optional<int64_t> remeasure_of;
       {
         std::unique_lock lock(mutex);
         std::optional<Config> config;
@@ -88,6 +169,7 @@ Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner,
           finished_one.wait(lock, [&] { return report.started - in_flight != before || error; });
         }
         if (!config) return;
+        remeasure_of = RemeasureOf(study, *config);
         // Recorded as RUNNING before it runs: a crash from here on leaves a trace to resume from.
         auto started = study.Start(*config, worker);
         if (!started.ok()) {
@@ -99,7 +181,7 @@ Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner,
         ++report.started;
       }
       const RunResult result = runner.Run(trial.config, trial.number);
-      auto finished = study.Finish(trial, OutcomeFromRun(result));
+      auto finished = study.Finish(trial, Outcome(result, remeasure_of));
       std::lock_guard lock(mutex);
       --in_flight;
       finished_one.notify_all();
@@ -107,10 +189,27 @@ Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner,
         error = finished.error();
         return;
       }
-      if (!result.ok) ++report.failed;
+      if (result.interrupted) {
+        ++report.interrupted;
+        if (deadline.Passed()) report.time_limit_reached = true;
+      } else if (!result.ok) {
+        ++report.failed;
+      }
+      if (result.fatal && !error) {
+        // Every other configuration would fail alike: stop instead of using up the budget.
+        error = InvalidInput(
+            "{}; every configuration fails this way, so the study stops: check "
+            "the command (run.command or the one after --)",
+            result.failure_reason);
+      }
       if (options.on_trial) {
-        options.on_trial(TuneProgress{*finished, study.BudgetUsed(), options.budget, report.failed,
-                                      study.Best()});
+        const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+        const int used = study.BudgetUsed();
+        options.on_trial(TuneProgress{*finished, used, options.budget, report.failed, study.Best(),
+                                      elapsed,
+                                      Eta(elapsed, report.started - in_flight - report.interrupted,
+                                          options.budget - used, deadline.SecondsLeft()),
+                                      remeasure_of});
       }
     }
   };
@@ -124,6 +223,49 @@ Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner,
     for (auto& t : threads) t.join();
   }
   if (error) return *error;
+  return report;
+}
+
+Expected<TuneReport> Confirm(Study& study, Runner& runner, const std::vector<Config>& configs,
+                             int rounds, const TuneOptions& options) {
+  TuneReport report;
+  const Clock::time_point t0 = Clock::now();
+  Deadline deadline(options.time_limit_s, options.cancel);
+  const int total = rounds * static_cast<int>(configs.size());
+  int done = 0;
+  for (int round = 1; round <= rounds; ++round) {
+    for (const Config& config : configs) {
+      if (deadline.Passed()) {
+        report.time_limit_reached = true;
+        return report;
+      }
+      if (StopRequested(options)) {
+        report.stopped = true;
+        return report;
+      }
+      const std::optional<int64_t> remeasure_of = RemeasureOf(study, config);
+      auto trial = study.Start(config, WorkerName(0));
+      if (!trial.ok()) return trial.error();
+      ++report.started;
+      const RunResult result = runner.Run(trial->config, trial->number);
+      TrialOutcome outcome = Outcome(result, remeasure_of);
+      outcome.attrs["confirm"] = round;
+      auto finished = study.Finish(*trial, std::move(outcome));
+      if (!finished.ok()) return finished.error();
+      ++done;
+      if (result.interrupted) {
+        ++report.interrupted;
+      } else if (!result.ok) {
+        ++report.failed;
+      }
+      if (options.on_trial) {
+        const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+        options.on_trial(TuneProgress{*finished, done, total, report.failed, study.Best(), elapsed,
+                                      Eta(elapsed, done, total - done, deadline.SecondsLeft()),
+                                      remeasure_of});
+      }
+    }
+  }
   return report;
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sysopt/core/expected.h"
+#include "sysopt/runner/cancellation.h"
 #include "sysopt/runner/runner.h"
 #include "sysopt/sampler/sampler.h"
 #include "sysopt/study/study.h"
@@ -21,6 +22,13 @@ struct TuneProgress {
   int budget = 0;
   int failed = 0;                   ///< Failed trials of this run.
   std::optional<TrialRecord> best;  ///< Best so far (first objective).
+  double elapsed_s = 0;             ///< Since this call of Tune (or Confirm) began.
+  /// Estimated seconds until the budget (or the time limit) is reached; unset before any
+  /// trial of this call finished.
+  std::optional<double> eta_s;
+  /// Set when the trial measured a configuration already measured: the number of its first
+  /// completed trial. Re-measurements count towards the budget like any trial.
+  std::optional<int64_t> remeasure_of;
 };
 
 struct TuneOptions {
@@ -30,6 +38,13 @@ struct TuneOptions {
   std::function<void(const TuneProgress&)> on_trial;
   /// When set and true, no new trial is started; trials in flight finish.
   const std::atomic<bool>* stop = nullptr;
+  /// Borrowed, the one the runner was given: once requested no new trial starts, and the
+  /// runner stops those in flight (they are recorded FAILED "interrupted"). The time limit
+  /// requests it (with SIGTERM) for the trials still running then.
+  Cancellation* cancel = nullptr;
+  /// Seconds for this call; 0: no limit. No trial starts after it, and trials in flight at
+  /// that moment are stopped through `cancel`.
+  double time_limit_s = 0;
 };
 
 /// \brief What one call of Tune did.
@@ -38,6 +53,8 @@ struct TuneReport {
   int failed = 0;          ///< Of those, how many failed.
   bool exhausted = false;  ///< The sampler had nothing left to propose.
   bool stopped = false;    ///< Stopped early on request.
+  int interrupted = 0;     ///< Trials stopped while running (a cancellation or the time limit).
+  bool time_limit_reached = false;
 };
 
 /// \brief Runs the loop. `rerun` holds configurations to evaluate first (those of interrupted
@@ -45,6 +62,13 @@ struct TuneReport {
 /// Errors: the sampler cannot propose (e.g. no feasible configuration) or storage fails.
 Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner,
                           const TuneOptions& options, std::vector<Config> rerun);
+
+/// \brief Measures `configs` again, `rounds` times, interleaved: round 1 runs each
+/// configuration once in the given order, then round 2, and so on, so that a drift of the
+/// machine affects them alike. One trial at a time; each is recorded with attrs "confirm" (its
+/// round) and "remeasure_of". Stops early on `options.stop`/`cancel`/`time_limit_s`.
+Expected<TuneReport> Confirm(Study& study, Runner& runner, const std::vector<Config>& configs,
+                             int rounds, const TuneOptions& options);
 
 /// \brief Turns a runner's result into the outcome a study records.
 TrialOutcome OutcomeFromRun(const RunResult& result);

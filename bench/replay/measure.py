@@ -3,6 +3,7 @@
 
     python3 bench/replay/measure.py matmul [--jobs 2] [--core 1] [--work DIR]
     python3 bench/replay/measure.py --t1 all        # only (re)write the T1 files
+    python3 bench/replay/measure.py all --recheck 50   # measure 50 cached configs again
 
 Every feasible configuration is compiled (in parallel, --jobs at a time) and then run, one at a
 time, pinned to one core with taskset. The program times REPS calls of its kernel after a
@@ -174,10 +175,41 @@ def write_cache(space, configs, done):
     print("wrote %s (%d entries, %d bytes)" % (path, len(cache), os.path.getsize(path)), flush=True)
 
 
+def recheck(space, args):
+    """Measures a random sample of the cached configurations again and reports how far the new
+    medians are from the cached ones (noise of the machine); changes nothing."""
+    path = os.path.join(HERE, space["name"], "cache.json.gz")
+    with gzip.open(path, "rt") as f:
+        cache = json.load(f)["cache"]
+    ok = sorted(k for k, e in cache.items() if not isinstance(e["time"], str))
+    sample = random.Random(777).sample(ok, min(args.recheck, len(ok)))
+    bins = os.path.join(args.work, space["name"], "recheck")
+    os.makedirs(bins, exist_ok=True)
+    ratios = []
+    for k in sample:
+        config = {n: cache[k][n] for n, _ in space["params"]}
+        built, binary, _, _ = compile_one(space, config, bins, args.compile_timeout)
+        if not built:
+            continue
+        median, _, _, why = run_one(binary, args.core, args.timeout)
+        os.remove(binary)
+        if why is None:
+            ratios.append(median / cache[k]["time"])
+    shutil.rmtree(bins, ignore_errors=True)
+    ratios.sort()
+    dev = sorted(abs(r - 1) for r in ratios)
+    print("%s: recheck of %d configurations: new/cached median %.3f, 10%%-90%% %.3f-%.3f, "
+          "median |deviation| %.1f%%" % (space["name"], len(ratios), ratios[len(ratios) // 2],
+                                       ratios[len(ratios) // 10], ratios[len(ratios) * 9 // 10],
+                                       100 * dev[len(dev) // 2]), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("kernels", nargs="+", help="space names, or 'all'")
     ap.add_argument("--t1", action="store_true", help="only write the T1 files")
+    ap.add_argument("--recheck", type=int, default=0, metavar="N",
+                    help="only measure N cached configurations again and report the noise")
     ap.add_argument("--jobs", type=int, default=2, help="parallel compilations")
     ap.add_argument("--core", type=int, default=1, help="core to pin runs to (-1: no pinning)")
     ap.add_argument("--timeout", type=float, default=10.0, help="seconds per run")
@@ -190,6 +222,9 @@ def main():
     names = [s["name"] for s in spaces.SPACES] if args.kernels == ["all"] else args.kernels
     for name in names:
         space = spaces.BY_NAME[name]
+        if args.recheck:
+            recheck(space, args)
+            continue
         print("wrote", write_t1(space))
         if not args.t1:
             measure(space, args)

@@ -199,7 +199,7 @@ def t1_document(space):
             "Language": "C",
             "KernelName": space["name"],
             "KernelFile": "kernel.c",
-            "Compiler": "gcc" if "CC" not in names else "CC",
+            "Compiler": "gcc" if "CC" not in names else "the value of CC (gcc or clang)",
             "CompilerOptions": [f for f in flags if not f.startswith("-D")] + LIBS,
             "ProblemSize": space["problem_size"],
             "Description": space["description"],

@@ -6,7 +6,9 @@
     python3 bench/replay/measure.py all --recheck 50   # measure 50 cached configs again
 
 Every feasible configuration is compiled (in parallel, --jobs at a time) and then run, one at a
-time, pinned to one core with taskset. The program times REPS calls of its kernel after a
+time, pinned to one core with taskset and in the real-time FIFO class (chrt -f 1), so that other
+processes on the machine cannot preempt a timed call (the kernel's real-time throttling still
+leaves them 5% of that core). The program times REPS calls of its kernel after a
 warm-up call and a check of the result, and prints the times in milliseconds; the cache keeps
 every sample and their median. A configuration that fails to compile is "CompileFailedConfig";
 one that exits non-zero (wrong result, crash) or runs past --timeout seconds is
@@ -65,8 +67,12 @@ def compile_one(space, config, out_dir, timeout):
     return ok, binary, ms, (errors or lines)[:1]
 
 
-def run_one(binary, core, timeout):
-    cmd = ["taskset", "-c", str(core), binary] if core is not None else [binary]
+def run_one(binary, core, timeout, fifo=True):
+    cmd = [binary]
+    if core is not None:
+        cmd = ["taskset", "-c", str(core)] + cmd
+    if fifo:
+        cmd = ["chrt", "-f", "1"] + cmd
     t0 = time.monotonic()
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
@@ -123,7 +129,7 @@ def measure(space, args):
             if not ok:
                 r.update(status="CompileFailedConfig", reason=" ".join(cerr))
             else:
-                median, times, wall, why = run_one(binary, args.core, args.timeout)
+                median, times, wall, why = run_one(binary, args.core, args.timeout, args.sched == "fifo")
                 r["run_ms"] = wall
                 if why is not None:
                     r.update(status="RuntimeFailedConfig", reason=why)
@@ -191,7 +197,7 @@ def recheck(space, args):
         built, binary, _, _ = compile_one(space, config, bins, args.compile_timeout)
         if not built:
             continue
-        median, _, _, why = run_one(binary, args.core, args.timeout)
+        median, _, _, why = run_one(binary, args.core, args.timeout, args.sched == "fifo")
         os.remove(binary)
         if why is None:
             ratios.append(median / cache[k]["time"])
@@ -212,6 +218,9 @@ def main():
                     help="only measure N cached configurations again and report the noise")
     ap.add_argument("--jobs", type=int, default=2, help="parallel compilations")
     ap.add_argument("--core", type=int, default=1, help="core to pin runs to (-1: no pinning)")
+    ap.add_argument("--sched", choices=["fifo", "normal"], default="fifo",
+                    help="scheduling class of the timed runs: fifo (chrt -f 1, needs root or "
+                    "CAP_SYS_NICE) keeps other processes on that core from preempting them")
     ap.add_argument("--timeout", type=float, default=10.0, help="seconds per run")
     ap.add_argument("--compile-timeout", type=float, default=120.0)
     ap.add_argument("--work", default=os.path.join(os.environ.get("TMPDIR", "/tmp"),

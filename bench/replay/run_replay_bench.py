@@ -6,14 +6,14 @@ Tuner cache file), runs `sysopt tune --replay` with each sysopt sampler and, whe
 is installed, Optuna 3.1's TPE and multivariate TPE on the same table, for seeds 0..S-1 and the
 largest budget. Every evaluation counts towards the budget, failed ones included (a recorded
 failure is answered as failed; for Optuna with the worst recorded time, which TPE then avoids);
-configurations violating the space's constraints are never proposed by sysopt and are refused to
-Optuna without counting.
+configurations violating the space's constraints are never proposed by sysopt; Optuna's are
+answered with the worst recorded time too, without counting them (which favours Optuna).
 
 Metric, per budget: the fraction of the optimum reached (optimum time / best time found, 0 when
 nothing succeeded), averaged over seeds and spaces; and the median number of evaluations to
 reach 90% and 95% of the optimum. Prints a Markdown table.
 
-Usage: bench/replay/run_replay_bench.py [--sysopt build/sysopt] [--seeds 10]
+Usage: /usr/bin/python3 bench/replay/run_replay_bench.py [--sysopt build/sysopt] [--seeds 10]
        [--budgets 20,50,100,200] [--samplers auto,random,evolution] [--spaces a,b] [--no-optuna]
 """
 import argparse
@@ -92,7 +92,9 @@ def optuna_trace(t1_path, cache, sampler_name, seed, budget):
         trial = study.ask()
         config = {name: trial.suggest_categorical(name, vals) for name, vals in params}
         if not all(eval(c, {"__builtins__": {}}, dict(config)) for c in conditions):
-            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            # Told as the worst time so that TPE learns the constraints, but not counted: TPE
+            # ignores failed trials and would keep proposing the same infeasible region.
+            study.tell(trial, worst)
             refused += 1
             continue
         entry = cache["cache"].get(",".join(str(config[k]) for k in keys))

@@ -214,6 +214,27 @@ TEST(ParseObjectiveOutputTest, Rules) {
             "unparseable output: '" + std::string(80, 'z') + "...'");
 }
 
+TEST(ParseObjectiveOutputTest, DeeplyNestedValueIsRefusedNotRecursedInto) {
+  // 100,000 levels (200 KB) used to overflow the stack while quoting the value.
+  const std::string line =
+      "{\"time\": " + std::string(100'000, '[') + "1" + std::string(100'000, ']') + "}";
+  auto r = ParseObjectiveOutput(line, {"time"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.error().message(),
+              StartsWith("unparseable output: JSON nested deeper than 64 levels: '{\"time\": [[["));
+  // A nested value within the limit is quoted, shortened, as not being a number.
+  EXPECT_EQ(ParseObjectiveOutput("{\"time\": [[[1]]]}", {"time"}).error().message(),
+            "objective 'time' is not a number: '[[[1]]]'");
+}
+
+TEST_F(CommandRunnerTest, ProgramPrintingDeeplyNestedJsonFailsItsTrial) {
+  auto runner =
+      Shell("python3 -c \"print('{\\\"time\\\": ' + '[' * 90000 + '1' + ']' * 90000 + '}')\"");
+  RunResult r = runner->Run(N(0), 0);
+  EXPECT_FALSE(r.ok);
+  EXPECT_THAT(r.failure_reason, StartsWith("unparseable output: JSON nested deeper than 64"));
+}
+
 // --- Failures of the program ------------------------------------------------------------------
 
 TEST_F(CommandRunnerTest, NonZeroExitKeepsStderrTail) {

@@ -7,6 +7,8 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "sysopt/core/json.h"
+
 namespace sysopt::remat {
 
 using nlohmann::json;
@@ -268,13 +270,11 @@ Expected<Graph> GraphFromJson(const json& j, std::string_view source_view) {
 Expected<Graph> LoadGraph(const std::string& path) {
   std::ifstream in(path);
   if (!in) return InvalidInput("{}: cannot open the graph file", path);
-  json j;
-  try {
-    in >> j;
-  } catch (const json::parse_error& e) {
-    return InvalidInput("{}: not valid JSON: {}", path, e.what());
-  }
-  return GraphFromJson(j, path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  Expected<json> j = ParseJson(buffer.str());
+  if (!j.ok()) return j.error().WithContext(path);
+  return GraphFromJson(*j, path);
 }
 
 json GraphToJson(const Graph& graph) {

@@ -7,10 +7,13 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string_view>
 #include <utility>
 
 #include <fmt/format.h>
+
+#include "sysopt/core/json.h"
 
 namespace sysopt {
 namespace {
@@ -463,9 +466,10 @@ class SqliteStorage final : public Storage {
   }
 
   Expected<nlohmann::json> ParseJson(const std::string& text, std::string_view where) const {
-    auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (json.is_discarded()) {
-      return IoError("SQLite database '{}': {} holds invalid JSON: {}", path_, where, text);
+    auto json = sysopt::ParseJson(text);
+    if (!json.ok()) {
+      return IoError("SQLite database '{}': {} holds invalid JSON ({})", path_, where,
+                     json.error().message());
     }
     return json;
   }

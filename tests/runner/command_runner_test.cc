@@ -315,6 +315,18 @@ TEST_F(CommandRunnerTest, TimeoutKillsTheWholeProcessGroup) {
   EXPECT_TRUE(GoneWithin(ReadPid("pid"), 2.0));
 }
 
+TEST_F(CommandRunnerTest, HugeTimeoutIsNoTimeout) {
+  // 1e10 s in int64 nanoseconds used to wrap around to a deadline in the past.
+  CommandSettings s;
+  s.timeout_s = 1e10;
+  RunResult r = Shell("sleep 0.2; echo 4", {}, {"n"}, {"t"}, s)->Run(N(0), 0);
+  ASSERT_TRUE(r.ok) << r.failure_reason;
+  EXPECT_THAT(r.values, ElementsAre(4.0));
+  s.timeout_s = 1e300;
+  r = Shell("sleep 0.2; echo 5", {}, {"n"}, {"t"}, s)->Run(N(0), 0);
+  ASSERT_TRUE(r.ok) << r.failure_reason;
+}
+
 TEST_F(CommandRunnerTest, TimeoutEscalatesToSigkill) {
   CommandSettings s;
   s.timeout_s = 0.3;

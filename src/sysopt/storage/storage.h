@@ -132,4 +132,8 @@ Expected<std::unique_ptr<Storage>> OpenSqliteStorage(const std::string& path);
 /// "sqlite:////abs.db" as in SQLAlchemy URLs are accepted too). InvalidInput for an empty path.
 Expected<std::unique_ptr<Storage>> OpenStorage(const std::string& url);
 
+/// \brief The SQLite file a storage URL names, read as OpenStorage reads it; "" for a memory
+/// storage and for a URL that names no file.
+std::string StorageFilePath(const std::string& url);
+
 }  // namespace sysopt

@@ -46,7 +46,12 @@ Expected<SimulationResult> Simulate(const Graph& graph, const Schedule& schedule
       }
     }
     resident[step.node] = 1;
-    memory += node.bytes;
+    // Validated graphs cannot overflow (kMaxGraphBytes); a graph built by hand may.
+    if (node.bytes < 0 || __builtin_add_overflow(memory, node.bytes, &memory)) {
+      return InvalidInput(
+          "schedule step {}: computing node id {} ('{}', {} bytes) overflows the memory count", k,
+          node.id, node.name, node.bytes);
+    }
     result.peak_bytes = std::max(result.peak_bytes, memory);
     result.cost += node.cost;
     ++result.computes;

@@ -5,8 +5,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
+
+#include "common/temp_dir.h"
 
 namespace sysopt {
 namespace {
@@ -335,6 +338,50 @@ TEST(HypervolumeTest, StudyFrontNegatesMaximisedObjectives) {
   ASSERT_EQ(automatic.size(), 2u);
   EXPECT_DOUBLE_EQ(automatic[0], 4.3);
   EXPECT_DOUBLE_EQ(automatic[1], 3.6);
+}
+
+// Many processes opening one study on a fresh file at the same moment: each must open it (one
+// creates the schema and the study, the others find them), none may see a half-made file.
+TEST(StudyConcurrencyTest, ProcessesStartedTogetherOnAFreshFileAllOpenTheStudy) {
+  constexpr int kRounds = 12;
+  constexpr int kProcesses = 10;
+  int failures = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    testing::TempDir dir;
+    const std::string path = dir.File("fresh.db");
+    int gate[2];
+    ASSERT_EQ(pipe(gate), 0);
+    std::vector<pid_t> children;
+    for (int p = 0; p < kProcesses; ++p) {
+      const pid_t pid = fork();
+      ASSERT_GE(pid, 0);
+      if (pid == 0) {
+        close(gate[1]);
+        char c;
+        // Every child waits here until the parent closes the pipe, then all start at once.
+        while (read(gate[0], &c, 1) > 0) {
+        }
+        auto storage = OpenSqliteStorage(path);
+        if (!storage.ok()) _exit(10);
+        auto study = Study::Open(**storage, "shared", MakeSpec(SpecJson()), {}, nullptr);
+        _exit(study.ok() ? 0 : 11);
+      }
+      children.push_back(pid);
+    }
+    close(gate[0]);
+    close(gate[1]);
+    for (pid_t pid : children) {
+      int status = 0;
+      ASSERT_EQ(waitpid(pid, &status, 0), pid);
+      failures += !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    auto storage = OpenSqliteStorage(path);
+    ASSERT_TRUE(storage.ok()) << storage.error().message();
+    auto studies = (*storage)->ListStudies();
+    ASSERT_TRUE(studies.ok());
+    EXPECT_EQ(studies->size(), 1u);
+  }
+  EXPECT_EQ(failures, 0) << "of " << kRounds * kProcesses << " processes";
 }
 
 }  // namespace

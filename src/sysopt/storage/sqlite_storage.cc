@@ -566,18 +566,6 @@ class SqliteStorage final : public Storage {
   std::map<std::string, StmtPtr, std::less<>> statements_;
 };
 
-// Runs a query of one integer (a pragma, a count) outside any storage object.
-Expected<int64_t> QueryInt(sqlite3* db, const std::string& path, const char* sql) {
-  sqlite3_stmt* raw = nullptr;
-  int rc = sqlite3_prepare_v2(db, sql, -1, &raw, nullptr);
-  StmtPtr stmt(raw);
-  if (rc == SQLITE_OK) {
-    rc = sqlite3_step(stmt.get());
-    if (rc == SQLITE_ROW) return sqlite3_column_int64(stmt.get(), 0);
-  }
-  return IoError("cannot read SQLite database '{}': {}", path, sqlite3_errmsg(db));
-}
-
 Expected<void> ExecOnOpen(sqlite3* db, const std::string& path, const std::string& sql) {
   if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
     return IoError("cannot set up SQLite database '{}' ({}): {}", path, sql, sqlite3_errmsg(db));
@@ -608,26 +596,54 @@ Expected<void> CheckSchemaVersion(const std::string& path, int64_t version, int6
   return Ok();
 }
 
+// What a file holds, read in one statement and so from one snapshot: another process creating
+// the schema meanwhile is seen either not at all or completely, never half (version 0 with the
+// application id set, or schema objects without a version).
+struct SchemaState {
+  int64_t version = 0;
+  int64_t app_id = 0;
+  int64_t objects = 0;
+};
+
+Expected<SchemaState> ReadSchemaState(sqlite3* db, const std::string& path) {
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v2(db,
+                              "SELECT (SELECT user_version FROM pragma_user_version), "
+                              "(SELECT application_id FROM pragma_application_id), "
+                              "(SELECT COUNT(*) FROM sqlite_master)",
+                              -1, &raw, nullptr);
+  StmtPtr stmt(raw);
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_step(stmt.get());
+    if (rc == SQLITE_ROW) {
+      return SchemaState{sqlite3_column_int64(stmt.get(), 0), sqlite3_column_int64(stmt.get(), 1),
+                         sqlite3_column_int64(stmt.get(), 2)};
+    }
+  }
+  return IoError("cannot read SQLite database '{}': {}", path, sqlite3_errmsg(db));
+}
+
+// Refuses a file this build cannot use: another application's, another schema version, or
+// one holding tables without a sysopt schema version.
+Expected<void> CheckSchemaState(const std::string& path, const SchemaState& state) {
+  SYSOPT_RETURN_IF_ERROR(CheckSchemaVersion(path, state.version, state.app_id));
+  if (state.version == 0 && state.objects != 0) {
+    return InvalidInput(
+        "'{}' is a SQLite database without a sysopt schema version (it already holds {} "
+        "schema objects); refusing to use it",
+        path, state.objects);
+  }
+  return Ok();
+}
+
 Expected<void> CreateSchemaIfMissing(sqlite3* db, const std::string& path) {
   SYSOPT_RETURN_IF_ERROR(ExecOnOpen(db, path, "BEGIN IMMEDIATE"));
   RollbackGuard guard(db);
   // Checked again under the write lock: another process may have created it meanwhile.
-  auto version = QueryInt(db, path, "PRAGMA user_version");
-  if (!version.ok()) return version.error();
-  auto app_id = QueryInt(db, path, "PRAGMA application_id");
-  if (!app_id.ok()) return app_id.error();
-  if (*version != 0 || *app_id != 0) {
-    SYSOPT_RETURN_IF_ERROR(CheckSchemaVersion(path, *version, *app_id));
-    return Ok();  // Guard rolls back the empty transaction.
-  }
-  auto tables = QueryInt(db, path, "SELECT COUNT(*) FROM sqlite_master");
-  if (!tables.ok()) return tables.error();
-  if (*tables != 0) {
-    return InvalidInput(
-        "'{}' is a SQLite database without a sysopt schema version (it already holds {} "
-        "schema objects); refusing to use it",
-        path, *tables);
-  }
+  auto state = ReadSchemaState(db, path);
+  if (!state.ok()) return state.error();
+  SYSOPT_RETURN_IF_ERROR(CheckSchemaState(path, *state));
+  if (state->version != 0) return Ok();  // Guard rolls back the empty transaction.
   for (const char* sql : kSchema) SYSOPT_RETURN_IF_ERROR(ExecOnOpen(db, path, sql));
   SYSOPT_RETURN_IF_ERROR(
       ExecOnOpen(db, path, fmt::format("PRAGMA application_id = {}", kSqliteApplicationId)));
@@ -655,21 +671,9 @@ Expected<std::unique_ptr<Storage>> OpenSqliteStorage(const std::string& path) {
 
   // Read-only checks first, so that a foreign or newer file is refused before anything (such as
   // the journal mode) is written to it.
-  auto version = QueryInt(db.get(), path, "PRAGMA user_version");
-  if (!version.ok()) return version.error();
-  auto app_id = QueryInt(db.get(), path, "PRAGMA application_id");
-  if (!app_id.ok()) return app_id.error();
-  SYSOPT_RETURN_IF_ERROR(CheckSchemaVersion(path, *version, *app_id));
-  if (*version == 0) {
-    auto tables = QueryInt(db.get(), path, "SELECT COUNT(*) FROM sqlite_master");
-    if (!tables.ok()) return tables.error();
-    if (*tables != 0) {
-      return InvalidInput(
-          "'{}' is a SQLite database without a sysopt schema version (it already holds {} "
-          "schema objects); refusing to use it",
-          path, *tables);
-    }
-  }
+  auto state = ReadSchemaState(db.get(), path);
+  if (!state.ok()) return state.error();
+  SYSOPT_RETURN_IF_ERROR(CheckSchemaState(path, *state));
 
   // WAL lets readers proceed while one writer commits, which several tuning processes sharing a
   // file need. In WAL mode synchronous=NORMAL does not fsync on each commit: a committed trial
@@ -695,7 +699,7 @@ Expected<std::unique_ptr<Storage>> OpenSqliteStorage(const std::string& path) {
   }
   SYSOPT_RETURN_IF_ERROR(ExecOnOpen(db.get(), path, "PRAGMA synchronous = NORMAL"));
   SYSOPT_RETURN_IF_ERROR(ExecOnOpen(db.get(), path, "PRAGMA foreign_keys = ON"));
-  if (*version == 0) SYSOPT_RETURN_IF_ERROR(CreateSchemaIfMissing(db.get(), path));
+  if (state->version == 0) SYSOPT_RETURN_IF_ERROR(CreateSchemaIfMissing(db.get(), path));
 
   return std::unique_ptr<Storage>(std::make_unique<SqliteStorage>(path, std::move(db)));
 }

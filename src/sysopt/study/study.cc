@@ -84,12 +84,20 @@ Expected<std::unique_ptr<Study>> Study::Open(Storage& storage, const std::string
   if (!found.ok()) return found.error();
   StudyRecord record;
   const nlohmann::json wanted = spec.ToJson();
+  bool created_here = false;
   if (!found->has_value()) {
     auto created = storage.CreateStudy(name, wanted, sampler);
-    if (!created.ok()) return created.error();
-    record = std::move(*created);
-    info->created = true;
-  } else {
+    if (created.ok()) {
+      record = std::move(*created);
+      info->created = created_here = true;
+    } else {
+      // Another process may have created it since FindStudy: then it is opened like any
+      // existing study; otherwise the creation's error stands.
+      found = storage.FindStudy(name);
+      if (!found.ok() || !found->has_value()) return created.error();
+    }
+  }
+  if (!created_here) {
     record = std::move(**found);
     const auto& stored = record.spec;
     if (stored.value("parameters", nlohmann::json()) != wanted["parameters"] ||

@@ -183,6 +183,37 @@ TEST(StudyTest, TrialsOfDeadProcessesAreMarkedInterrupted) {
   EXPECT_TRUE(later.to_rerun.empty());
 }
 
+TEST(StudyTest, ReusedPidDoesNotKeepADeadTunersTrial) {
+  auto storage = MakeMemoryStorage();
+  auto first = Study::Open(*storage, "s", MakeSpec(SpecJson()), {}, nullptr);
+  ASSERT_TRUE(first.ok());
+  const int64_t id = (*first)->record().id;
+  const std::string me = WorkerName(0);
+  const std::string host = HostOf(me);
+  // This process's own name ends in its start time.
+  const size_t last = me.rfind(':');
+  ASSERT_EQ(std::count(me.begin(), me.end(), ':'), 3) << me;
+  const std::string start = me.substr(last + 1);
+  // A live process (its pid reused) started at another time than the recorded tuner's...
+  const pid_t live = getppid();
+  const std::string reused = host + ":" + std::to_string(live) + ":0:1";
+  ASSERT_TRUE(storage->CreateTrial(id, C(1), reused, 1.0).ok());
+  // ...while this process, named with its true start time, is alive; so is an old-style name.
+  ASSERT_TRUE(storage->CreateTrial(id, C(2), WorkerName(1), 1.0).ok());
+  ASSERT_TRUE(storage->CreateTrial(id, C(4), host + ":" + std::to_string(live) + ":0", 1.0).ok());
+  ResumeInfo info;
+  auto study = Study::Open(*storage, "s", MakeSpec(SpecJson()), {}, &info);
+  ASSERT_TRUE(study.ok()) << study.error().message();
+  EXPECT_EQ(info.interrupted, 1);
+  EXPECT_EQ(info.to_rerun, (std::vector<Config>{C(1)}));
+  auto trials = storage->GetTrials(id);
+  ASSERT_TRUE(trials.ok());
+  EXPECT_EQ((*trials)[0].failure_reason, "interrupted");
+  EXPECT_EQ((*trials)[1].state, TrialState::kRunning);
+  EXPECT_EQ((*trials)[2].state, TrialState::kRunning);
+  EXPECT_NE(start, "1");
+}
+
 TEST(StudyTest, MalformedWorkerNamesDoNotBreakResuming) {
   auto storage = MakeMemoryStorage();
   auto first = Study::Open(*storage, "s", MakeSpec(SpecJson()), {}, nullptr);

@@ -8,8 +8,13 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <cmath>
+#include <fstream>
+#include <sstream>
 #include <system_error>
 #include <unordered_map>
+
+#include "sysopt/core/json.h"
 
 namespace sysopt {
 
@@ -28,8 +33,27 @@ std::string HostName() {
   return buf;
 }
 
+// When process `pid` started, in clock ticks since boot (field 22 of /proc/PID/stat); empty
+// when it does not exist or /proc cannot tell. With the pid it names one process for good: a
+// pid is reused, a (pid, start time) pair is not.
+std::string ProcessStartTime(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/stat", pid));
+  std::string line;
+  if (!std::getline(in, line)) return "";
+  // The command name (field 2) is in parentheses and may hold spaces and parentheses itself.
+  const size_t paren = line.rfind(')');
+  if (paren == std::string::npos) return "";
+  std::istringstream fields(line.substr(paren + 1));
+  std::string field;
+  for (int k = 3; k <= 22 && fields >> field; ++k) {
+    if (k == 22) return field;
+  }
+  return "";
+}
+
 // A RUNNING trial belongs to a dead process when its worker names this host and a pid that no
-// longer exists. Trials of other hosts are left alone: their owners may still be running.
+// longer exists, or that now belongs to a process started at another time than the recorded
+// one. Trials of other hosts are left alone: their owners may still be running.
 bool OwnerIsGone(const std::string& worker) {
   const auto first = worker.find(':');
   const auto second = worker.find(':', first + 1);
@@ -41,6 +65,13 @@ bool OwnerIsGone(const std::string& worker) {
   const char* end = worker.data() + second;
   const auto [ptr, ec] = std::from_chars(begin, end, pid);
   if (ec != std::errc() || ptr != end || pid <= 0) return true;
+  // "host:pid:index:start"; names written before the start time was recorded have no fourth
+  // field and are judged by the pid alone.
+  const auto third = worker.find(':', second + 1);
+  if (third != std::string::npos) {
+    const std::string now = ProcessStartTime(pid);
+    if (!now.empty()) return now != worker.substr(third + 1);
+  }
   if (pid == getpid()) return false;
   return kill(pid, 0) != 0 && errno == ESRCH;
 }
@@ -70,7 +101,11 @@ bool CountsTowardsBudget(const TrialRecord& t) {
   return t.state == TrialState::kFailed && t.failure_reason != kInterrupted;
 }
 
-std::string WorkerName(int index) { return fmt::format("{}:{}:{}", HostName(), getpid(), index); }
+std::string WorkerName(int index) {
+  static const std::string start = ProcessStartTime(getpid());
+  if (start.empty()) return fmt::format("{}:{}:{}", HostName(), getpid(), index);
+  return fmt::format("{}:{}:{}:{}", HostName(), getpid(), index, start);
+}
 
 Study::Study(Storage& storage, StudyRecord record, Spec spec)
     : storage_(storage), record_(std::move(record)), name_(record_.name), spec_(std::move(spec)) {}

@@ -108,7 +108,9 @@ class Study {
   std::vector<Trial> running_;
 };
 
-/// \brief This process's worker name for thread `index`: "host:pid:index".
+/// \brief This process's worker name for thread `index`: "host:pid:index:start", where start is
+/// the process's start time from /proc/PID/stat (omitted where /proc cannot tell), so that a
+/// later process that reuses the pid is not taken for this one.
 std::string WorkerName(int index);
 
 }  // namespace sysopt

@@ -268,6 +268,21 @@ TEST(ExpressionTest, InAndNotInLists) {
   EXPECT_TRUE(DoesNotHold("0 < a in [-1, 2]", {{"a", I(-1)}}));
 }
 
+TEST(ExpressionTest, InEvaluatesEveryElementAsPythonDoes) {
+  // Python builds the list before testing membership: a failing element fails even after a match.
+  EXPECT_EQ(RuntimeErrorOf("a in [a, 1 / 0]", {{"a", I(1)}}),
+            "constraint 'a in [a, 1 / 0]': column 12: division by zero in '/'");
+  EXPECT_NE(RuntimeErrorOf("a not in (1, a // 0)", {{"a", I(1)}}), "");
+  EXPECT_NE(RuntimeErrorOf("a in [1, -s]", {{"a", I(1)}, {"s", S("x")}}), "");
+  // Many elements need no more stack than a few.
+  std::string many = "a in [";
+  for (int i = 0; i < 500; ++i) many += std::to_string(i) + ", ";
+  many += "500]";
+  EXPECT_TRUE(Holds(many, {{"a", I(499)}}));
+  EXPECT_TRUE(DoesNotHold(many, {{"a", I(501)}}));
+  EXPECT_TRUE(Holds("a in [1, 2] and a not in [3]", {{"a", I(2)}}));
+}
+
 TEST(ExpressionTest, InTuplesAndSubstrings) {
   EXPECT_TRUE(Holds("a in (1, 2)", {{"a", I(2)}}));
   EXPECT_TRUE(Holds("a in (1,)", {{"a", I(1)}}));

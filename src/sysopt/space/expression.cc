@@ -49,8 +49,8 @@ enum class Op : uint8_t {
   kCompareChain,      // aux: Cmp, arg: target. [a, b] -> [b], or [False] and jump.
   kJumpIfFalseOrPop,  // arg: target.
   kJumpIfTrueOrPop,   // arg: target.
-  kMatch,             // aux: negated, arg: target. [x, e] -> [x], or [x == e result] and jump.
-  kNoMatch,           // aux: negated. [x] -> [not found result].
+  kMatch,             // [x, found, e] -> [x, found or x == e].
+  kNoMatch,           // aux: negated. [x, found] -> [found != negated].
   kContains,          // aux: negated. [x, s] -> [x is a substring of s].
 };
 
@@ -540,15 +540,12 @@ bool Execute(const CompiledExpression& program, const std::vector<int>& indices,
         }
         break;
       case Op::kMatch:
-        if (Equal(stack[top - 1], stack[top])) {
-          stack[--top] = IntSlot(!instr.aux);
-          pc = instr.arg - 1;
-        } else {
-          --top;
-        }
+        if (Equal(stack[top - 2], stack[top])) stack[top - 1] = IntSlot(1);
+        --top;
         break;
       case Op::kNoMatch:
-        stack[top] = IntSlot(instr.aux);
+        stack[top - 1] = IntSlot(static_cast<bool>(stack[top].i) != static_cast<bool>(instr.aux));
+        --top;
         break;
       case Op::kContains: {
         const Slot& a = stack[top - 1];
@@ -940,7 +937,6 @@ class Compiler {
       case Op::kNeg:
       case Op::kPos:
       case Op::kNot:
-      case Op::kNoMatch:
         return 0;
       default:
         return -1;  // Binary operators; jumps and matches on their fall-through path.
@@ -1072,14 +1068,15 @@ class Compiler {
     return Ok();
   }
 
-  // The elements of a list or tuple after `in`, each compared with `==` until one matches.
+  // The elements of a list or tuple after `in`, each compared with `==`. As in Python, where the
+  // list is built before the test, every element is evaluated (and may fail) even after a match.
   Expected<void> ParseSequence(Tok close, bool negated, size_t offset) {
     const Token& open = Next();
     const size_t open_offset = open.begin;
-    std::vector<int> jumps;
+    EmitConst(IntSlot(0), offset);  // Whether an element matched so far.
     while (Peek().kind != close) {
       SYSOPT_RETURN_IF_ERROR(ParseOr());
-      jumps.push_back(Emit(Op::kMatch, offset, negated));
+      Emit(Op::kMatch, offset);
       if (Peek().kind != Tok::kComma) break;
       Next();
     }
@@ -1091,7 +1088,6 @@ class Compiler {
     }
     Next();
     Emit(Op::kNoMatch, offset, negated);
-    PatchToHere(jumps);
     return Ok();
   }
 

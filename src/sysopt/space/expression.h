@@ -10,7 +10,8 @@
 ///   - Comparisons `== != < <= > >=`, `in` and `not in`, chainable as in Python:
 ///     `32 <= a * b <= 1024` means `32 <= a * b and a * b <= 1024` with `a * b` evaluated once.
 ///     The right operand of `in` is a list `[x, y]` or tuple `(x, y)` literal, whose elements
-///     are any expressions, or a string (substring test). `in` must end a chain.
+///     are any expressions, all evaluated before the test as in Python (so `x in [x, 1 / 0]`
+///     fails), or a string (substring test). `in` must end a chain.
 ///   - `+ -`, then `* / // %`, then unary `+ -`, then `**` (right-associative, and binding
 ///     tighter than a unary minus on its left: `-2 ** 2 == -4`).
 ///   - Operands: parameter names (`[A-Za-z_][A-Za-z0-9_]*`), integer literals (decimal, `0x`,

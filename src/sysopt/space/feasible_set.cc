@@ -108,6 +108,49 @@ bool FeasibleSet::Satisfied(const Component& c, const Config& config) const {
   return true;
 }
 
+namespace {
+
+// The values a parameter takes over its value indices lo..hi, as a box side for
+// Expression::MaySatisfy. Integer values grow with their index; ordinal and categorical ones
+// are scanned (their lists are short); anything else is left unconstrained.
+ValueRange RangeOf(const Parameter& p, uint64_t lo, uint64_t hi) {
+  ValueRange range;
+  switch (p.kind) {
+    case ParamKind::kInteger:
+      range.kind = ValueRange::Kind::kNumbers;
+      range.integers = true;
+      range.low = AsDouble(p.ValueAt(lo));
+      range.high = AsDouble(p.ValueAt(hi));
+      break;
+    case ParamKind::kOrdinal:
+    case ParamKind::kCategorical: {
+      if (const auto* text = std::get_if<std::string>(&p.values[lo]); text && lo == hi) {
+        range.kind = ValueRange::Kind::kString;
+        range.text = text;
+        break;
+      }
+      if (!IsNumeric(p.values[lo])) break;
+      range.kind = ValueRange::Kind::kNumbers;
+      range.integers = std::holds_alternative<int64_t>(p.values[lo]);
+      range.low = range.high = AsDouble(p.values[lo]);
+      for (uint64_t k = lo + 1; k <= hi; ++k) {
+        if (!IsNumeric(p.values[k]) ||
+            std::holds_alternative<int64_t>(p.values[k]) != range.integers) {
+          return ValueRange{};
+        }
+        range.low = std::min(range.low, AsDouble(p.values[k]));
+        range.high = std::max(range.high, AsDouble(p.values[k]));
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return range;
+}
+
+}  // namespace
+
 void FeasibleSet::Enumerate(Component& comp, Budget budget) const {
   // Search order: parameters read by more constraints first, so constraints become checkable
   // (and prune) as early as possible; ties keep the spec's order.
@@ -120,44 +163,145 @@ void FeasibleSet::Enumerate(Component& comp, Budget budget) const {
   std::stable_sort(comp.params.begin(), comp.params.end(),
                    [&](int a, int b) { return uses[a] > uses[b]; });
   const int depth_count = static_cast<int>(comp.params.size());
-  // checks[d]: constraints whose last parameter (in search order) sits at depth d.
-  std::vector<std::vector<int>> checks(depth_count);
+  // checks[d]: constraints whose last parameter (in search order) sits at depth d, evaluated
+  // exactly there; reads[d]: every constraint that reads the parameter at depth d, which interval
+  // reasoning over the unassigned parameters' ranges can refute before the last one is reached.
+  std::vector<std::vector<int>> checks(depth_count), reads(depth_count);
   for (int k : comp.constraints) {
     int last = 0;
     for (int d = 0; d < depth_count; ++d) {
       const auto& names = constraints_[k].names();
       if (std::find(names.begin(), names.end(), parameters_[comp.params[d]].name) != names.end()) {
         last = d;
+        reads[d].push_back(k);
       }
     }
     checks[last].push_back(k);
   }
-  std::vector<uint64_t> card(depth_count);
-  for (int d = 0; d < depth_count; ++d) card[d] = parameters_[comp.params[d]].Cardinality();
+  uint64_t visits = 0;
+  // The box of configurations still considered: assigned parameters are single values.
+  std::vector<ValueRange> box(parameters_.size());
+  std::vector<uint64_t> lo(depth_count, 0), hi(depth_count, 0);
+  for (int d = 0; d < depth_count; ++d) {
+    const Parameter& p = parameters_[comp.params[d]];
+    hi[d] = p.Cardinality() - 1;
+    box[comp.params[d]] = RangeOf(p, lo[d], hi[d]);
+  }
+  // Integer parameters are reasoned about in blocks of values; others value by value.
+  auto blocks = [&](int d) { return parameters_[comp.params[d]].kind == ParamKind::kInteger; };
+  // Whether interval reasoning refutes every configuration with parameter d in [a, b].
+  auto refuted = [&](int d, uint64_t a, uint64_t b) {
+    ++visits;
+    const int i = comp.params[d];
+    const ValueRange saved = box[i];
+    box[i] = RangeOf(parameters_[i], a, b);
+    bool none = false;
+    for (int k : reads[d]) {
+      if (!constraints_[k].MaySatisfy(box)) {
+        none = true;
+        break;
+      }
+    }
+    box[i] = saved;
+    return none;
+  };
+  // The last index m <= limit such that [from, m] is refuted, given that [from, from] is; found
+  // by galloping then bisection, so that a refuted run of millions of values costs ~50 tests.
+  auto refuted_run = [&](int d, uint64_t from, uint64_t limit) {
+    uint64_t good = from, step = 1;
+    while (limit - good >= step && refuted(d, from, good + step)) {
+      good += step;
+      step = step > (uint64_t{1} << 62) ? step : step * 2;
+    }
+    uint64_t bad = limit - good >= step ? good + step : limit + 1;
+    while (bad - good > 1) {
+      const uint64_t mid = good + (bad - good) / 2;
+      (refuted(d, from, mid) ? good : bad) = mid;
+    }
+    return good;
+  };
+  // The same from the top: the first index m >= limit such that [m, from] is refuted.
+  auto refuted_run_down = [&](int d, uint64_t from, uint64_t limit) {
+    uint64_t good = from, step = 1;
+    while (good - limit >= step && refuted(d, good - step, from)) {
+      good -= step;
+      step = step > (uint64_t{1} << 62) ? step : step * 2;
+    }
+    int64_t bad =
+        good - limit >= step ? static_cast<int64_t>(good - step) : static_cast<int64_t>(limit) - 1;
+    while (static_cast<int64_t>(good) - bad > 1) {
+      const uint64_t mid = static_cast<uint64_t>(bad + (static_cast<int64_t>(good) - bad) / 2);
+      if (refuted(d, mid, from)) {
+        good = mid;
+      } else {
+        bad = static_cast<int64_t>(mid);
+      }
+    }
+    return good;
+  };
+  // Bounds propagation at the root: shave refuted values off both ends of every parameter's
+  // range until nothing changes, so that `p0 + p1 < 10` over 0..19,999,999 leaves 0..9 each.
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (int d = 0; d < depth_count; ++d) {
+      const int i = comp.params[d];
+      while (lo[d] <= hi[d] && visits <= budget.max_visits && refuted(d, lo[d], lo[d])) {
+        lo[d] = (blocks(d) ? refuted_run(d, lo[d], hi[d]) : lo[d]) + 1;
+        changed = true;
+      }
+      while (lo[d] <= hi[d] && visits <= budget.max_visits && refuted(d, hi[d], hi[d])) {
+        if (blocks(d) && hi[d] > lo[d]) {
+          hi[d] = refuted_run_down(d, hi[d], lo[d]);
+        }
+        if (hi[d] == lo[d]) {
+          lo[d] = hi[d] + 1;  // Empty.
+        } else {
+          --hi[d];
+        }
+        changed = true;
+      }
+      if (lo[d] > hi[d]) {
+        comp.rows.clear();
+        comp.count = 0;
+        comp.mode = Mode::kEnumerated;
+        return;
+      }
+      box[i] = RangeOf(parameters_[i], lo[d], hi[d]);
+      if (visits > budget.max_visits) return;
+    }
+  }
+  std::vector<ValueRange> full(depth_count);
+  for (int d = 0; d < depth_count; ++d) full[d] = box[comp.params[d]];
   // Values are materialised once per parameter (permutations would otherwise be unranked at
-  // every visit), when the parameter is small enough to hold.
+  // every visit), when the parameter is small enough to hold; integers are computed instead.
   std::vector<std::vector<Value>> values(depth_count);
   for (int d = 0; d < depth_count; ++d) {
-    if (card[d] > budget.max_visits) return;
-    for (uint64_t k = 0; k < card[d]; ++k) {
+    if (blocks(d)) continue;
+    if (hi[d] - lo[d] >= budget.max_visits) return;
+    for (uint64_t k = lo[d]; k <= hi[d]; ++k) {
       values[d].push_back(parameters_[comp.params[d]].ValueAt(k));
     }
   }
+  auto value_at = [&](int d, uint64_t k) {
+    return blocks(d) ? parameters_[comp.params[d]].ValueAt(k) : values[d][k - lo[d]];
+  };
   Config config(parameters_.size(), Value(int64_t{0}));
-  std::vector<uint32_t> index(depth_count, 0);
-  std::vector<uint32_t> rows;
-  uint64_t visits = 0;
+  std::vector<uint64_t> index(depth_count, 0);
+  std::vector<uint64_t> rows;
   int d = 0;
-  index[0] = 0;
+  index[0] = lo[0];
   // Iterative depth-first search over value indices.
   while (d >= 0) {
-    if (index[d] >= card[d]) {
+    const int i = comp.params[d];
+    if (index[d] > hi[d]) {
+      box[i] = full[d];  // Unassigned again.
       --d;
       if (d >= 0) ++index[d];
       continue;
     }
     if (++visits > budget.max_visits) return;
-    config[comp.params[d]] = values[d][index[d]];
+    config[i] = value_at(d, index[d]);
+    box[i] = RangeOf(parameters_[i], index[d], index[d]);
     bool ok = true;
     for (int k : checks[d]) {
       if (!constraints_[k].Evaluate(config)) {
@@ -165,7 +309,13 @@ void FeasibleSet::Enumerate(Component& comp, Budget budget) const {
         break;
       }
     }
+    // Constraints that also read later parameters: refuted over those parameters' ranges?
+    if (ok && d + 1 < depth_count) ok = !refuted(d, index[d], index[d]);
     if (!ok) {
+      // Skip the whole run of values that interval reasoning refutes along with this one.
+      if (blocks(d) && index[d] < hi[d] && refuted(d, index[d], index[d])) {
+        index[d] = refuted_run(d, index[d], hi[d]);
+      }
       ++index[d];
       continue;
     }
@@ -175,7 +325,7 @@ void FeasibleSet::Enumerate(Component& comp, Budget budget) const {
       ++index[d];
     } else {
       ++d;
-      index[d] = 0;
+      index[d] = lo[d];
     }
   }
   comp.rows = std::move(rows);
@@ -206,11 +356,10 @@ Expected<void> FeasibleSet::FillComponent(const Component& c, Config& config,
       };
       if (any_fixed) {
         // Uniform over the feasible rows that agree with the fixed values.
-        std::vector<uint32_t> want(width, 0);
+        std::vector<uint64_t> want(width, 0);
         for (size_t d = 0; d < width; ++d) {
           if (fixed[c.params[d]]) {
-            want[d] = static_cast<uint32_t>(
-                parameters_[c.params[d]].IndexOf(config[c.params[d]]).value_or(UINT32_MAX));
+            want[d] = parameters_[c.params[d]].IndexOf(config[c.params[d]]).value_or(UINT64_MAX);
           }
         }
         uint64_t seen = 0, chosen = 0;

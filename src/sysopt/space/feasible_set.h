@@ -2,7 +2,10 @@
 /// \brief The feasible set of a space (internal to space/). Parameters linked by constraints form
 /// components; each constrained discrete component is enumerated exactly by a pruned depth-first
 /// search when that fits a budget, so that sampling from it is exactly uniform however small the
-/// feasible fraction; larger or continuous components fall back to rejection sampling.
+/// feasible fraction; larger or continuous components fall back to rejection sampling. Interval
+/// reasoning on the constraints (Expression::MaySatisfy) first narrows every parameter's range
+/// and then skips refuted runs of integer values during the search, so that the cost follows
+/// the number of solutions rather than the size of the ranges.
 ///
 /// Immutable after construction; all methods are const and thread-safe.
 
@@ -47,7 +50,7 @@ class FeasibleSet {
     std::vector<int> params;       // global parameter indices, in search order
     std::vector<int> constraints;  // indices of the constraints among these parameters
     Mode mode = Mode::kFree;
-    std::vector<uint32_t> rows;  // kEnumerated: value indices, params.size() per row
+    std::vector<uint64_t> rows;  // kEnumerated: value indices, params.size() per row
     uint64_t count = 0;          // kEnumerated: rows; kFree discrete: cardinality
     double fraction = 1;         // kRejection: estimated feasible fraction
     long double product = 0;     // product of the cardinalities (0 when continuous)

@@ -371,6 +371,63 @@ TEST(HypervolumeTest, StudyFrontNegatesMaximisedObjectives) {
   EXPECT_DOUBLE_EQ(automatic[1], 3.6);
 }
 
+// A storage whose FinishTrial fails as on a full disk; everything else goes to a memory storage.
+class FullDiskStorage final : public Storage {
+ public:
+  Expected<StudyRecord> CreateStudy(const std::string& name, const json& spec,
+                                    const json& sampler) override {
+    return inner_->CreateStudy(name, spec, sampler);
+  }
+  Expected<std::optional<StudyRecord>> FindStudy(const std::string& name) override {
+    return inner_->FindStudy(name);
+  }
+  Expected<std::vector<StudyRecord>> ListStudies() override { return inner_->ListStudies(); }
+  Expected<void> SetStudyAttr(int64_t id, const std::string& key, const json& value) override {
+    return inner_->SetStudyAttr(id, key, value);
+  }
+  Expected<TrialRecord> CreateTrial(int64_t study_id, const Config& config,
+                                    const std::string& worker, double start_time) override {
+    return inner_->CreateTrial(study_id, config, worker, start_time);
+  }
+  Expected<void> FinishTrial(int64_t, const TrialOutcome&) override {
+    return IoError("s.db: database or disk is full");
+  }
+  Expected<std::vector<TrialRecord>> GetTrials(int64_t study_id) override {
+    return inner_->GetTrials(study_id);
+  }
+  Expected<TrialRecord> GetTrial(int64_t id) override { return inner_->GetTrial(id); }
+
+ private:
+  std::unique_ptr<Storage> inner_ = MakeMemoryStorage();
+};
+
+TEST(StudyTest, ResultThatCannotBeRecordedIsReportedNotLost) {
+  FullDiskStorage storage;
+  auto study = Study::Open(storage, "s", MakeSpec(SpecJson()), {}, nullptr);
+  ASSERT_TRUE(study.ok());
+  auto trial = (*study)->Start(C(4, "safe"), WorkerName(0));
+  ASSERT_TRUE(trial.ok());
+  TrialOutcome outcome;
+  outcome.values = {1.25, 80};
+  auto finished = (*study)->Finish(*trial, outcome);
+  ASSERT_FALSE(finished.ok());
+  EXPECT_EQ(finished.error().kind(), ErrorKind::kIo);
+  EXPECT_EQ(finished.error().message(),
+            "trial 0 ({\"mode\":\"safe\",\"x\":4}) finished with values [1.25, 80] but could "
+            "not be recorded, and will run again on resume: s.db: database or disk is full");
+  // Still RUNNING where it is stored: a resume marks it interrupted and runs it again.
+  auto stored = storage.GetTrial(trial->id);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->state, TrialState::kRunning);
+  TrialOutcome failed;
+  failed.state = TrialState::kFailed;
+  failed.failure_reason = "exit code 3";
+  auto second = (*study)->Start(C(5), WorkerName(0));
+  ASSERT_TRUE(second.ok());
+  EXPECT_NE((*study)->Finish(*second, failed).error().message().find("failed: exit code 3"),
+            std::string::npos);
+}
+
 // Many processes opening one study on a fresh file at the same moment: each must open it (one
 // creates the schema and the study, the others find them), none may see a half-made file.
 TEST(StudyConcurrencyTest, ProcessesStartedTogetherOnAFreshFileAllOpenTheStudy) {

@@ -1,6 +1,7 @@
 #include "sysopt/study/study.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -205,7 +206,18 @@ Expected<Trial> Study::Start(const Config& config, const std::string& worker) {
 
 Expected<TrialRecord> Study::Finish(const Trial& trial, TrialOutcome outcome) {
   if (outcome.end_time == 0) outcome.end_time = Now();
-  SYSOPT_RETURN_IF_ERROR(storage_.FinishTrial(trial.id, outcome));
+  if (auto stored = storage_.FinishTrial(trial.id, outcome); !stored.ok()) {
+    // A full disk must not lose the measurement: the error carries it, and the trial stays
+    // RUNNING in the storage, to be run again when the study resumes.
+    std::string result = outcome.state == TrialState::kComplete
+                             ? fmt::format("values [{}]", fmt::join(outcome.values, ", "))
+                             : fmt::format("failed: {}", outcome.failure_reason);
+    return Error(stored.error().kind(),
+                 fmt::format("trial {} ({}) finished with {} but could not be recorded, and "
+                             "will run again on resume: {}",
+                             trial.number, JsonExcerpt(spec_.space.ConfigToJson(trial.config), 400),
+                             result, stored.error().message()));
+  }
   auto rec = storage_.GetTrial(trial.id);
   if (!rec.ok()) return rec.error();
   std::lock_guard lock(mutex_);

@@ -59,7 +59,9 @@ class Study {
   /// \brief Records a new RUNNING trial durably and returns it.
   Expected<Trial> Start(const Config& config, const std::string& worker);
 
-  /// \brief Records the outcome of a trial durably; the finished record is returned.
+  /// \brief Records the outcome of a trial durably; the finished record is returned. When the
+  /// storage cannot record it (a full disk), the error names the trial, its configuration and
+  /// its result, and the trial stays RUNNING there, to be run again on resume.
   Expected<TrialRecord> Finish(const Trial& trial, TrialOutcome outcome);
 
   /// \brief Finished trials (COMPLETE and FAILED), in number order.

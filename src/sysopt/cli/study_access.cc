@@ -32,7 +32,15 @@ Expected<OpenedStudy> OpenExistingStudy(const std::string& storage_url, const st
   }
   auto study = Study::Load(**storage, study_name);
   if (!study.ok()) return study.error();
+  WarnSetAside(**study);
   return OpenedStudy{std::move(*storage), std::move(*study)};
+}
+
+void WarnSetAside(const Study& study) {
+  for (const SetAsideTrial& t : study.SetAside()) {
+    fmt::print(stderr, "sysopt: warning: trial #{} of study '{}' is left out: {}\n", t.number,
+               study.name(), t.reason);
+  }
 }
 
 }  // namespace sysopt::cli

@@ -101,6 +101,7 @@ int RunTuneWithSpec(const TuneArgs& args, Spec spec_value) {
       {{"name", args.sampler}, {"seed", args.seed}, {"acquisition", args.acquisition}}, &resume);
   if (!study.ok()) return ReportError(study.error());
   Study& s = **study;
+  WarnSetAside(s);
 
   const int used_before = s.BudgetUsed();
   if (!args.quiet) {

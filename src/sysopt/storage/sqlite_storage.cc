@@ -516,46 +516,50 @@ class SqliteStorage final : public Storage {
     return studies;
   }
 
+  // A row whose columns cannot be decoded is returned with `damage` saying which and why (the
+  // raw bytes are not repeated), so that one bad row does not hide the rest of a study.
   Expected<TrialRecord> ReadTrialRow(const Query& q) const {
     TrialRecord t;
     t.id = q.Int(0);
     t.study_id = q.Int(1);
     t.number = q.Int(2);
-    const std::string where = fmt::format("trial {}", t.id);
-    auto wrap = [&](const Error& e, std::string_view column) {
-      return IoError("SQLite database '{}': column {} of {}: {}", path_, column, where,
-                     e.message());
+    auto damaged = [&](std::string_view column, const Error& e) {
+      if (t.damage.empty()) t.damage = fmt::format("column {}: {}", column, e.message());
+    };
+    auto json_of = [&](int index, std::string_view column) -> std::optional<nlohmann::json> {
+      auto json = sysopt::ParseJson(q.Text(index));
+      if (json.ok()) return std::move(*json);
+      damaged(column, json.error());
+      return std::nullopt;
     };
     auto state = ParseTrialState(q.Text(3));
-    if (!state.ok()) return wrap(state.error(), "state");
-    t.state = *state;
-
-    auto config_json = ParseJson(q.Text(4), where + " config");
-    if (!config_json.ok()) return config_json.error();
-    auto config = DecodeConfig(*config_json);
-    if (!config.ok()) return wrap(config.error(), "config");
-    t.config = std::move(*config);
-
-    auto values_json = ParseJson(q.Text(5), where + " objective_values");
-    if (!values_json.ok()) return values_json.error();
-    auto values = DecodeReals(*values_json);
-    if (!values.ok()) return wrap(values.error(), "objective_values");
-    t.values = std::move(*values);
-
-    auto samples_json = ParseJson(q.Text(6), where + " samples");
-    if (!samples_json.ok()) return samples_json.error();
-    auto samples = DecodeSamples(*samples_json);
-    if (!samples.ok()) return wrap(samples.error(), "samples");
-    t.samples = std::move(*samples);
-
+    if (state.ok()) {
+      t.state = *state;
+    } else {
+      t.state = TrialState::kFailed;
+      damaged("state", state.error());
+    }
+    if (auto json = json_of(4, "config")) {
+      auto config = DecodeConfig(*json);
+      if (config.ok()) t.config = std::move(*config);
+      if (!config.ok()) damaged("config", config.error());
+    }
+    if (auto json = json_of(5, "objective_values")) {
+      auto values = DecodeReals(*json);
+      if (values.ok()) t.values = std::move(*values);
+      if (!values.ok()) damaged("objective_values", values.error());
+    }
+    if (auto json = json_of(6, "samples")) {
+      auto samples = DecodeSamples(*json);
+      if (samples.ok()) t.samples = std::move(*samples);
+      if (!samples.ok()) damaged("samples", samples.error());
+    }
     t.failure_reason = q.Text(7);
     t.stderr_tail = q.Text(8);
     t.start_time = q.Real(9);
     t.end_time = q.IsNull(10) ? 0.0 : q.Real(10);
     t.worker = q.Text(11);
-    auto attrs = ParseJson(q.Text(12), where + " attrs");
-    if (!attrs.ok()) return attrs.error();
-    t.attrs = std::move(*attrs);
+    if (auto attrs = json_of(12, "attrs")) t.attrs = std::move(*attrs);
     return t;
   }
 

@@ -63,6 +63,9 @@ struct TrialRecord {
   double end_time = 0;                              ///< Unix seconds; 0 while RUNNING.
   std::string worker;                               ///< Who ran it, e.g. "host:pid:thread".
   nlohmann::json attrs = nlohmann::json::object();  ///< Extra data, set by FinishTrial.
+  /// Why the stored row could not be read whole (a damaged file); empty when it was. The
+  /// fields that could not be read keep their defaults.
+  std::string damage;
 
   bool operator==(const TrialRecord&) const = default;
 };

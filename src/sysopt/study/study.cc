@@ -149,7 +149,8 @@ Expected<std::unique_ptr<Study>> Study::Open(Storage& storage, const std::string
   auto trials = storage.GetTrials(study->record_.id);
   if (!trials.ok()) return trials.error();
   for (auto& t : *trials) {
-    if (t.state == TrialState::kRunning && OwnerIsGone(t.worker)) {
+    // A damaged row is left alone: it is set aside by Reload, not run again.
+    if (t.state == TrialState::kRunning && OwnerIsGone(t.worker) && study->WhyUnusable(t).empty()) {
       TrialOutcome outcome;
       outcome.state = TrialState::kFailed;
       outcome.failure_reason = kInterrupted;
@@ -184,15 +185,52 @@ Expected<std::unique_ptr<Study>> Study::Load(Storage& storage, const std::string
   return study;
 }
 
+std::string Study::WhyUnusable(const TrialRecord& t) const {
+  if (!t.damage.empty()) return t.damage;
+  // Each value must lie in its parameter's domain (samplers read them by type); constraints
+  // are not re-checked, so that a measured default outside them stays in the history.
+  const Space& space = spec_.space;
+  if (t.config.size() != space.size()) {
+    return fmt::format("its configuration has {} values for {} parameters", t.config.size(),
+                       space.size());
+  }
+  for (size_t i = 0; i < t.config.size(); ++i) {
+    if (auto checked = space.parameters()[i].Check(t.config[i]); !checked.ok()) {
+      return checked.error().message();
+    }
+  }
+  if (t.state == TrialState::kComplete) {
+    if (t.values.size() != spec_.objectives.size()) {
+      return fmt::format("it holds {} objective values for {} objectives", t.values.size(),
+                         spec_.objectives.size());
+    }
+    for (double v : t.values) {
+      if (!std::isfinite(v)) return fmt::format("objective value {} is not finite", v);
+    }
+  }
+  return "";
+}
+
 Expected<void> Study::Reload() {
   auto trials = storage_.GetTrials(record_.id);
   if (!trials.ok()) return trials.error();
   std::lock_guard lock(mutex_);
   finished_.clear();
+  set_aside_.clear();
   for (auto& t : *trials) {
+    // Every sampler and report relies on a history that fits the space.
+    if (std::string why = WhyUnusable(t); !why.empty()) {
+      set_aside_.push_back({t.number, std::move(why)});
+      continue;
+    }
     if (t.state != TrialState::kRunning) finished_.push_back(std::move(t));
   }
   return Ok();
+}
+
+std::vector<SetAsideTrial> Study::SetAside() const {
+  std::lock_guard lock(mutex_);
+  return set_aside_;
 }
 
 Expected<Trial> Study::Start(const Config& config, const std::string& worker) {

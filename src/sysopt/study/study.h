@@ -27,6 +27,13 @@ struct ResumeInfo {
   std::vector<Config> to_rerun;  ///< Their configurations, to be proposed again first.
 };
 
+/// \brief A stored trial that cannot be used (a damaged row, a configuration outside the space,
+/// values that do not match the objectives): it is kept out of the history, and named here.
+struct SetAsideTrial {
+  int64_t number = 0;
+  std::string reason;
+};
+
 /// \brief A trial in flight: created in storage as RUNNING, not yet finished.
 struct Trial {
   int64_t id = 0;
@@ -97,9 +104,14 @@ class Study {
   /// \brief Per objective, true when it is minimised.
   std::vector<bool> Directions() const;
 
+  /// \brief Stored trials left out of the history because they cannot be used, in number order.
+  std::vector<SetAsideTrial> SetAside() const;
+
  private:
   Study(Storage& storage, StudyRecord record, Spec spec);
   Expected<void> Reload();
+  /// Why a stored trial cannot be used; empty when it can.
+  std::string WhyUnusable(const TrialRecord& trial) const;
 
   Storage& storage_;
   StudyRecord record_;
@@ -108,6 +120,7 @@ class Study {
   mutable std::mutex mutex_;
   std::vector<TrialRecord> finished_;
   std::vector<Trial> running_;
+  std::vector<SetAsideTrial> set_aside_;
 };
 
 /// \brief This process's worker name for thread `index`: "host:pid:index:start", where start is

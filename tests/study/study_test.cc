@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -449,9 +450,14 @@ TEST(StudyConcurrencyTest, ProcessesStartedTogetherOnAFreshFileAllOpenTheStudy) 
         // Every child waits here until the parent closes the pipe, then all start at once.
         while (read(gate[0], &c, 1) > 0) {
         }
+        // A failure says why on stderr, which the test's output shows.
         auto storage = OpenSqliteStorage(path);
-        if (!storage.ok()) _exit(10);
+        if (!storage.ok()) {
+          fprintf(stderr, "process %d: %s\n", p, storage.error().message().c_str());
+          _exit(10);
+        }
         auto study = Study::Open(**storage, "shared", MakeSpec(SpecJson()), {}, nullptr);
+        if (!study.ok()) fprintf(stderr, "process %d: %s\n", p, study.error().message().c_str());
         _exit(study.ok() ? 0 : 11);
       }
       children.push_back(pid);

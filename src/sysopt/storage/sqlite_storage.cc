@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <string_view>
+#include <thread>
 #include <utility>
 
 #include <fmt/format.h>
@@ -687,7 +688,17 @@ Expected<std::unique_ptr<Storage>> OpenSqliteStorage(const std::string& path) {
     sqlite3_stmt* stmt_raw = nullptr;
     rc = sqlite3_prepare_v2(db.get(), "PRAGMA journal_mode = WAL", -1, &stmt_raw, nullptr);
     StmtPtr stmt(stmt_raw);
-    if (rc == SQLITE_OK) rc = sqlite3_step(stmt.get());
+    // The switch needs the file to itself and SQLite answers SQLITE_BUSY at once, without the
+    // busy handler, while another process starting at the same moment reads or switches it:
+    // wait for it as the busy timeout would.
+    const auto give_up =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(stmt.get())) == SQLITE_BUSY &&
+           std::chrono::steady_clock::now() < give_up) {
+      sqlite3_reset(stmt.get());
+      rc = SQLITE_OK;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
     if (rc != SQLITE_ROW) {
       return IoError("cannot switch SQLite database '{}' to WAL mode: {}", path,
                      sqlite3_errmsg(db.get()));

@@ -567,7 +567,7 @@ TEST(ExpressionTest, MaySatisfyNeverRefutesABoxWithASolution) {
                                           "a * 1.5 <= b + 0.25"};
   const std::vector<std::string> strings = {"", "x", "yz"};
   Rng rng(77);
-  int refuted = 0;
+  int refuted = 0, proved = 0;
   for (const std::string& text : texts) {
     auto e = Expression::Parse(text);
     ASSERT_TRUE(e.ok()) << e.error().message();
@@ -588,6 +588,20 @@ TEST(ExpressionTest, MaySatisfyNeverRefutesABoxWithASolution) {
         box[2].kind = ValueRange::Kind::kString;
         box[2].text = &strings[si];
       }
+      // The converse claim: a box said to hold no violation holds none.
+      if (!e->MayViolate(box)) {
+        ++proved;
+        for (int64_t a = lo[0]; a <= hi[0]; ++a) {
+          for (int64_t b = lo[1]; b <= hi[1]; ++b) {
+            for (size_t k = 0; k < strings.size(); ++k) {
+              if (si < strings.size() && k != si) continue;
+              ASSERT_TRUE(e->Evaluate({Value(a), Value(b), Value(strings[k])}))
+                  << text << " proved over a in [" << lo[0] << ", " << hi[0] << "], b in ["
+                  << lo[1] << ", " << hi[1] << "] but fails at a=" << a << " b=" << b;
+            }
+          }
+        }
+      }
       if (e->MaySatisfy(box)) continue;
       ++refuted;
       for (int64_t a = lo[0]; a <= hi[0]; ++a) {
@@ -604,8 +618,9 @@ TEST(ExpressionTest, MaySatisfyNeverRefutesABoxWithASolution) {
       }
     }
   }
-  // The reasoning is not vacuous: many boxes are refuted.
+  // The reasoning is not vacuous: many boxes are refuted, many proved.
   EXPECT_GT(refuted, 1000);
+  EXPECT_GT(proved, 1000);
 }
 
 TEST(ExpressionTest, MaySatisfyBoundsLinearConstraints) {

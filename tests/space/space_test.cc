@@ -365,6 +365,15 @@ TEST(SpaceTest, LinearConstraintOverHugeRangesIsSolvedNotEnumerated) {
     for (int64_t b = a; a * b <= 1000; ++b) triples += 1000 / (a * b);
   }
   EXPECT_EQ(product->CountFeasible().ToString(), std::to_string(triples));
+  // A constraint that holds over the whole domain links nothing: n stays a free parameter and
+  // the component of o and c is tiny, instead of 3 million rows to enumerate.
+  auto loose = Space::Create(
+      {*ParseParameter({{"name", "n"}, {"type", "integer"}, {"low", 0}, {"high", 1'000'000}}, "p"),
+       *ParseParameter({{"name", "o"}, {"type", "ordinal"}, {"values", {4, 16, 32}}}, "p"),
+       *ParseParameter({{"name", "c"}, {"type", "categorical"}, {"values", {"x", "y"}}}, "p")},
+      {"n + o < 1e88", "c != 'x' or o > 8"});
+  ASSERT_TRUE(loose.ok()) << loose.error().message();
+  EXPECT_EQ(loose->CountFeasible().ToString(), std::to_string(1'000'001 * 5));
   // Unsatisfiable over huge ranges is found empty, exactly and at once.
   auto none = build({"p0 + p1 > 40000000"}, 2, 19'999'999);
   ASSERT_TRUE(none.ok());

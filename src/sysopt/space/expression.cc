@@ -568,13 +568,14 @@ bool Execute(const CompiledExpression& program, const std::vector<int>& indices,
 // interval of numbers, one string, or anything; a conditional jump on an undecided value explores
 // both ways. A path that surely faults ends false, as Execute's would.
 
+// Trivial, so that a stack of them costs nothing to set up; AnyValue() is the neutral one.
 struct Abstract {
   enum class Tag : uint8_t { kAny, kNum, kStr };
-  Tag tag = Tag::kAny;
-  bool is_int = false;  // kNum: the concrete values are int64.
-  double lo = 0;
-  double hi = 0;
-  const std::string* s = nullptr;
+  Tag tag;
+  bool is_int;  // kNum: the concrete values are int64.
+  double lo;
+  double hi;
+  const std::string* s;
 };
 
 // Up to 2^53 a double holds every integer, so interval bounds are exact there. Beyond, a bound
@@ -586,7 +587,7 @@ constexpr double kIntLimit = 4611686018427387904.0;  // 2^62
 // Instructions one MaySatisfy may interpret, over all its paths; beyond it says "may".
 constexpr int kAbstractBudget = 4096;
 
-Abstract AnyValue() { return {}; }
+Abstract AnyValue() { return {Abstract::Tag::kAny, false, 0, 0, nullptr}; }
 
 Abstract Numbers(double lo, double hi, bool is_int) {
   if (!(lo <= hi)) return AnyValue();  // NaN too.
@@ -597,7 +598,7 @@ Abstract Numbers(double lo, double hi, bool is_int) {
     hi = std::nextafter(hi, std::numeric_limits<double>::infinity());
   }
   if (lo < -kIntLimit || hi > kIntLimit) is_int = false;
-  Abstract a;
+  Abstract a = AnyValue();
   a.tag = Abstract::Tag::kNum;
   a.is_int = is_int;
   a.lo = lo;
@@ -616,7 +617,7 @@ Abstract FromSlot(const Slot& slot) {
     case Kind::kReal:
       return Numbers(slot.d, slot.d, false);
     case Kind::kStr: {
-      Abstract a;
+      Abstract a = AnyValue();
       a.tag = Abstract::Tag::kStr;
       a.s = slot.s;
       return a;
@@ -780,18 +781,22 @@ bool AbstractArith(Op op, const Abstract& a, const Abstract& b, Abstract& out) {
 // Forks nest at most this deep (each holds a stack of slots); deeper, the answer is "may".
 constexpr int kMaxForkDepth = 32;
 
-// Whether some path from `pc`, with the given stack, may end true.
-bool ExecuteAbstract(const CompiledExpression& program, const std::vector<int>& indices,
+constexpr uint8_t kMayBeTrue = 1;
+constexpr uint8_t kMayBeFalse = 2;  // A fault counts as false, as in Evaluate.
+
+// How the paths from `pc`, with the given stack, may end: kMayBeTrue, kMayBeFalse or both.
+uint8_t ExecuteAbstract(const CompiledExpression& program, const std::vector<int>& indices,
                      const std::vector<ValueRange>& ranges, int pc, const Abstract* initial,
                      int top, int& budget, int forks = 0) {
   using Tag = Abstract::Tag;
-  if (forks > kMaxForkDepth) return true;
+  if (forks > kMaxForkDepth) return kMayBeTrue | kMayBeFalse;
   Abstract stack[kMaxStack];
   if (top >= 0) std::copy(initial, initial + (top + 1), stack);
   const int size = static_cast<int>(program.code.size());
   bool may_true = false, may_false = false;
+  uint8_t ends = 0;  // How the forked-off paths may end.
   for (; pc < size; ++pc) {
-    if (--budget < 0) return true;
+    if (--budget < 0) return kMayBeTrue | kMayBeFalse;
     const Instr& instr = program.code[pc];
     switch (instr.op) {
       case Op::kPushConst:
@@ -799,7 +804,7 @@ bool ExecuteAbstract(const CompiledExpression& program, const std::vector<int>& 
         break;
       case Op::kLoad: {
         const size_t index = static_cast<size_t>(indices[instr.arg]);
-        if (index >= ranges.size()) return false;
+        if (index >= ranges.size()) return ends | kMayBeFalse;
         const ValueRange& r = ranges[index];
         Abstract& slot = stack[++top];
         if (r.kind == ValueRange::Kind::kNumbers) {
@@ -814,7 +819,7 @@ bool ExecuteAbstract(const CompiledExpression& program, const std::vector<int>& 
       case Op::kNeg:
       case Op::kPos: {
         Abstract& a = stack[top];
-        if (a.tag == Tag::kStr) return false;
+        if (a.tag == Tag::kStr) return ends | kMayBeFalse;
         if (a.tag == Tag::kNum && instr.op == Op::kNeg) a = Numbers(-a.hi, -a.lo, a.is_int);
         break;
       }
@@ -829,31 +834,30 @@ bool ExecuteAbstract(const CompiledExpression& program, const std::vector<int>& 
       case Op::kFloorDiv:
       case Op::kMod:
       case Op::kPow: {
-        Abstract out;
-        if (!AbstractArith(instr.op, stack[top - 1], stack[top], out)) return false;
+        Abstract out = AnyValue();
+        if (!AbstractArith(instr.op, stack[top - 1], stack[top], out)) return ends | kMayBeFalse;
         stack[--top] = out;
         break;
       }
       case Op::kCompare:
         if (!AbstractCompare(static_cast<Cmp>(instr.aux), stack[top - 1], stack[top], may_true,
                              may_false)) {
-          return false;
+          return ends | kMayBeFalse;
         }
         stack[--top] = Truth(may_false, may_true);
         break;
       case Op::kCompareChain: {
         if (!AbstractCompare(static_cast<Cmp>(instr.aux), stack[top - 1], stack[top], may_true,
                              may_false)) {
-          return false;
+          return ends | kMayBeFalse;
         }
         if (may_true && may_false) {
           // The failing way: [False] at the target.
           Abstract saved = stack[top - 1];
           stack[top - 1] = Truth(true, false);
-          if (ExecuteAbstract(program, indices, ranges, instr.arg, stack, top - 1, budget,
-                              forks + 1)) {
-            return true;
-          }
+          ends |= ExecuteAbstract(program, indices, ranges, instr.arg, stack, top - 1, budget,
+                                  forks + 1);
+          if (ends == (kMayBeTrue | kMayBeFalse)) return ends;
           stack[top - 1] = saved;
         }
         if (may_true) {
@@ -872,9 +876,8 @@ bool ExecuteAbstract(const CompiledExpression& program, const std::vector<int>& 
         const bool may_jump = jump_if_true ? may_true : may_false;
         const bool may_pop = jump_if_true ? may_false : may_true;
         if (may_jump && may_pop) {
-          if (ExecuteAbstract(program, indices, ranges, instr.arg, stack, top, budget, forks + 1)) {
-            return true;
-          }
+          ends |= ExecuteAbstract(program, indices, ranges, instr.arg, stack, top, budget, forks + 1);
+          if (ends == (kMayBeTrue | kMayBeFalse)) return ends;
         }
         if (may_pop) {
           --top;
@@ -885,7 +888,7 @@ bool ExecuteAbstract(const CompiledExpression& program, const std::vector<int>& 
       }
       case Op::kMatch: {
         if (!AbstractCompare(Cmp::kEq, stack[top - 2], stack[top], may_true, may_false)) {
-          return false;
+          return ends | kMayBeFalse;
         }
         bool found_true = false, found_false = false;
         Truthiness(stack[top - 1], found_true, found_false);
@@ -904,7 +907,7 @@ bool ExecuteAbstract(const CompiledExpression& program, const std::vector<int>& 
       case Op::kContains: {
         const Abstract& a = stack[top - 1];
         const Abstract& b = stack[top];
-        if ((a.tag == Tag::kNum) || (b.tag == Tag::kNum)) return false;
+        if ((a.tag == Tag::kNum) || (b.tag == Tag::kNum)) return ends | kMayBeFalse;
         if (a.tag == Tag::kStr && b.tag == Tag::kStr) {
           const bool found = b.s->find(*a.s) != std::string::npos;
           stack[--top] =
@@ -917,7 +920,7 @@ bool ExecuteAbstract(const CompiledExpression& program, const std::vector<int>& 
     }
   }
   Truthiness(stack[0], may_true, may_false);
-  return may_true;
+  return ends | (may_true ? kMayBeTrue : 0) | (may_false ? kMayBeFalse : 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1619,7 +1622,13 @@ bool Expression::Evaluate(const Config& config) const {
 bool Expression::MaySatisfy(const std::vector<ValueRange>& ranges) const {
   if (!bound_) return false;
   int budget = kAbstractBudget;
-  return ExecuteAbstract(*program_, indices_, ranges, 0, nullptr, -1, budget);
+  return ExecuteAbstract(*program_, indices_, ranges, 0, nullptr, -1, budget) & kMayBeTrue;
+}
+
+bool Expression::MayViolate(const std::vector<ValueRange>& ranges) const {
+  if (!bound_) return true;
+  int budget = kAbstractBudget;
+  return ExecuteAbstract(*program_, indices_, ranges, 0, nullptr, -1, budget) & kMayBeFalse;
 }
 
 Expected<bool> Expression::Check(const Config& config) const {

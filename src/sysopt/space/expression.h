@@ -99,6 +99,11 @@ class Expression {
   /// False when not bound. Allocation-free.
   bool MaySatisfy(const std::vector<ValueRange>& ranges) const;
 
+  /// \brief The converse: false only when every configuration in `ranges` satisfies the bound
+  /// expression (a constraint that holds over the whole domain links no parameters). True when
+  /// not bound.
+  bool MayViolate(const std::vector<ValueRange>& ranges) const;
+
   /// \brief Like Evaluate but reports a runtime error instead of treating it as false, e.g.
   /// "constraint 'a / b > 1': column 3: division by zero". Calling it before Bind is an error.
   Expected<bool> Check(const Config& config) const;

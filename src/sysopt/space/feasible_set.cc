@@ -37,6 +37,54 @@ long double ApproximateCardinality(const Parameter& p) {
   return static_cast<long double>(exact);
 }
 
+// The values a parameter takes over its value indices lo..hi, as a box side for
+// Expression::MaySatisfy. Integer values grow with their index; ordinal and categorical ones
+// are scanned (their lists are short); anything else is left unconstrained.
+ValueRange RangeOf(const Parameter& p, uint64_t lo, uint64_t hi) {
+  ValueRange range;
+  switch (p.kind) {
+    case ParamKind::kInteger:
+      range.kind = ValueRange::Kind::kNumbers;
+      range.integers = true;
+      range.low = AsDouble(p.ValueAt(lo));
+      range.high = AsDouble(p.ValueAt(hi));
+      break;
+    case ParamKind::kOrdinal:
+    case ParamKind::kCategorical: {
+      if (const auto* text = std::get_if<std::string>(&p.values[lo]); text && lo == hi) {
+        range.kind = ValueRange::Kind::kString;
+        range.text = text;
+        break;
+      }
+      if (!IsNumeric(p.values[lo])) break;
+      range.kind = ValueRange::Kind::kNumbers;
+      range.integers = std::holds_alternative<int64_t>(p.values[lo]);
+      range.low = range.high = AsDouble(p.values[lo]);
+      for (uint64_t k = lo + 1; k <= hi; ++k) {
+        if (!IsNumeric(p.values[k]) ||
+            std::holds_alternative<int64_t>(p.values[k]) != range.integers) {
+          return ValueRange{};
+        }
+        range.low = std::min(range.low, AsDouble(p.values[k]));
+        range.high = std::max(range.high, AsDouble(p.values[k]));
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return range;
+}
+
+// Every value a parameter may take: its whole range, for reals too.
+ValueRange DomainOf(const Parameter& p) {
+  if (p.kind == ParamKind::kReal) {
+    return {ValueRange::Kind::kNumbers, false, p.low, p.high, nullptr};
+  }
+  if (p.kind == ParamKind::kPermutation || p.kind == ParamKind::kSequence) return ValueRange{};
+  return RangeOf(p, 0, p.Cardinality() - 1);
+}
+
 }  // namespace
 
 FeasibleSet::FeasibleSet(const std::vector<Parameter>& parameters,
@@ -46,7 +94,16 @@ FeasibleSet::FeasibleSet(const std::vector<Parameter>& parameters,
   std::vector<std::vector<int>> reads(constraints.size());
   std::vector<int> parent(n);
   std::iota(parent.begin(), parent.end(), 0);
+  // A constraint that holds over the parameters' whole domains (interval reasoning finds no
+  // configuration that violates it) links nothing and prunes nothing: it is left out.
+  std::vector<ValueRange> domain(n);
+  for (int i = 0; i < n; ++i) domain[i] = DomainOf(parameters[i]);
+  std::vector<bool> always(constraints.size(), false);
   for (size_t c = 0; c < constraints.size(); ++c) {
+    always[c] = !constraints[c].names().empty() && !constraints[c].MayViolate(domain);
+  }
+  for (size_t c = 0; c < constraints.size(); ++c) {
+    if (always[c]) continue;
     for (int i = 0; i < n; ++i) {
       const auto& names = constraints[c].names();
       if (std::find(names.begin(), names.end(), parameters[i].name) != names.end()) {
@@ -67,6 +124,7 @@ FeasibleSet::FeasibleSet(const std::vector<Parameter>& parameters,
     components_[component_of_root[root]].params.push_back(i);
   }
   for (size_t c = 0; c < constraints.size(); ++c) {
+    if (always[c]) continue;
     // A constraint that reads no parameter (e.g. "1 < 2") still belongs somewhere: the first
     // component, so that a constant false makes the whole space infeasible.
     const int owner = reads[c].empty() ? 0 : component_of_root[Find(parent, reads[c][0])];
@@ -107,49 +165,6 @@ bool FeasibleSet::Satisfied(const Component& c, const Config& config) const {
   }
   return true;
 }
-
-namespace {
-
-// The values a parameter takes over its value indices lo..hi, as a box side for
-// Expression::MaySatisfy. Integer values grow with their index; ordinal and categorical ones
-// are scanned (their lists are short); anything else is left unconstrained.
-ValueRange RangeOf(const Parameter& p, uint64_t lo, uint64_t hi) {
-  ValueRange range;
-  switch (p.kind) {
-    case ParamKind::kInteger:
-      range.kind = ValueRange::Kind::kNumbers;
-      range.integers = true;
-      range.low = AsDouble(p.ValueAt(lo));
-      range.high = AsDouble(p.ValueAt(hi));
-      break;
-    case ParamKind::kOrdinal:
-    case ParamKind::kCategorical: {
-      if (const auto* text = std::get_if<std::string>(&p.values[lo]); text && lo == hi) {
-        range.kind = ValueRange::Kind::kString;
-        range.text = text;
-        break;
-      }
-      if (!IsNumeric(p.values[lo])) break;
-      range.kind = ValueRange::Kind::kNumbers;
-      range.integers = std::holds_alternative<int64_t>(p.values[lo]);
-      range.low = range.high = AsDouble(p.values[lo]);
-      for (uint64_t k = lo + 1; k <= hi; ++k) {
-        if (!IsNumeric(p.values[k]) ||
-            std::holds_alternative<int64_t>(p.values[k]) != range.integers) {
-          return ValueRange{};
-        }
-        range.low = std::min(range.low, AsDouble(p.values[k]));
-        range.high = std::max(range.high, AsDouble(p.values[k]));
-      }
-      break;
-    }
-    default:
-      break;
-  }
-  return range;
-}
-
-}  // namespace
 
 void FeasibleSet::Enumerate(Component& comp, Budget budget) const {
   // Search order: parameters read by more constraints first, so constraints become checkable

@@ -1,5 +1,6 @@
 // Fuzzes the constraint language: parsing, evaluation, Check's agreement with Evaluate, and the
-// soundness of interval reasoning (MaySatisfy never refutes a box holding a solution).
+// soundness of interval reasoning (MaySatisfy never refutes a box holding a solution, MayViolate
+// never proves one holding a violation).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -85,6 +86,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::vector<ValueRange> box;
     for (const Value& v : config) box.push_back(Point(v));
     if (value && !e.MaySatisfy(box)) abort();
+    if (!value && !e.MayViolate(box)) abort();
     if (value && all_ints && !ints_may) abort();
   }
   return 0;

@@ -564,7 +564,9 @@ TEST(ExpressionTest, MaySatisfyNeverRefutesABoxWithASolution) {
                                           "s < 'y' or b == a",
                                           "'x' in s",
                                           "s != 1 and a > b",
-                                          "a * 1.5 <= b + 0.25"};
+                                          "a * 1.5 <= b + 0.25",
+                                          "1e400 * -a % 2 > b",
+                                          "1e400 - a * 1e400 < b"};
   const std::vector<std::string> strings = {"", "x", "yz"};
   Rng rng(77);
   int refuted = 0, proved = 0;

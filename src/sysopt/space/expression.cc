@@ -590,7 +590,8 @@ constexpr int kAbstractBudget = 4096;
 Abstract AnyValue() { return {Abstract::Tag::kAny, false, 0, 0, nullptr}; }
 
 Abstract Numbers(double lo, double hi, bool is_int) {
-  if (!(lo <= hi)) return AnyValue();  // NaN too.
+  // Infinities are given up on: they turn into NaN (inf - inf, inf % 2), which no interval holds.
+  if (!(lo <= hi) || std::isinf(lo) || std::isinf(hi)) return AnyValue();  // NaN too.
   if (lo < -kExactLimit || lo > kExactLimit) {
     lo = std::nextafter(lo, -std::numeric_limits<double>::infinity());
   }

@@ -566,7 +566,8 @@ TEST(ExpressionTest, MaySatisfyNeverRefutesABoxWithASolution) {
                                           "s != 1 and a > b",
                                           "a * 1.5 <= b + 0.25",
                                           "1e400 * -a % 2 > b",
-                                          "1e400 - a * 1e400 < b"};
+                                          "1e400 - a * 1e400 < b",
+                                          "s % (a ** 2) == 0 or b != 0"};
   const std::vector<std::string> strings = {"", "x", "yz"};
   Rng rng(77);
   int refuted = 0, proved = 0;

@@ -656,7 +656,7 @@ void Truthiness(const Abstract& a, bool& may_true, bool& may_false) {
 // The comparison of two values: whether it may be true, may be false; false from the function
 // when it surely faults (ordering a string against a number).
 bool AbstractCompare(Cmp cmp, const Abstract& a, const Abstract& b, bool& may_true,
-                     bool& may_false) {
+                     bool& may_false, bool& may_fault) {
   using Tag = Abstract::Tag;
   may_true = may_false = true;
   if (IsPoint(a) && IsPoint(b)) {
@@ -706,11 +706,13 @@ bool AbstractCompare(Cmp cmp, const Abstract& a, const Abstract& b, bool& may_tr
     }
     return false;
   }
+  // Anything against anything: ordering a string against a number faults.
+  if (cmp != Cmp::kEq && cmp != Cmp::kNe) may_fault = true;
   return true;
 }
 
-// A binary arithmetic operation; false when it surely faults.
-bool AbstractArith(Op op, const Abstract& a, const Abstract& b, Abstract& out) {
+// A binary arithmetic operation; false when it surely faults, `may_fault` set when it may.
+bool AbstractArith(Op op, const Abstract& a, const Abstract& b, Abstract& out, bool& may_fault) {
   using Tag = Abstract::Tag;
   if (IsPoint(a) && IsPoint(b)) {
     Slot r;
@@ -722,10 +724,17 @@ bool AbstractArith(Op op, const Abstract& a, const Abstract& b, Abstract& out) {
     // Arithmetic on a string always faults.
     if (a.tag != Tag::kAny && b.tag != Tag::kAny) return false;
     out = AnyValue();
+    may_fault = true;
     return true;
   }
   out = AnyValue();
-  if (a.tag != Tag::kNum || b.tag != Tag::kNum) return true;
+  if (a.tag != Tag::kNum || b.tag != Tag::kNum) {
+    may_fault = true;
+    return true;
+  }
+  // Only '+', '-' and '*' of two number intervals never fault; each case below that leaves
+  // `out` unconstrained (a divisor that may be 0, '**') may.
+  may_fault = op != Op::kAdd && op != Op::kSub && op != Op::kMul;
   const bool ints = a.is_int && b.is_int;
   // Rounding to nearest is monotone, so the corners bound every result computed in doubles.
   auto corners = [&](auto f) {
@@ -795,7 +804,8 @@ uint8_t ExecuteAbstract(const CompiledExpression& program, const std::vector<int
   if (top >= 0) std::copy(initial, initial + (top + 1), stack);
   const int size = static_cast<int>(program.code.size());
   bool may_true = false, may_false = false;
-  uint8_t ends = 0;  // How the forked-off paths may end.
+  bool may_fault = false;  // Some step on this path may fault, which ends it false.
+  uint8_t ends = 0;        // How the forked-off paths may end.
   for (; pc < size; ++pc) {
     if (--budget < 0) return kMayBeTrue | kMayBeFalse;
     const Instr& instr = program.code[pc];
@@ -807,6 +817,7 @@ uint8_t ExecuteAbstract(const CompiledExpression& program, const std::vector<int
         const size_t index = static_cast<size_t>(indices[instr.arg]);
         if (index >= ranges.size()) return ends | kMayBeFalse;
         const ValueRange& r = ranges[index];
+        if (r.kind == ValueRange::Kind::kAny) may_fault = true;  // A permutation faults.
         Abstract& slot = stack[++top];
         if (r.kind == ValueRange::Kind::kNumbers) {
           slot = Numbers(r.low, r.high, r.integers);
@@ -821,6 +832,7 @@ uint8_t ExecuteAbstract(const CompiledExpression& program, const std::vector<int
       case Op::kPos: {
         Abstract& a = stack[top];
         if (a.tag == Tag::kStr) return ends | kMayBeFalse;
+        if (a.tag == Tag::kAny) may_fault = true;
         if (a.tag == Tag::kNum && instr.op == Op::kNeg) a = Numbers(-a.hi, -a.lo, a.is_int);
         break;
       }
@@ -836,20 +848,22 @@ uint8_t ExecuteAbstract(const CompiledExpression& program, const std::vector<int
       case Op::kMod:
       case Op::kPow: {
         Abstract out = AnyValue();
-        if (!AbstractArith(instr.op, stack[top - 1], stack[top], out)) return ends | kMayBeFalse;
+        if (!AbstractArith(instr.op, stack[top - 1], stack[top], out, may_fault)) {
+          return ends | kMayBeFalse;
+        }
         stack[--top] = out;
         break;
       }
       case Op::kCompare:
         if (!AbstractCompare(static_cast<Cmp>(instr.aux), stack[top - 1], stack[top], may_true,
-                             may_false)) {
+                             may_false, may_fault)) {
           return ends | kMayBeFalse;
         }
         stack[--top] = Truth(may_false, may_true);
         break;
       case Op::kCompareChain: {
         if (!AbstractCompare(static_cast<Cmp>(instr.aux), stack[top - 1], stack[top], may_true,
-                             may_false)) {
+                             may_false, may_fault)) {
           return ends | kMayBeFalse;
         }
         if (may_true && may_false) {
@@ -888,7 +902,8 @@ uint8_t ExecuteAbstract(const CompiledExpression& program, const std::vector<int
         break;
       }
       case Op::kMatch: {
-        if (!AbstractCompare(Cmp::kEq, stack[top - 2], stack[top], may_true, may_false)) {
+        if (!AbstractCompare(Cmp::kEq, stack[top - 2], stack[top], may_true, may_false,
+                             may_fault)) {
           return ends | kMayBeFalse;
         }
         bool found_true = false, found_false = false;
@@ -914,6 +929,7 @@ uint8_t ExecuteAbstract(const CompiledExpression& program, const std::vector<int
           stack[--top] =
               Truth(found == static_cast<bool>(instr.aux), found != static_cast<bool>(instr.aux));
         } else {
+          may_fault = true;
           stack[--top] = Truth(true, true);
         }
         break;
@@ -921,7 +937,7 @@ uint8_t ExecuteAbstract(const CompiledExpression& program, const std::vector<int
     }
   }
   Truthiness(stack[0], may_true, may_false);
-  return ends | (may_true ? kMayBeTrue : 0) | (may_false ? kMayBeFalse : 0);
+  return ends | (may_true ? kMayBeTrue : 0) | (may_false || may_fault ? kMayBeFalse : 0);
 }
 
 // ---------------------------------------------------------------------------------------------

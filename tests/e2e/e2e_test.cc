@@ -477,6 +477,119 @@ TEST(E2eExitCodes, MissingStudyOrStorageIsBadInput) {
   EXPECT_NE(ambiguous.err.find("--study"), std::string::npos) << ambiguous.err;
 }
 
+TEST(E2eStorage, ReadersAcceptTheUrlsTuneAccepts) {
+  TempDir dir;
+  const std::string spec = WriteQuadSpec(dir);
+  for (const std::string& url : std::vector<std::string>{"sqlite:///rel.db", "sqlite:plain.db",
+                                                          "sqlite:///" + dir.File("abs.db")}) {
+    SCOPED_TRACE(url);
+    const Proc made = RunSysopt(
+        {"tune", spec, "--budget", "2", "--storage", url, "--sampler", "random"}, dir.path());
+    ASSERT_EQ(made.exit_code, 0) << Describe(made);
+    const Proc best = RunSysopt({"best", "--storage", url}, dir.path());
+    EXPECT_EQ(best.exit_code, 0) << Describe(best);
+    const Proc csv = RunSysopt({"export", "--format", "csv", "--storage", url}, dir.path());
+    EXPECT_EQ(csv.exit_code, 0) << Describe(csv);
+    EXPECT_EQ(Lines(csv.out).size(), 3u) << csv.out;  // header and two trials
+  }
+  EXPECT_TRUE(fs::exists(dir.File("rel.db")));
+  EXPECT_TRUE(fs::exists(dir.File("plain.db")));
+}
+
+// The audit's reproducers, through the command line: each is a clear error (exit 2, naming the
+// file, field and value) or correct behaviour, and never a crash.
+TEST(E2eBadInput, ReproducersAreRefusedByNameOrHandled) {
+  TempDir dir;
+  auto validate = [&](const std::string& name, const std::string& text) {
+    WriteFile(dir.File(name), text);
+    return RunSysopt({"validate", dir.File(name)});
+  };
+  const std::string head = R"({"name": "s", "parameters": [)";
+  const std::string deep = head + R"({"name": "a", "type": "ordinal", "values": )" +
+                           std::string(100'000, '[') + std::string(100'000, ']') + "}]}";
+  Proc p = validate("deep.json", deep);
+  EXPECT_EQ(p.exit_code, 2) << Describe(p);
+  EXPECT_NE(p.err.find(dir.File("deep.json") + ": JSON nested deeper than 64 levels"),
+            std::string::npos)
+      << p.err;
+  p = validate("huge.json", head + R"({"name": "a", "type": "ordinal", "values": [1e30, 2]}]})");
+  EXPECT_EQ(p.exit_code, 2) << Describe(p);
+  EXPECT_NE(p.err.find("huge.json: parameters[0] (\"a\"): field \"values\": 1e+30 is outside "
+                       "the range of a 64-bit integer"),
+            std::string::npos)
+      << p.err;
+  p = validate("nul.json",
+               head + R"({"name": "c", "type": "categorical", "values": ["a", "b\u0000"]}]})");
+  EXPECT_EQ(p.exit_code, 2) << Describe(p);
+  EXPECT_NE(p.err.find("nul.json: parameters[0] (\"c\"): field \"values\": \"b\\u0000\" "
+                       "contains a NUL character"),
+            std::string::npos)
+      << p.err;
+  // A linear constraint's feasible set is counted exactly and tuned.
+  const std::string linear =
+      head + R"j({"name": "p0", "type": "integer", "low": 0, "high": 9},
+                 {"name": "p1", "type": "integer", "low": 0, "high": 9}],
+       "constraints": ["p0 + p1 < 10"],
+       "run": {"command": ["sh", "-c", "echo $(( {p0} + {p1} ))"], "timeout_s": 1e10}})j";
+  p = validate("linear.json", linear);
+  EXPECT_EQ(p.exit_code, 0) << Describe(p);
+  EXPECT_NE(p.out.find("55"), std::string::npos) << p.out;
+  EXPECT_LT(p.seconds, 10.0);
+  // ...with a timeout of 1e10 s that no longer expires at once.
+  p = RunSysopt({"tune", dir.File("linear.json"), "--budget", "5", "--storage", dir.File("l.db"),
+                 "--sampler", "random"});
+  EXPECT_EQ(p.exit_code, 0) << Describe(p);
+  EXPECT_EQ(p.err.find("timed out"), std::string::npos) << p.err;
+  // Byte sizes near the int64 limit: the graph is refused, naming the node.
+  WriteFile(dir.File("big.json"), R"({"nodes": [
+      {"id": 0, "bytes": 9223372036854775807, "cost": 1, "inputs": []},
+      {"id": 1, "bytes": 9223372036854775807, "cost": 1, "inputs": [0]}], "outputs": [1]})");
+  WriteFile(dir.File("sched.json"), R"({"steps": [{"compute": 0}, {"compute": 1}]})");
+  p = RunSysopt({"remat", "simulate", dir.File("big.json"), dir.File("sched.json")});
+  EXPECT_EQ(p.exit_code, 2) << Describe(p);
+  EXPECT_NE(p.err.find("big.json: nodes[0] (id 0): field 'bytes' (9223372036854775807) is above "
+                       "the limit of 4611686018427387904 bytes"),
+            std::string::npos)
+      << p.err;
+}
+
+TEST(E2eStorage, DamagedRowsAreLeftOutByNameAndTheRestStillServes) {
+  TempDir dir;
+  const std::string spec = WriteQuadSpec(dir);
+  const std::string db = dir.File("s.db");
+  const Proc made =
+      RunSysopt({"tune", spec, "--budget", "4", "--storage", db, "--sampler", "random"});
+  ASSERT_EQ(made.exit_code, 0) << Describe(made);
+  // One row no longer holds JSON; another holds a value of the wrong type for its parameter.
+  const Proc damage = sysopt::testing::RunProcess(
+      "/usr/bin/sqlite3", {db, "UPDATE trials SET config = '{\"x\": ' WHERE number = 1; "
+                               "UPDATE trials SET config = '[\"abc\", 2]' "
+                               "WHERE number = 2;"});
+  ASSERT_EQ(damage.exit_code, 0) << damage.err;
+  const Proc csv = RunSysopt({"export", "--format", "csv", "--storage", db});
+  EXPECT_EQ(csv.exit_code, 0) << Describe(csv);
+  EXPECT_EQ(Lines(csv.out).size(), 3u) << csv.out;  // header and the two intact trials
+  EXPECT_NE(csv.err.find("warning: trial #1 of study 'quad' is left out: column config: not "
+                         "valid JSON"),
+            std::string::npos)
+      << csv.err;
+  EXPECT_NE(csv.err.find("trial #2 of study 'quad' is left out: parameter 'x': value \"abc\""),
+            std::string::npos)
+      << csv.err;
+  EXPECT_EQ(csv.err.find("\"x\": '"), std::string::npos) << csv.err;  // no raw bytes
+  // Samplers never see the damaged rows: resuming with every sampler works.
+  int budget = 4;
+  for (const std::string sampler : {"auto", "gp", "forest", "evolution", "random"}) {
+    SCOPED_TRACE(sampler);
+    budget += 1;
+    const Proc resumed = RunSysopt({"tune", spec, "--budget", std::to_string(budget), "--storage",
+                                    db, "--sampler", sampler, "--seed", "3"});
+    EXPECT_EQ(resumed.exit_code, 0) << Describe(resumed);
+    EXPECT_NE(resumed.err.find("trial #2 of study 'quad' is left out"), std::string::npos)
+        << resumed.err;
+  }
+}
+
 TEST(E2eExitCodes, EveryTrialFailingIsOneAndTheReasonIsRecorded) {
   TempDir dir;
   const std::string script = "echo \"boom: cannot use x=$1\" >&2\nexit 3\n";

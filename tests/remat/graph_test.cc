@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
+
 #include <nlohmann/json.hpp>
 
 #include "sysopt/remat/size.h"
@@ -141,6 +144,33 @@ TEST(GraphTest, LoadGraphReportsMissingFileAndBadJson) {
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().kind(), ErrorKind::kInvalidInput);
   EXPECT_NE(missing.error().message().find("/nonexistent/graph.json"), std::string::npos);
+}
+
+TEST(GraphTest, SizesBeyondTheLimitAreRefusedNotWrapped) {
+  json j = ValidGraph();
+  j["nodes"][1]["bytes"] = json::parse("18446744073709551615");
+  EXPECT_EQ(ErrorOf(j),
+            "g.json: nodes[1] (id 11): field 'bytes' (18446744073709551615) is above the limit of "
+            "4611686018427387904 bytes");
+  j = ValidGraph();
+  j["fixed_bytes"] = json::parse("9223372036854775808");
+  EXPECT_NE(ErrorOf(j).find("field 'fixed_bytes' must be an integer of at most 2^62"),
+            std::string::npos);
+  j = ValidGraph();
+  j["nodes"][2]["bytes"] = int64_t{1} << 62;
+  EXPECT_NE(ErrorOf(j).find("nodes[2] (id 12): field 'bytes' (4611686018427387904) brings"),
+            std::string::npos);
+}
+
+TEST(GraphTest, LoadGraphRefusesDeepNesting) {
+  const std::string path = ::testing::TempDir() + "/sysopt_deep_graph.json";
+  std::ofstream(path) << "{\"nodes\": " << std::string(100'000, '[') << std::string(100'000, ']')
+                      << "}";
+  auto g = LoadGraph(path);
+  std::remove(path.c_str());
+  ASSERT_FALSE(g.ok());
+  EXPECT_EQ(g.error().kind(), ErrorKind::kInvalidInput);
+  EXPECT_EQ(g.error().message(), path + ": JSON nested deeper than 64 levels at byte 73");
 }
 
 TEST(SizeTest, ParsesUnits) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "sysopt/remat/synthetic.h"
@@ -32,6 +33,35 @@ TEST(SimulateTest, ComputesExactPeakAndCost) {
   EXPECT_DOUBLE_EQ(sim->cost, 7.0);
   EXPECT_EQ(sim->computes, 3);
   EXPECT_EQ(sim->recomputes, 0);
+}
+
+TEST(SimulateTest, SizesNearTheInt64LimitAreRefusedNotWrapped) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  std::vector<Node> nodes(2);
+  nodes[0] = {0, "a", "x", {}, kMax / 2 + 1, 1.0, false};
+  nodes[1] = {1, "b", "x", {0}, kMax / 2 + 1, 1.0, false};
+  // The reader refuses such a graph, naming the node that crosses the limit...
+  auto refused = MakeGraph("big", nodes, {1}, 0);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().message(),
+            "graph 'big': nodes[1] (id 1): field 'bytes' (4611686018427387904) brings the graph's "
+            "total size above the limit of 4611686018427387904 bytes");
+  EXPECT_FALSE(MakeGraph("big", {nodes[0]}, {0}, kMax).ok());
+  // ...and the simulator, given one built by hand, reports the overflow instead of a peak.
+  Graph g = Triangle();
+  g.nodes[1].bytes = kMax - 50;
+  auto sim = Simulate(g, {{C(0), C(1), C(2), F(0), F(1)}});
+  ASSERT_FALSE(sim.ok());
+  EXPECT_EQ(sim.error().message(),
+            "schedule step 1: computing node id 1 ('b', 9223372036854775757 bytes) overflows the "
+            "memory count");
+  // The limit itself is fine.
+  nodes[0].bytes = kMaxGraphBytes - 10;
+  auto at_limit = MakeGraph("edge", {nodes[0]}, {0}, 10);
+  ASSERT_TRUE(at_limit.ok()) << at_limit.error().message();
+  auto peak = Simulate(*at_limit, {{C(0)}});
+  ASSERT_TRUE(peak.ok());
+  EXPECT_EQ(peak->peak_bytes, kMaxGraphBytes);
 }
 
 TEST(SimulateTest, CountsRecomputationCostAndLowerPeak) {

@@ -214,6 +214,27 @@ TEST(ParseObjectiveOutputTest, Rules) {
             "unparseable output: '" + std::string(80, 'z') + "...'");
 }
 
+TEST(ParseObjectiveOutputTest, DeeplyNestedValueIsRefusedNotRecursedInto) {
+  // 100,000 levels (200 KB) used to overflow the stack while quoting the value.
+  const std::string line =
+      "{\"time\": " + std::string(100'000, '[') + "1" + std::string(100'000, ']') + "}";
+  auto r = ParseObjectiveOutput(line, {"time"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.error().message(),
+              StartsWith("unparseable output: JSON nested deeper than 64 levels: '{\"time\": [[["));
+  // A nested value within the limit is quoted, shortened, as not being a number.
+  EXPECT_EQ(ParseObjectiveOutput("{\"time\": [[[1]]]}", {"time"}).error().message(),
+            "objective 'time' is not a number: '[[[1]]]'");
+}
+
+TEST_F(CommandRunnerTest, ProgramPrintingDeeplyNestedJsonFailsItsTrial) {
+  auto runner =
+      Shell("python3 -c \"print('{\\\"time\\\": ' + '[' * 90000 + '1' + ']' * 90000 + '}')\"");
+  RunResult r = runner->Run(N(0), 0);
+  EXPECT_FALSE(r.ok);
+  EXPECT_THAT(r.failure_reason, StartsWith("unparseable output: JSON nested deeper than 64"));
+}
+
 // --- Failures of the program ------------------------------------------------------------------
 
 TEST_F(CommandRunnerTest, NonZeroExitKeepsStderrTail) {
@@ -292,6 +313,18 @@ TEST_F(CommandRunnerTest, TimeoutKillsTheWholeProcessGroup) {
   EXPECT_GE(seconds, 1.0);
   EXPECT_LT(seconds, 3.0);
   EXPECT_TRUE(GoneWithin(ReadPid("pid"), 2.0));
+}
+
+TEST_F(CommandRunnerTest, HugeTimeoutIsNoTimeout) {
+  // 1e10 s in int64 nanoseconds used to wrap around to a deadline in the past.
+  CommandSettings s;
+  s.timeout_s = 1e10;
+  RunResult r = Shell("sleep 0.2; echo 4", {}, {"n"}, {"t"}, s)->Run(N(0), 0);
+  ASSERT_TRUE(r.ok) << r.failure_reason;
+  EXPECT_THAT(r.values, ElementsAre(4.0));
+  s.timeout_s = 1e300;
+  r = Shell("sleep 0.2; echo 5", {}, {"n"}, {"t"}, s)->Run(N(0), 0);
+  ASSERT_TRUE(r.ok) << r.failure_reason;
 }
 
 TEST_F(CommandRunnerTest, TimeoutEscalatesToSigkill) {

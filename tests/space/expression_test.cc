@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "sysopt/core/rng.h"
+
 // Counts heap allocations so that a test can show that Evaluate makes none.
 namespace {
 std::atomic<long> g_allocations{0};
@@ -268,6 +270,21 @@ TEST(ExpressionTest, InAndNotInLists) {
   EXPECT_TRUE(DoesNotHold("0 < a in [-1, 2]", {{"a", I(-1)}}));
 }
 
+TEST(ExpressionTest, InEvaluatesEveryElementAsPythonDoes) {
+  // Python builds the list before testing membership: a failing element fails even after a match.
+  EXPECT_EQ(RuntimeErrorOf("a in [a, 1 / 0]", {{"a", I(1)}}),
+            "constraint 'a in [a, 1 / 0]': column 12: division by zero in '/'");
+  EXPECT_NE(RuntimeErrorOf("a not in (1, a // 0)", {{"a", I(1)}}), "");
+  EXPECT_NE(RuntimeErrorOf("a in [1, -s]", {{"a", I(1)}, {"s", S("x")}}), "");
+  // Many elements need no more stack than a few.
+  std::string many = "a in [";
+  for (int i = 0; i < 500; ++i) many += std::to_string(i) + ", ";
+  many += "500]";
+  EXPECT_TRUE(Holds(many, {{"a", I(499)}}));
+  EXPECT_TRUE(DoesNotHold(many, {{"a", I(501)}}));
+  EXPECT_TRUE(Holds("a in [1, 2] and a not in [3]", {{"a", I(2)}}));
+}
+
 TEST(ExpressionTest, InTuplesAndSubstrings) {
   EXPECT_TRUE(Holds("a in (1, 2)", {{"a", I(2)}}));
   EXPECT_TRUE(Holds("a in (1,)", {{"a", I(1)}}));
@@ -515,6 +532,118 @@ TEST(ExpressionTest, CopiesShareTheProgramAndBindIndependently) {
   EXPECT_TRUE(stored[0].Evaluate(config));
   EXPECT_FALSE(stored[1].Evaluate(config));
   EXPECT_EQ(stored[1].text(), "x - y == 1 and s == 'k'");
+}
+
+// MaySatisfy must never refute a box that holds a solution: checked against every point of
+// random small boxes, for expressions covering each operator.
+TEST(ExpressionTest, MaySatisfyNeverRefutesABoxWithASolution) {
+  const std::vector<std::string> texts = {"a + b < 3",
+                                          "a - b >= 2",
+                                          "a * b <= -4",
+                                          "a * b == 6",
+                                          "a / b > 1.5",
+                                          "a // b == -2",
+                                          "a % b == 1",
+                                          "a % 3 == 2",
+                                          "a ** 2 < 10",
+                                          "-a > b",
+                                          "not a",
+                                          "a and b > 2",
+                                          "a or b == 5",
+                                          "0 < a <= b < 4",
+                                          "a in [1, b, 5]",
+                                          "a not in [b * 2, 3]",
+                                          "a + b in (0, 7)",
+                                          "(a > 2) + (b > 2) == 1",
+                                          "a < b and b < 0 or a == 5",
+                                          "a // 2 * 2 == a",
+                                          "a * a + b * b <= 9",
+                                          "a != b",
+                                          "a + 0.5 > b",
+                                          "s == 'x' and a > 1",
+                                          "s < 'y' or b == a",
+                                          "'x' in s",
+                                          "s != 1 and a > b",
+                                          "a * 1.5 <= b + 0.25",
+                                          "1e400 * -a % 2 > b",
+                                          "1e400 - a * 1e400 < b",
+                                          "s % (a ** 2) == 0 or b != 0"};
+  const std::vector<std::string> strings = {"", "x", "yz"};
+  Rng rng(77);
+  int refuted = 0, proved = 0;
+  for (const std::string& text : texts) {
+    auto e = Expression::Parse(text);
+    ASSERT_TRUE(e.ok()) << e.error().message();
+    ASSERT_TRUE(e->Bind([](std::string_view n) { return n == "a" ? 0 : n == "b" ? 1 : 2; }).ok());
+    for (int trial = 0; trial < 300; ++trial) {
+      std::vector<ValueRange> box(3);
+      int64_t lo[2], hi[2];
+      for (int k = 0; k < 2; ++k) {
+        lo[k] = static_cast<int64_t>(UniformIndex(rng, 15)) - 7;
+        hi[k] = lo[k] + static_cast<int64_t>(UniformIndex(rng, 5));
+        box[k].kind = ValueRange::Kind::kNumbers;
+        box[k].integers = true;
+        box[k].low = static_cast<double>(lo[k]);
+        box[k].high = static_cast<double>(hi[k]);
+      }
+      const size_t si = UniformIndex(rng, strings.size() + 1);
+      if (si < strings.size()) {
+        box[2].kind = ValueRange::Kind::kString;
+        box[2].text = &strings[si];
+      }
+      // The converse claim: a box said to hold no violation holds none.
+      if (!e->MayViolate(box)) {
+        ++proved;
+        for (int64_t a = lo[0]; a <= hi[0]; ++a) {
+          for (int64_t b = lo[1]; b <= hi[1]; ++b) {
+            for (size_t k = 0; k < strings.size(); ++k) {
+              if (si < strings.size() && k != si) continue;
+              ASSERT_TRUE(e->Evaluate({Value(a), Value(b), Value(strings[k])}))
+                  << text << " proved over a in [" << lo[0] << ", " << hi[0] << "], b in ["
+                  << lo[1] << ", " << hi[1] << "] but fails at a=" << a << " b=" << b;
+            }
+          }
+        }
+      }
+      if (e->MaySatisfy(box)) continue;
+      ++refuted;
+      for (int64_t a = lo[0]; a <= hi[0]; ++a) {
+        for (int64_t b = lo[1]; b <= hi[1]; ++b) {
+          for (size_t k = 0; k < strings.size(); ++k) {
+            if (si < strings.size() && k != si) continue;
+            const Config config = {Value(a), Value(b), Value(strings[k])};
+            ASSERT_FALSE(e->Evaluate(config))
+                << text << " refuted over a in [" << lo[0] << ", " << hi[0] << "], b in [" << lo[1]
+                << ", " << hi[1] << "] but holds at a=" << a << " b=" << b << " s='" << strings[k]
+                << "'";
+          }
+        }
+      }
+    }
+  }
+  // The reasoning is not vacuous: many boxes are refuted, many proved.
+  EXPECT_GT(refuted, 1000);
+  EXPECT_GT(proved, 1000);
+}
+
+TEST(ExpressionTest, MaySatisfyBoundsLinearConstraints) {
+  auto e = Expression::Parse("p0 + p1 < 10");
+  ASSERT_TRUE(e.ok());
+  ASSERT_TRUE(e->Bind([](std::string_view n) { return n == "p0" ? 0 : 1; }).ok());
+  auto box = [](double lo0, double hi0, double lo1, double hi1) {
+    std::vector<ValueRange> b(2);
+    b[0] = {ValueRange::Kind::kNumbers, true, lo0, hi0, nullptr};
+    b[1] = {ValueRange::Kind::kNumbers, true, lo1, hi1, nullptr};
+    return b;
+  };
+  EXPECT_TRUE(e->MaySatisfy(box(0, 2e7, 0, 2e7)));
+  EXPECT_FALSE(e->MaySatisfy(box(10, 2e7, 0, 2e7)));
+  EXPECT_TRUE(e->MaySatisfy(box(9, 2e7, 0, 2e7)));
+  EXPECT_FALSE(e->MaySatisfy(box(5, 5, 5, 9)));
+  // Unbound, or beyond exact doubles: no claim is refuted wrongly.
+  auto wide = Expression::Parse("p0 + p1 < 10");
+  EXPECT_FALSE(wide->MaySatisfy(box(0, 1, 0, 1)));
+  EXPECT_TRUE(e->MaySatisfy(box(-1e300, 1e300, 0, 1)));
 }
 
 TEST(ExpressionTest, EvaluateDoesNotAllocate) {

@@ -519,6 +519,53 @@ TEST(ParameterTest, ErrorsNameTheFieldAndValue) {
   EXPECT_TRUE(Contains(m, "object")) << m;
 }
 
+TEST(ParameterTest, IntegralValuesBeyondInt64AreRefusedNotWrapped) {
+  // 1e30 used to become -9223372036854775808, and [1e30, 1e31] a duplicate.
+  std::string m = ErrorOf(json::parse(R"({"name": "x", "type": "ordinal", "values": [1e30, 2]})"));
+  EXPECT_EQ(m,
+            "parameters[3] (\"x\"): field \"values\": 1e+30 is outside the range of a 64-bit "
+            "integer");
+  m = ErrorOf(json::parse(R"({"name": "x", "type": "ordinal", "values": [1e30, 1e31]})"));
+  EXPECT_TRUE(Contains(m, "1e+30 is outside the range")) << m;
+  m = ErrorOf(
+      json::parse(R"({"name": "x", "type": "categorical", "values": [18446744073709551615, 1]})"));
+  EXPECT_TRUE(Contains(m, "18446744073709551615 is outside the range")) << m;
+  // 2^63 is a double no int64 holds; 2^63 - 1024 and the int64 extremes are fine.
+  m = ErrorOf(
+      json::parse(R"({"name": "x", "type": "ordinal", "values": [9.223372036854775808e18]})"));
+  EXPECT_TRUE(Contains(m, "outside the range")) << m;
+  Parameter big = Make(json::parse(
+      R"({"name": "x", "type": "ordinal", "values": [-9223372036854775808, 9223372036854775807,
+          9.223372036854774784e18]})"));
+  ASSERT_EQ(big.values.size(), 3u);
+  EXPECT_EQ(big.values[0], Value(std::numeric_limits<int64_t>::min()));
+  EXPECT_EQ(big.values[1], Value(std::numeric_limits<int64_t>::max()));
+  EXPECT_EQ(big.values[2], Value(int64_t{9223372036854774784}));
+  // Neighbouring integers beyond 2^53 share a double but are distinct values.
+  Parameter near = Make(json::parse(
+      R"({"name": "x", "type": "ordinal", "values": [9007199254740993, 9007199254740992],
+          "default": 9007199254740993})"));
+  ASSERT_EQ(near.values.size(), 2u);
+  EXPECT_EQ(near.default_value, Value(int64_t{9007199254740993}));
+  // Reals stay reals, however large.
+  Parameter reals = Make(json::parse(R"({"name": "x", "type": "ordinal", "values": [1e30, 2.5]})"));
+  EXPECT_EQ(reals.values[0], Value(1e30));
+  // Defaults: out of range is refused, never converted.
+  m = ErrorOf(json::parse(R"({"name": "x", "type": "integer", "low": 0, "high": 5,
+                              "default": 1e30})"));
+  EXPECT_TRUE(Contains(m, "\"default\"")) << m;
+  EXPECT_TRUE(Contains(m, "1e+30")) << m;
+  m = ErrorOf(json::parse(R"({"name": "x", "type": "integer", "low": 0, "high": 5,
+                              "default": 18446744073709551615})"));
+  EXPECT_TRUE(Contains(m, "18446744073709551615 is outside the range")) << m;
+}
+
+TEST(ParameterTest, ChoiceWithNulCharacterIsRefused) {
+  const std::string m = ErrorOf(json::parse(R"({"name": "c", "type": "categorical",
+                                                "values": ["a", "b\u0000c"]})"));
+  EXPECT_EQ(m, "parameters[3] (\"c\"): field \"values\": \"b\\u0000c\" contains a NUL character");
+}
+
 TEST(ParameterTest, CheckNamesTheParameterAndValue) {
   const Parameter p = Make({{"name", "threads"}, {"type", "integer"}, {"low", 1}, {"high", 8}});
   EXPECT_TRUE(p.Check(Value(int64_t{8})).ok());

@@ -380,6 +380,26 @@ TEST_F(SpecFileTest, LoadSpecReportsMissingAndInvalidFiles) {
   EXPECT_TRUE(Contains(c.error().message(), wrong)) << c.error().message();
 }
 
+TEST_F(SpecFileTest, DeeplyNestedSpecIsRefusedWithTheFileNamed) {
+  // A parameter's values nested 100,000 deep used to overflow the stack in the error message.
+  const std::string deep =
+      "{\"parameters\": [{\"name\": \"a\", \"type\": \"ordinal\", \"values\": " +
+      std::string(100'000, '[') + std::string(100'000, ']') + "}]}";
+  const std::string path = Write("deep.json", deep);
+  auto spec = LoadSpec(path);
+  ASSERT_FALSE(spec.ok());
+  EXPECT_EQ(spec.error().kind(), ErrorKind::kInvalidInput);
+  EXPECT_EQ(spec.error().message(), path + ": JSON nested deeper than 64 levels at byte 120");
+  // Inside a T1 "Values" string too.
+  const json t1 = json::parse(
+      "{\"ConfigurationSpace\": {\"TuningParameters\": [{\"Name\": \"a\", "
+      "\"Values\": \"" +
+      std::string(100'000, '[') + std::string(100'000, ']') + "\"}]}}");
+  auto t = ParseSpec(t1, "t1.json");
+  ASSERT_FALSE(t.ok());
+  EXPECT_TRUE(Contains(t.error().message(), "nested deeper than 64 levels")) << t.error().message();
+}
+
 }  // namespace
 }  // namespace sysopt
 

@@ -331,6 +331,40 @@ TEST_F(SqliteStorageTest, TrialSurvivesKilledProcess) {
   EXPECT_EQ((*trials)[1].state, TrialState::kRunning);
 }
 
+TEST_F(SqliteStorageTest, DamagedRowIsReportedWithoutHidingTheOthers) {
+  int64_t study_id = 0;
+  {
+    auto storage = MustOpen(path_);
+    auto study = storage->CreateStudy("s", json::object(), json::object());
+    ASSERT_TRUE(study.ok());
+    study_id = study->id;
+    for (int i = 0; i < 3; ++i) {
+      auto t = storage->CreateTrial(study_id, {Value(int64_t{i})}, "w", 0.0);
+      ASSERT_TRUE(t.ok());
+      TrialOutcome outcome;
+      outcome.values = {1.0 * i};
+      ASSERT_TRUE(storage->FinishTrial(t->id, outcome).ok());
+    }
+  }
+  RawDb raw(path_);
+  raw.Exec("UPDATE trials SET config = '[\"\x01\x02 broken' WHERE number = 1");
+  raw.Exec("UPDATE trials SET objective_values = '[1, ' WHERE number = 2");
+  auto storage = MustOpen(path_);
+  auto trials = storage->GetTrials(study_id);
+  ASSERT_TRUE(trials.ok()) << trials.error().message();
+  ASSERT_EQ(trials->size(), 3u);
+  EXPECT_EQ((*trials)[0].damage, "");
+  EXPECT_EQ((*trials)[0].config, (Config{Value(int64_t{0})}));
+  // The damage names the column; the raw bytes are not repeated.
+  EXPECT_TRUE(Contains((*trials)[1].damage, "column config: not valid JSON"))
+      << (*trials)[1].damage;
+  EXPECT_FALSE(Contains((*trials)[1].damage, "broken")) << (*trials)[1].damage;
+  EXPECT_TRUE((*trials)[1].config.empty());
+  EXPECT_EQ((*trials)[1].values, (std::vector<double>{1.0}));
+  EXPECT_TRUE(Contains((*trials)[2].damage, "column objective_values")) << (*trials)[2].damage;
+  EXPECT_EQ((*trials)[2].config, (Config{Value(int64_t{2})}));
+}
+
 TEST_F(SqliteStorageTest, FileThatIsNotADatabaseIsIoErrorNamingPath) {
   {
     std::ofstream out(path_);

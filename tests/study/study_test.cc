@@ -4,6 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -188,6 +190,37 @@ TEST(StudyTest, TrialsOfDeadProcessesAreMarkedInterrupted) {
   ResumeInfo last;
   ASSERT_TRUE(Study::Open(*storage, "s", MakeSpec(SpecJson()), {}, &last).ok());
   EXPECT_EQ(last.to_rerun, (std::vector<Config>{C(8)}));
+}
+
+TEST(StudyTest, ReusedPidDoesNotKeepADeadTunersTrial) {
+  auto storage = MakeMemoryStorage();
+  auto first = Study::Open(*storage, "s", MakeSpec(SpecJson()), {}, nullptr);
+  ASSERT_TRUE(first.ok());
+  const int64_t id = (*first)->record().id;
+  const std::string me = WorkerName(0);
+  const std::string host = HostOf(me);
+  // This process's own name ends in its start time.
+  const size_t last = me.rfind(':');
+  ASSERT_EQ(std::count(me.begin(), me.end(), ':'), 3) << me;
+  const std::string start = me.substr(last + 1);
+  // A live process (its pid reused) started at another time than the recorded tuner's...
+  const pid_t live = getppid();
+  const std::string reused = host + ":" + std::to_string(live) + ":0:1";
+  ASSERT_TRUE(storage->CreateTrial(id, C(1), reused, 1.0).ok());
+  // ...while this process, named with its true start time, is alive; so is an old-style name.
+  ASSERT_TRUE(storage->CreateTrial(id, C(2), WorkerName(1), 1.0).ok());
+  ASSERT_TRUE(storage->CreateTrial(id, C(4), host + ":" + std::to_string(live) + ":0", 1.0).ok());
+  ResumeInfo info;
+  auto study = Study::Open(*storage, "s", MakeSpec(SpecJson()), {}, &info);
+  ASSERT_TRUE(study.ok()) << study.error().message();
+  EXPECT_EQ(info.interrupted, 1);
+  EXPECT_EQ(info.to_rerun, (std::vector<Config>{C(1)}));
+  auto trials = storage->GetTrials(id);
+  ASSERT_TRUE(trials.ok());
+  EXPECT_EQ((*trials)[0].failure_reason, "interrupted");
+  EXPECT_EQ((*trials)[1].state, TrialState::kRunning);
+  EXPECT_EQ((*trials)[2].state, TrialState::kRunning);
+  EXPECT_NE(start, "1");
 }
 
 TEST(StudyTest, MalformedWorkerNamesDoNotBreakResuming) {
@@ -394,6 +427,112 @@ TEST(StudyTest, ConditionalStudyRoundTripsThroughSqlite) {
   json unconditional = spec_json;
   unconditional["parameters"][1].erase("active_if");
   EXPECT_FALSE(Study::Open(**storage, "s", MakeSpec(unconditional), {}, nullptr).ok());
+}
+
+// A storage whose FinishTrial fails as on a full disk; everything else goes to a memory storage.
+class FullDiskStorage final : public Storage {
+ public:
+  Expected<StudyRecord> CreateStudy(const std::string& name, const json& spec,
+                                    const json& sampler) override {
+    return inner_->CreateStudy(name, spec, sampler);
+  }
+  Expected<std::optional<StudyRecord>> FindStudy(const std::string& name) override {
+    return inner_->FindStudy(name);
+  }
+  Expected<std::vector<StudyRecord>> ListStudies() override { return inner_->ListStudies(); }
+  Expected<void> SetStudyAttr(int64_t id, const std::string& key, const json& value) override {
+    return inner_->SetStudyAttr(id, key, value);
+  }
+  Expected<TrialRecord> CreateTrial(int64_t study_id, const Config& config,
+                                    const std::string& worker, double start_time) override {
+    return inner_->CreateTrial(study_id, config, worker, start_time);
+  }
+  Expected<void> FinishTrial(int64_t, const TrialOutcome&) override {
+    return IoError("s.db: database or disk is full");
+  }
+  Expected<std::vector<TrialRecord>> GetTrials(int64_t study_id) override {
+    return inner_->GetTrials(study_id);
+  }
+  Expected<TrialRecord> GetTrial(int64_t id) override { return inner_->GetTrial(id); }
+
+ private:
+  std::unique_ptr<Storage> inner_ = MakeMemoryStorage();
+};
+
+TEST(StudyTest, ResultThatCannotBeRecordedIsReportedNotLost) {
+  FullDiskStorage storage;
+  auto study = Study::Open(storage, "s", MakeSpec(SpecJson()), {}, nullptr);
+  ASSERT_TRUE(study.ok());
+  auto trial = (*study)->Start(C(4, "safe"), WorkerName(0));
+  ASSERT_TRUE(trial.ok());
+  TrialOutcome outcome;
+  outcome.values = {1.25, 80};
+  auto finished = (*study)->Finish(*trial, outcome);
+  ASSERT_FALSE(finished.ok());
+  EXPECT_EQ(finished.error().kind(), ErrorKind::kIo);
+  EXPECT_EQ(finished.error().message(),
+            "trial 0 ({\"mode\":\"safe\",\"x\":4}) finished with values [1.25, 80] but could "
+            "not be recorded, and will run again on resume: s.db: database or disk is full");
+  // Still RUNNING where it is stored: a resume marks it interrupted and runs it again.
+  auto stored = storage.GetTrial(trial->id);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->state, TrialState::kRunning);
+  TrialOutcome failed;
+  failed.state = TrialState::kFailed;
+  failed.failure_reason = "exit code 3";
+  auto second = (*study)->Start(C(5), WorkerName(0));
+  ASSERT_TRUE(second.ok());
+  EXPECT_NE((*study)->Finish(*second, failed).error().message().find("failed: exit code 3"),
+            std::string::npos);
+}
+
+// Many processes opening one study on a fresh file at the same moment: each must open it (one
+// creates the schema and the study, the others find them), none may see a half-made file.
+TEST(StudyConcurrencyTest, ProcessesStartedTogetherOnAFreshFileAllOpenTheStudy) {
+  constexpr int kRounds = 12;
+  constexpr int kProcesses = 10;
+  int failures = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    testing::TempDir dir;
+    const std::string path = dir.File("fresh.db");
+    int gate[2];
+    ASSERT_EQ(pipe(gate), 0);
+    std::vector<pid_t> children;
+    for (int p = 0; p < kProcesses; ++p) {
+      const pid_t pid = fork();
+      ASSERT_GE(pid, 0);
+      if (pid == 0) {
+        close(gate[1]);
+        char c;
+        // Every child waits here until the parent closes the pipe, then all start at once.
+        while (read(gate[0], &c, 1) > 0) {
+        }
+        // A failure says why on stderr, which the test's output shows.
+        auto storage = OpenSqliteStorage(path);
+        if (!storage.ok()) {
+          fprintf(stderr, "process %d: %s\n", p, storage.error().message().c_str());
+          _exit(10);
+        }
+        auto study = Study::Open(**storage, "shared", MakeSpec(SpecJson()), {}, nullptr);
+        if (!study.ok()) fprintf(stderr, "process %d: %s\n", p, study.error().message().c_str());
+        _exit(study.ok() ? 0 : 11);
+      }
+      children.push_back(pid);
+    }
+    close(gate[0]);
+    close(gate[1]);
+    for (pid_t pid : children) {
+      int status = 0;
+      ASSERT_EQ(waitpid(pid, &status, 0), pid);
+      failures += !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    auto storage = OpenSqliteStorage(path);
+    ASSERT_TRUE(storage.ok()) << storage.error().message();
+    auto studies = (*storage)->ListStudies();
+    ASSERT_TRUE(studies.ok());
+    EXPECT_EQ(studies->size(), 1u);
+  }
+  EXPECT_EQ(failures, 0) << "of " << kRounds * kProcesses << " processes";
 }
 
 }  // namespace

@@ -1,13 +1,16 @@
 #include "sysopt/cli/study_access.h"
 
+#include <fmt/core.h>
+
+#include <cstdio>
 #include <filesystem>
 
 namespace sysopt::cli {
 
 Expected<OpenedStudy> OpenExistingStudy(const std::string& storage_url, const std::string& name) {
-  std::string path = storage_url;
-  if (path.rfind("sqlite:", 0) == 0) path = path.substr(7);
-  if (path != "memory" && path != ":memory:" && !std::filesystem::exists(path)) {
+  // The URL is read exactly as OpenStorage reads it ("sqlite:///rel.db" included).
+  const std::string path = StorageFilePath(storage_url);
+  if (!path.empty() && !std::filesystem::exists(path)) {
     return NotFound(
         "storage file '{}' does not exist (run 'sysopt tune' first, or pass "
         "--storage)",
@@ -29,7 +32,15 @@ Expected<OpenedStudy> OpenExistingStudy(const std::string& storage_url, const st
   }
   auto study = Study::Load(**storage, study_name);
   if (!study.ok()) return study.error();
+  WarnSetAside(**study);
   return OpenedStudy{std::move(*storage), std::move(*study)};
+}
+
+void WarnSetAside(const Study& study) {
+  for (const SetAsideTrial& t : study.SetAside()) {
+    fmt::print(stderr, "sysopt: warning: trial #{} of study '{}' is left out: {}\n", t.number,
+               study.name(), t.reason);
+  }
 }
 
 }  // namespace sysopt::cli

@@ -20,7 +20,11 @@ struct OpenedStudy {
 };
 
 /// \brief Opens `storage_url` (which must exist, unless it is "memory") and loads the named
-/// study; with an empty name, the only study in the storage.
+/// study; with an empty name, the only study in the storage. Warns on stderr about each stored
+/// trial that cannot be used (WarnSetAside).
 Expected<OpenedStudy> OpenExistingStudy(const std::string& storage_url, const std::string& name);
+
+/// \brief Prints one warning on stderr for each trial the study set aside, naming it and why.
+void WarnSetAside(const Study& study);
 
 }  // namespace sysopt::cli

@@ -505,6 +505,7 @@ int RunTune(const TuneArgs& args) {
       {{"name", args.sampler}, {"seed", args.seed}, {"acquisition", args.acquisition}}, &resume);
   if (!study.ok()) return ReportError(study.error());
   Study& s = **study;
+  WarnSetAside(s);
   // A resumed study's earlier runs set the default timeout from the start.
   for (const auto& t : s.Finished()) {
     if (t.state != TrialState::kComplete || !t.attrs.contains("run_seconds")) continue;

@@ -15,6 +15,9 @@ template <class... Ts>
 struct Overloaded : Ts... {
   using Ts::operator()...;
 };
+// Spelled out for compilers without class template argument deduction for aggregates (clang 14).
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
 }  // namespace
 
 std::string ValueToString(const Value& value) {
@@ -43,13 +46,19 @@ nlohmann::json ValueToJson(const Value& value) {
 
 Expected<Value> ValueFromJson(const nlohmann::json& json) {
   if (json.is_null()) return Value(Inactive{});
+  if (json.is_number_unsigned() &&
+      json.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    return InvalidInput("{} is outside the range of a 64-bit integer", json.dump());
+  }
   if (json.is_number_integer()) return Value(json.get<int64_t>());
   if (json.is_number_float()) return Value(json.get<double>());
   if (json.is_string()) return Value(json.get<std::string>());
   if (json.is_array()) {
     Permutation p;
     for (const auto& e : json) {
-      if (!e.is_number_integer()) {
+      if (!e.is_number_integer() || e.get<int64_t>() < std::numeric_limits<int>::min() ||
+          e.get<int64_t>() > std::numeric_limits<int>::max() ||
+          (e.is_number_unsigned() && e.get<uint64_t>() > uint64_t{1} << 31)) {
         return InvalidInput("expected an array of integers, got {}", json.dump());
       }
       p.order.push_back(e.get<int>());
@@ -61,6 +70,7 @@ Expected<Value> ValueFromJson(const nlohmann::json& json) {
     Sequence s;
     for (const auto& e : json.at("sequence")) {
       if (!e.is_number_integer() || e.get<int64_t>() < 0 ||
+          (e.is_number_unsigned() && e.get<uint64_t>() > uint64_t{1} << 31) ||
           e.get<int64_t>() > std::numeric_limits<int>::max()) {
         return InvalidInput("field \"sequence\": expected an array of item indices >= 0, got {}",
                             json.dump());

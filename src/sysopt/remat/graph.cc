@@ -7,6 +7,8 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "sysopt/core/json.h"
+
 namespace sysopt::remat {
 
 using nlohmann::json;
@@ -105,6 +107,23 @@ Expected<Graph> Finish(std::string source, Graph graph) {
   if (graph.fixed_bytes < 0) {
     return InvalidInput("{}: field 'fixed_bytes' is negative ({})", source, graph.fixed_bytes);
   }
+  // Everything resident at once must fit in int64 with room to spare, or the simulator's and
+  // the solvers' sums would wrap around.
+  int64_t total = graph.fixed_bytes;
+  if (total > kMaxGraphBytes) {
+    return InvalidInput("{}: field 'fixed_bytes' ({}) is above the limit of {} bytes", source,
+                        total, kMaxGraphBytes);
+  }
+  for (int i = 0; i < n; ++i) {
+    const Node& node = graph.nodes[i];
+    if (node.bytes > kMaxGraphBytes - total) {
+      return InvalidInput(
+          "{}: nodes[{}] (id {}): field 'bytes' ({}) brings the graph's total size above the "
+          "limit of {} bytes",
+          source, i, node.id, node.bytes, kMaxGraphBytes);
+    }
+    total += node.bytes;
+  }
   graph.users.assign(n, {});
   graph.is_output.assign(n, 0);
   for (int i = 0; i < n; ++i) {
@@ -146,7 +165,9 @@ Expected<Graph> MakeGraph(std::string name, std::vector<Node> nodes, std::vector
                           graph.nodes[i].id);
     }
   }
-  return Finish(fmt::format("graph '{}'", graph.name), std::move(graph));
+  // Named before the move: the order in which arguments are evaluated is unspecified.
+  std::string source = fmt::format("graph '{}'", graph.name);
+  return Finish(std::move(source), std::move(graph));
 }
 
 Expected<Graph> GraphFromJson(const json& j, std::string_view source_view) {
@@ -164,9 +185,11 @@ Expected<Graph> GraphFromJson(const json& j, std::string_view source_view) {
     return InvalidInput("{}: field 'outputs' is missing or not an array", source);
   }
   if (j.contains("fixed_bytes")) {
-    if (!j["fixed_bytes"].is_number_integer()) {
-      return InvalidInput("{}: field 'fixed_bytes' must be an integer, got {}", source,
-                          j["fixed_bytes"].dump());
+    if (!j["fixed_bytes"].is_number_integer() ||
+        (j["fixed_bytes"].is_number_unsigned() &&
+         j["fixed_bytes"].get<uint64_t>() > static_cast<uint64_t>(kMaxGraphBytes))) {
+      return InvalidInput("{}: field 'fixed_bytes' must be an integer of at most 2^62, got {}",
+                          source, j["fixed_bytes"].dump());
     }
     graph.fixed_bytes = j["fixed_bytes"].get<int64_t>();
   }
@@ -208,6 +231,13 @@ Expected<Graph> GraphFromJson(const json& j, std::string_view source_view) {
     if (!jn.contains("bytes") || !jn["bytes"].is_number_integer()) {
       return InvalidInput("{}: nodes[{}] (id {}): field 'bytes' is missing or not an integer",
                           source, i, node.id);
+    }
+    // Beyond int64 the value would wrap to a negative one.
+    if (jn["bytes"].is_number_unsigned() &&
+        jn["bytes"].get<uint64_t>() > static_cast<uint64_t>(kMaxGraphBytes)) {
+      return InvalidInput(
+          "{}: nodes[{}] (id {}): field 'bytes' ({}) is above the limit of {} bytes", source, i,
+          node.id, jn["bytes"].get<uint64_t>(), kMaxGraphBytes);
     }
     node.bytes = jn["bytes"].get<int64_t>();
     if (!jn.contains("cost") || !jn["cost"].is_number()) {
@@ -268,13 +298,11 @@ Expected<Graph> GraphFromJson(const json& j, std::string_view source_view) {
 Expected<Graph> LoadGraph(const std::string& path) {
   std::ifstream in(path);
   if (!in) return InvalidInput("{}: cannot open the graph file", path);
-  json j;
-  try {
-    in >> j;
-  } catch (const json::parse_error& e) {
-    return InvalidInput("{}: not valid JSON: {}", path, e.what());
-  }
-  return GraphFromJson(j, path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  Expected<json> j = ParseJson(buffer.str());
+  if (!j.ok()) return j.error().WithContext(path);
+  return GraphFromJson(*j, path);
 }
 
 json GraphToJson(const Graph& graph) {
@@ -311,7 +339,10 @@ Expected<void> SaveGraph(const Graph& graph, const std::string& path) {
 Graph ScaleGraph(const Graph& graph, double factor) {
   Graph scaled = graph;
   for (Node& node : scaled.nodes) {
-    node.bytes = static_cast<int64_t>(std::llround(static_cast<double>(node.bytes) * factor));
+    // Saturates rather than overflowing; the simulator refuses totals beyond kMaxGraphBytes.
+    const double bytes =
+        std::min(static_cast<double>(node.bytes) * factor, static_cast<double>(kMaxGraphBytes));
+    node.bytes = static_cast<int64_t>(std::llround(bytes));
     node.cost *= factor;
   }
   return scaled;

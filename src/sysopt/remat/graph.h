@@ -24,7 +24,12 @@ struct Node {
   bool backward = false;    ///< True for nodes of the backward pass.
 };
 
-/// \brief A validated training graph. Node i's inputs all have indices below i.
+/// \brief The most a validated graph holds in all: fixed bytes plus every node's bytes. Far
+/// beyond any machine's memory, and small enough that no sum of sizes overflows int64.
+inline constexpr int64_t kMaxGraphBytes = int64_t{1} << 62;
+
+/// \brief A validated training graph. Node i's inputs all have indices below i, and fixed_bytes
+/// plus the sum of all node bytes is at most kMaxGraphBytes.
 /// Thread safety: immutable after construction; safe to share between threads.
 struct Graph {
   std::string name;

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <unordered_map>
+
+#include "sysopt/core/json.h"
 
 namespace sysopt::remat {
 
@@ -43,7 +46,12 @@ Expected<SimulationResult> Simulate(const Graph& graph, const Schedule& schedule
       }
     }
     resident[step.node] = 1;
-    memory += node.bytes;
+    // Validated graphs cannot overflow (kMaxGraphBytes); a graph built by hand may.
+    if (node.bytes < 0 || __builtin_add_overflow(memory, node.bytes, &memory)) {
+      return InvalidInput(
+          "schedule step {}: computing node id {} ('{}', {} bytes) overflows the memory count", k,
+          node.id, node.name, node.bytes);
+    }
     result.peak_bytes = std::max(result.peak_bytes, memory);
     result.cost += node.cost;
     ++result.computes;
@@ -135,13 +143,11 @@ Expected<Schedule> ScheduleFromJson(const Graph& graph, const json& j, std::stri
 Expected<Schedule> LoadSchedule(const Graph& graph, const std::string& path) {
   std::ifstream in(path);
   if (!in) return InvalidInput("{}: cannot open the schedule file", path);
-  json j;
-  try {
-    in >> j;
-  } catch (const json::parse_error& e) {
-    return InvalidInput("{}: not valid JSON: {}", path, e.what());
-  }
-  return ScheduleFromJson(graph, j, path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  Expected<json> j = ParseJson(buffer.str());
+  if (!j.ok()) return j.error().WithContext(path);
+  return ScheduleFromJson(graph, *j, path);
 }
 
 Expected<void> SaveSchedule(const Graph& graph, const Schedule& schedule, const std::string& path) {

@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 
+#include "sysopt/core/json.h"
 #include "sysopt/runner/subprocess.h"
 
 namespace sysopt {
@@ -338,6 +339,11 @@ Expected<std::vector<double>> ParseObjectiveOutput(
     return RuntimeError("no output: expected a number or a JSON object on the last line");
   }
   if (line.front() == '{') {
+    // A deeply nested value would overflow the stack when dumped or compared.
+    if (FindTooDeepJson(line) != std::string_view::npos) {
+      return RuntimeError("unparseable output: JSON nested deeper than {} levels: {}",
+                          kMaxJsonDepth, Quote(line));
+    }
     const nlohmann::json json = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (json.is_discarded() || !json.is_object()) {
       return RuntimeError("unparseable output: {}", Quote(line));
@@ -347,7 +353,8 @@ Expected<std::vector<double>> ParseObjectiveOutput(
       const auto it = json.find(name);
       if (it == json.end()) return RuntimeError("objective '{}' missing from output", name);
       if (!it->is_number()) {
-        return RuntimeError("objective '{}' is not a number: {}", name, Quote(it->dump()));
+        return RuntimeError("objective '{}' is not a number: {}", name,
+                            Quote(JsonExcerpt(*it, kMaxQuotedChars + 1)));
       }
       Expected<double> value = CheckFinite(it->get<double>(), name);
       if (!value.ok()) return value.error();

@@ -27,8 +27,12 @@ using Clock = std::chrono::steady_clock;
 // strerror is not thread-safe; the category message uses strerror_r.
 std::string ErrnoText(int err) { return std::system_category().message(err); }
 
+// Clock::duration counts int64 nanoseconds (292 years): a longer wait saturates at a century
+// rather than wrapping around to a negative one, and anything not positive is no wait at all.
 Clock::duration Seconds(double s) {
-  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+  constexpr double kMaxSeconds = 100.0 * 365 * 24 * 3600;
+  const double clamped = s > 0 ? std::min(s, kMaxSeconds) : 0.0;
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(clamped));
 }
 
 /// Closes a descriptor when it goes out of scope.

@@ -49,8 +49,8 @@ enum class Op : uint8_t {
   kCompareChain,      // aux: Cmp, arg: target. [a, b] -> [b], or [False] and jump.
   kJumpIfFalseOrPop,  // arg: target.
   kJumpIfTrueOrPop,   // arg: target.
-  kMatch,             // aux: negated, arg: target. [x, e] -> [x], or [x == e result] and jump.
-  kNoMatch,           // aux: negated. [x] -> [not found result].
+  kMatch,             // [x, found, e] -> [x, found or x == e].
+  kNoMatch,           // aux: negated. [x, found] -> [found != negated].
   kContains,          // aux: negated. [x, s] -> [x is a substring of s].
 };
 
@@ -540,15 +540,12 @@ bool Execute(const CompiledExpression& program, const std::vector<int>& indices,
         }
         break;
       case Op::kMatch:
-        if (Equal(stack[top - 1], stack[top])) {
-          stack[--top] = IntSlot(!instr.aux);
-          pc = instr.arg - 1;
-        } else {
-          --top;
-        }
+        if (Equal(stack[top - 2], stack[top])) stack[top - 1] = IntSlot(1);
+        --top;
         break;
       case Op::kNoMatch:
-        stack[top] = IntSlot(instr.aux);
+        stack[top - 1] = IntSlot(static_cast<bool>(stack[top].i) != static_cast<bool>(instr.aux));
+        --top;
         break;
       case Op::kContains: {
         const Slot& a = stack[top - 1];
@@ -564,6 +561,383 @@ bool Execute(const CompiledExpression& program, const std::vector<int>& indices,
   }
   result = Truthy(stack[0]);
   return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reasoning over boxes of configurations: a sound over-approximation of Execute. A slot holds an
+// interval of numbers, one string, or anything; a conditional jump on an undecided value explores
+// both ways. A path that surely faults ends false, as Execute's would.
+
+// Trivial, so that a stack of them costs nothing to set up; AnyValue() is the neutral one.
+struct Abstract {
+  enum class Tag : uint8_t { kAny, kNum, kStr };
+  Tag tag;
+  bool is_int;  // kNum: the concrete values are int64.
+  double lo;
+  double hi;
+  const std::string* s;
+};
+
+// Up to 2^53 a double holds every integer, so interval bounds are exact there. Beyond, a bound
+// computed in doubles may be rounded while Execute computes in int64 exactly: such bounds are
+// widened by one unit in the last place (rounding is off by at most half of one).
+constexpr double kExactLimit = 9007199254740992.0;
+// Beyond this, int64 arithmetic may overflow into reals: ranges there are not taken as integers.
+constexpr double kIntLimit = 4611686018427387904.0;  // 2^62
+// Instructions one MaySatisfy may interpret, over all its paths; beyond it says "may".
+constexpr int kAbstractBudget = 4096;
+
+Abstract AnyValue() { return {Abstract::Tag::kAny, false, 0, 0, nullptr}; }
+
+Abstract Numbers(double lo, double hi, bool is_int) {
+  // Infinities are given up on: they turn into NaN (inf - inf, inf % 2), which no interval holds.
+  if (!(lo <= hi) || std::isinf(lo) || std::isinf(hi)) return AnyValue();  // NaN too.
+  if (lo < -kExactLimit || lo > kExactLimit) {
+    lo = std::nextafter(lo, -std::numeric_limits<double>::infinity());
+  }
+  if (hi < -kExactLimit || hi > kExactLimit) {
+    hi = std::nextafter(hi, std::numeric_limits<double>::infinity());
+  }
+  if (lo < -kIntLimit || hi > kIntLimit) is_int = false;
+  Abstract a = AnyValue();
+  a.tag = Abstract::Tag::kNum;
+  a.is_int = is_int;
+  a.lo = lo;
+  a.hi = hi;
+  return a;
+}
+
+Abstract Truth(bool may_false, bool may_true) {
+  return Numbers(may_false ? 0 : 1, may_true ? 1 : 0, true);
+}
+
+Abstract FromSlot(const Slot& slot) {
+  switch (slot.kind) {
+    case Kind::kInt:
+      return Numbers(static_cast<double>(slot.i), static_cast<double>(slot.i), true);
+    case Kind::kReal:
+      return Numbers(slot.d, slot.d, false);
+    case Kind::kStr: {
+      Abstract a = AnyValue();
+      a.tag = Abstract::Tag::kStr;
+      a.s = slot.s;
+      return a;
+    }
+  }
+  return AnyValue();
+}
+
+bool IsPoint(const Abstract& a) {
+  return a.tag == Abstract::Tag::kStr || (a.tag == Abstract::Tag::kNum && a.lo == a.hi);
+}
+
+Slot ToSlot(const Abstract& a) {
+  if (a.tag == Abstract::Tag::kStr) return StrSlot(a.s);
+  return a.is_int ? IntSlot(static_cast<int64_t>(a.lo)) : RealSlot(a.lo);
+}
+
+// Whether the value may be truthy, may be falsy.
+void Truthiness(const Abstract& a, bool& may_true, bool& may_false) {
+  switch (a.tag) {
+    case Abstract::Tag::kAny:
+      may_true = may_false = true;
+      return;
+    case Abstract::Tag::kStr:
+      may_true = !a.s->empty();
+      may_false = a.s->empty();
+      return;
+    case Abstract::Tag::kNum:
+      may_false = a.lo <= 0 && a.hi >= 0;
+      may_true = !(a.lo == 0 && a.hi == 0);
+      return;
+  }
+}
+
+// The comparison of two values: whether it may be true, may be false; false from the function
+// when it surely faults (ordering a string against a number).
+bool AbstractCompare(Cmp cmp, const Abstract& a, const Abstract& b, bool& may_true,
+                     bool& may_false, bool& may_fault) {
+  using Tag = Abstract::Tag;
+  may_true = may_false = true;
+  if (IsPoint(a) && IsPoint(b)) {
+    const Slot x = ToSlot(a), y = ToSlot(b);
+    bool r = false;
+    if (!Compare(cmp, x, y, r)) return false;
+    may_true = r;
+    may_false = !r;
+    return true;
+  }
+  if (a.tag == Tag::kNum && b.tag == Tag::kNum) {
+    // Bounds are exact (kExactLimit), so these tests are too.
+    bool lt_sure = a.hi < b.lo, ge_sure = a.lo >= b.hi;
+    bool le_sure = a.hi <= b.lo, gt_sure = a.lo > b.hi;
+    switch (cmp) {
+      case Cmp::kLt:
+        may_true = !ge_sure;
+        may_false = !lt_sure;
+        break;
+      case Cmp::kLe:
+        may_true = !gt_sure;
+        may_false = !le_sure;
+        break;
+      case Cmp::kGt:
+        may_true = !le_sure;
+        may_false = !gt_sure;
+        break;
+      case Cmp::kGe:
+        may_true = !lt_sure;
+        may_false = !ge_sure;
+        break;
+      case Cmp::kEq:
+        may_true = !(lt_sure || gt_sure);
+        break;
+      case Cmp::kNe:
+        may_false = !(lt_sure || gt_sure);
+        break;
+    }
+    return true;
+  }
+  // A string equals no number; ordering them faults.
+  if ((a.tag == Tag::kStr && b.tag == Tag::kNum) || (a.tag == Tag::kNum && b.tag == Tag::kStr)) {
+    if (cmp == Cmp::kEq || cmp == Cmp::kNe) {
+      may_true = cmp == Cmp::kNe;
+      may_false = cmp == Cmp::kEq;
+      return true;
+    }
+    return false;
+  }
+  // Anything against anything: ordering a string against a number faults.
+  if (cmp != Cmp::kEq && cmp != Cmp::kNe) may_fault = true;
+  return true;
+}
+
+// A binary arithmetic operation; false when it surely faults, `may_fault` set when it may.
+bool AbstractArith(Op op, const Abstract& a, const Abstract& b, Abstract& out, bool& may_fault) {
+  using Tag = Abstract::Tag;
+  if (IsPoint(a) && IsPoint(b)) {
+    Slot r;
+    if (Arith(op, ToSlot(a), ToSlot(b), r) != FaultKind::kNone) return false;
+    out = FromSlot(r);
+    return true;
+  }
+  if (a.tag == Tag::kStr || b.tag == Tag::kStr) {
+    // Arithmetic on a string always faults.
+    if (a.tag != Tag::kAny && b.tag != Tag::kAny) return false;
+    out = AnyValue();
+    may_fault = true;
+    return true;
+  }
+  out = AnyValue();
+  if (a.tag != Tag::kNum || b.tag != Tag::kNum) {
+    may_fault = true;
+    return true;
+  }
+  // Only '+', '-' and '*' of two number intervals never fault; each case below that leaves
+  // `out` unconstrained (a divisor that may be 0, '**') may.
+  may_fault = op != Op::kAdd && op != Op::kSub && op != Op::kMul;
+  const bool ints = a.is_int && b.is_int;
+  // Rounding to nearest is monotone, so the corners bound every result computed in doubles.
+  auto corners = [&](auto f) {
+    const double c[4] = {f(a.lo, b.lo), f(a.lo, b.hi), f(a.hi, b.lo), f(a.hi, b.hi)};
+    for (double x : c) {
+      if (std::isnan(x)) return std::pair{x, x};  // 0 * inf: Numbers gives up.
+    }
+    return std::pair{*std::min_element(c, c + 4), *std::max_element(c, c + 4)};
+  };
+  const bool nonzero_divisor = b.lo > 0 || b.hi < 0;
+  switch (op) {
+    case Op::kAdd:
+      out = Numbers(a.lo + b.lo, a.hi + b.hi, ints);
+      break;
+    case Op::kSub:
+      out = Numbers(a.lo - b.hi, a.hi - b.lo, ints);
+      break;
+    case Op::kMul: {
+      const auto [lo, hi] = corners([](double x, double y) { return x * y; });
+      out = Numbers(lo, hi, ints);
+      break;
+    }
+    case Op::kDiv:
+      if (nonzero_divisor) {
+        const auto [lo, hi] = corners([](double x, double y) { return x / y; });
+        out = Numbers(lo, hi, false);
+      }
+      break;
+    case Op::kFloorDiv:
+      if (nonzero_divisor) {
+        // One either side: the rounded quotient may cross an integer the exact one does not.
+        const auto [lo, hi] = corners([](double x, double y) { return x / y; });
+        out = Numbers(std::floor(lo) - 1, std::floor(hi) + 1, ints);
+      }
+      break;
+    case Op::kMod:
+      if (b.lo > 0) {
+        if (a.lo >= 0 && a.hi < b.lo) {
+          out = Numbers(a.lo, a.hi, ints);
+        } else {
+          // A real remainder may round up to the divisor itself (-1e-20 % 1.0 == 1.0).
+          out = Numbers(0, ints ? b.hi - 1 : b.hi, ints);
+        }
+      } else if (b.hi < 0) {
+        out = Numbers(ints ? b.lo + 1 : b.lo, 0, ints);
+      }
+      break;
+    default:
+      break;  // '**' only on single values.
+  }
+  return true;
+}
+
+// Forks nest at most this deep (each holds a stack of slots); deeper, the answer is "may".
+constexpr int kMaxForkDepth = 32;
+
+constexpr uint8_t kMayBeTrue = 1;
+constexpr uint8_t kMayBeFalse = 2;  // A fault counts as false, as in Evaluate.
+
+// How the paths from `pc`, with the given stack, may end: kMayBeTrue, kMayBeFalse or both.
+uint8_t ExecuteAbstract(const CompiledExpression& program, const std::vector<int>& indices,
+                     const std::vector<ValueRange>& ranges, int pc, const Abstract* initial,
+                     int top, int& budget, int forks = 0) {
+  using Tag = Abstract::Tag;
+  if (forks > kMaxForkDepth) return kMayBeTrue | kMayBeFalse;
+  Abstract stack[kMaxStack];
+  if (top >= 0) std::copy(initial, initial + (top + 1), stack);
+  const int size = static_cast<int>(program.code.size());
+  bool may_true = false, may_false = false;
+  bool may_fault = false;  // Some step on this path may fault, which ends it false.
+  uint8_t ends = 0;        // How the forked-off paths may end.
+  for (; pc < size; ++pc) {
+    if (--budget < 0) return kMayBeTrue | kMayBeFalse;
+    const Instr& instr = program.code[pc];
+    switch (instr.op) {
+      case Op::kPushConst:
+        stack[++top] = FromSlot(program.constants[instr.arg]);
+        break;
+      case Op::kLoad: {
+        const size_t index = static_cast<size_t>(indices[instr.arg]);
+        if (index >= ranges.size()) return ends | kMayBeFalse;
+        const ValueRange& r = ranges[index];
+        if (r.kind == ValueRange::Kind::kAny) may_fault = true;  // A permutation faults.
+        Abstract& slot = stack[++top];
+        if (r.kind == ValueRange::Kind::kNumbers) {
+          slot = Numbers(r.low, r.high, r.integers);
+        } else if (r.kind == ValueRange::Kind::kString && r.text != nullptr) {
+          slot = FromSlot(StrSlot(r.text));
+        } else {
+          slot = AnyValue();
+        }
+        break;
+      }
+      case Op::kNeg:
+      case Op::kPos: {
+        Abstract& a = stack[top];
+        if (a.tag == Tag::kStr) return ends | kMayBeFalse;
+        if (a.tag == Tag::kAny) may_fault = true;
+        if (a.tag == Tag::kNum && instr.op == Op::kNeg) a = Numbers(-a.hi, -a.lo, a.is_int);
+        break;
+      }
+      case Op::kNot:
+        Truthiness(stack[top], may_true, may_false);
+        stack[top] = Truth(may_true, may_false);
+        break;
+      case Op::kAdd:
+      case Op::kSub:
+      case Op::kMul:
+      case Op::kDiv:
+      case Op::kFloorDiv:
+      case Op::kMod:
+      case Op::kPow: {
+        Abstract out = AnyValue();
+        if (!AbstractArith(instr.op, stack[top - 1], stack[top], out, may_fault)) {
+          return ends | kMayBeFalse;
+        }
+        stack[--top] = out;
+        break;
+      }
+      case Op::kCompare:
+        if (!AbstractCompare(static_cast<Cmp>(instr.aux), stack[top - 1], stack[top], may_true,
+                             may_false, may_fault)) {
+          return ends | kMayBeFalse;
+        }
+        stack[--top] = Truth(may_false, may_true);
+        break;
+      case Op::kCompareChain: {
+        if (!AbstractCompare(static_cast<Cmp>(instr.aux), stack[top - 1], stack[top], may_true,
+                             may_false, may_fault)) {
+          return ends | kMayBeFalse;
+        }
+        if (may_true && may_false) {
+          // The failing way: [False] at the target.
+          Abstract saved = stack[top - 1];
+          stack[top - 1] = Truth(true, false);
+          ends |= ExecuteAbstract(program, indices, ranges, instr.arg, stack, top - 1, budget,
+                                  forks + 1);
+          if (ends == (kMayBeTrue | kMayBeFalse)) return ends;
+          stack[top - 1] = saved;
+        }
+        if (may_true) {
+          stack[top - 1] = stack[top];
+          --top;
+        } else {
+          stack[--top] = Truth(true, false);
+          pc = instr.arg - 1;
+        }
+        break;
+      }
+      case Op::kJumpIfFalseOrPop:
+      case Op::kJumpIfTrueOrPop: {
+        const bool jump_if_true = instr.op == Op::kJumpIfTrueOrPop;
+        Truthiness(stack[top], may_true, may_false);
+        const bool may_jump = jump_if_true ? may_true : may_false;
+        const bool may_pop = jump_if_true ? may_false : may_true;
+        if (may_jump && may_pop) {
+          ends |= ExecuteAbstract(program, indices, ranges, instr.arg, stack, top, budget, forks + 1);
+          if (ends == (kMayBeTrue | kMayBeFalse)) return ends;
+        }
+        if (may_pop) {
+          --top;
+        } else {
+          pc = instr.arg - 1;
+        }
+        break;
+      }
+      case Op::kMatch: {
+        if (!AbstractCompare(Cmp::kEq, stack[top - 2], stack[top], may_true, may_false,
+                             may_fault)) {
+          return ends | kMayBeFalse;
+        }
+        bool found_true = false, found_false = false;
+        Truthiness(stack[top - 1], found_true, found_false);
+        stack[top - 1] = Truth(found_false && may_false, found_true || may_true);
+        --top;
+        break;
+      }
+      case Op::kNoMatch: {
+        bool found_true = false, found_false = false;
+        Truthiness(stack[top], found_true, found_false);
+        stack[top - 1] =
+            instr.aux ? Truth(found_true, found_false) : Truth(found_false, found_true);
+        --top;
+        break;
+      }
+      case Op::kContains: {
+        const Abstract& a = stack[top - 1];
+        const Abstract& b = stack[top];
+        if ((a.tag == Tag::kNum) || (b.tag == Tag::kNum)) return ends | kMayBeFalse;
+        if (a.tag == Tag::kStr && b.tag == Tag::kStr) {
+          const bool found = b.s->find(*a.s) != std::string::npos;
+          stack[--top] =
+              Truth(found == static_cast<bool>(instr.aux), found != static_cast<bool>(instr.aux));
+        } else {
+          may_fault = true;
+          stack[--top] = Truth(true, true);
+        }
+        break;
+      }
+    }
+  }
+  Truthiness(stack[0], may_true, may_false);
+  return ends | (may_true ? kMayBeTrue : 0) | (may_false || may_fault ? kMayBeFalse : 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -940,7 +1314,6 @@ class Compiler {
       case Op::kNeg:
       case Op::kPos:
       case Op::kNot:
-      case Op::kNoMatch:
         return 0;
       default:
         return -1;  // Binary operators; jumps and matches on their fall-through path.
@@ -1072,14 +1445,15 @@ class Compiler {
     return Ok();
   }
 
-  // The elements of a list or tuple after `in`, each compared with `==` until one matches.
+  // The elements of a list or tuple after `in`, each compared with `==`. As in Python, where the
+  // list is built before the test, every element is evaluated (and may fail) even after a match.
   Expected<void> ParseSequence(Tok close, bool negated, size_t offset) {
     const Token& open = Next();
     const size_t open_offset = open.begin;
-    std::vector<int> jumps;
+    EmitConst(IntSlot(0), offset);  // Whether an element matched so far.
     while (Peek().kind != close) {
       SYSOPT_RETURN_IF_ERROR(ParseOr());
-      jumps.push_back(Emit(Op::kMatch, offset, negated));
+      Emit(Op::kMatch, offset);
       if (Peek().kind != Tok::kComma) break;
       Next();
     }
@@ -1091,7 +1465,6 @@ class Compiler {
     }
     Next();
     Emit(Op::kNoMatch, offset, negated);
-    PatchToHere(jumps);
     return Ok();
   }
 
@@ -1261,6 +1634,18 @@ bool Expression::Evaluate(const Config& config) const {
   bool result = false;
   Fault fault;
   return Execute(*program_, indices_, config, result, fault) && result;
+}
+
+bool Expression::MaySatisfy(const std::vector<ValueRange>& ranges) const {
+  if (!bound_) return false;
+  int budget = kAbstractBudget;
+  return ExecuteAbstract(*program_, indices_, ranges, 0, nullptr, -1, budget) & kMayBeTrue;
+}
+
+bool Expression::MayViolate(const std::vector<ValueRange>& ranges) const {
+  if (!bound_) return true;
+  int budget = kAbstractBudget;
+  return ExecuteAbstract(*program_, indices_, ranges, 0, nullptr, -1, budget) & kMayBeFalse;
 }
 
 Expected<bool> Expression::Check(const Config& config) const {

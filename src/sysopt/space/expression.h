@@ -10,7 +10,8 @@
 ///   - Comparisons `== != < <= > >=`, `in` and `not in`, chainable as in Python:
 ///     `32 <= a * b <= 1024` means `32 <= a * b and a * b <= 1024` with `a * b` evaluated once.
 ///     The right operand of `in` is a list `[x, y]` or tuple `(x, y)` literal, whose elements
-///     are any expressions, or a string (substring test). `in` must end a chain.
+///     are any expressions, all evaluated before the test as in Python (so `x in [x, 1 / 0]`
+///     fails), or a string (substring test). `in` must end a chain.
 ///   - `+ -`, then `* / // %`, then unary `+ -`, then `**` (right-associative, and binding
 ///     tighter than a unary minus on its left: `-2 ** 2 == -4`).
 ///   - Operands: parameter names (`[A-Za-z_][A-Za-z0-9_]*`), integer literals (decimal, `0x`,
@@ -33,6 +34,7 @@
 /// with anything else on the same object. Copies share the parsed program and are independent
 /// for Bind.
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -47,6 +49,17 @@ namespace sysopt {
 namespace detail {
 struct CompiledExpression;
 }  // namespace detail
+
+/// \brief The values one position of a Config may take, for reasoning about a whole box of
+/// configurations at once (Expression::MaySatisfy).
+struct ValueRange {
+  enum class Kind : uint8_t { kAny, kNumbers, kString };
+  Kind kind = Kind::kAny;
+  bool integers = false;  ///< kNumbers: the values are int64 (else doubles).
+  double low = 0;         ///< kNumbers: every value lies in [low, high].
+  double high = 0;
+  const std::string* text = nullptr;  ///< kString: the one value; must outlive the call.
+};
 
 /// \brief A parsed constraint: a boolean expression over parameter names, compiled once and
 /// evaluated without allocation on numeric configurations.
@@ -78,6 +91,18 @@ class Expression {
   /// A runtime error (division by zero, ordering a string against a number, ...) makes the
   /// constraint unsatisfied: returns false. Also false when not bound. Allocation-free.
   bool Evaluate(const Config& config) const;
+
+  /// \brief False only when no configuration whose values lie in `ranges` (indexed like a
+  /// Config) satisfies the bound expression: interval reasoning, sound but not exact, so true
+  /// may be said of a box holding no solution, never false of one holding one. Used to prune
+  /// searches and to narrow ranges (`p0 + p1 < 10` bounds both to 0..9) without enumerating.
+  /// False when not bound. Allocation-free.
+  bool MaySatisfy(const std::vector<ValueRange>& ranges) const;
+
+  /// \brief The converse: false only when every configuration in `ranges` satisfies the bound
+  /// expression (a constraint that holds over the whole domain links no parameters). True when
+  /// not bound.
+  bool MayViolate(const std::vector<ValueRange>& ranges) const;
 
   /// \brief Like Evaluate but reports a runtime error instead of treating it as false, e.g.
   /// "constraint 'a / b > 1': column 3: division by zero". Calling it before Bind is an error.

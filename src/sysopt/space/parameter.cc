@@ -5,6 +5,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <optional>
 #include <set>
 
 namespace sysopt {
@@ -274,6 +275,10 @@ Expected<Sequence> NamesToSequence(const Parameter& p, const std::vector<std::st
 // Choices compare by value, with integers and reals that are equal treated as equal, so that a
 // JSON 8 matches a stored 8.0.
 bool SameChoice(const Value& a, const Value& b) {
+  // Two integers compare exactly: beyond 2^53 distinct ones share a double.
+  const auto* ia = std::get_if<int64_t>(&a);
+  const auto* ib = std::get_if<int64_t>(&b);
+  if (ia != nullptr && ib != nullptr) return *ia == *ib;
   if (IsNumeric(a) && IsNumeric(b)) return AsDouble(a) == AsDouble(b);
   return a == b;
 }
@@ -705,6 +710,26 @@ Expected<int64_t> IntegerField(const nlohmann::json& j, const std::string& where
   return static_cast<int64_t>(*d);
 }
 
+// An integral double as an int64 when it is one exactly, so that the conversion never leaves
+// the type's range (2^63 itself is a double that no int64 holds).
+std::optional<int64_t> IntegralDouble(double d) {
+  constexpr double kLimit = 9223372036854775808.0;  // 2^63
+  if (!(d >= -kLimit && d < kLimit) || d != std::floor(d)) return std::nullopt;
+  return static_cast<int64_t>(d);
+}
+
+// An integral JSON number as an exact int64 (JSON integers are not routed through a double,
+// which would merge neighbours beyond 2^53); nullopt when it is outside the int64 range.
+std::optional<int64_t> ExactInteger(const nlohmann::json& v) {
+  if (v.is_number_unsigned()) {
+    const uint64_t u = v.get<uint64_t>();
+    if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return std::nullopt;
+    return static_cast<int64_t>(u);
+  }
+  if (v.is_number_integer()) return v.get<int64_t>();
+  return IntegralDouble(v.get<double>());
+}
+
 Expected<std::vector<Value>> ChoicesField(const nlohmann::json& j, const std::string& where) {
   if (!j.contains("values")) return InvalidInput("{}: missing field \"values\"", where);
   const auto& arr = j.at("values");
@@ -732,11 +757,19 @@ Expected<std::vector<Value>> ChoicesField(const nlohmann::json& j, const std::st
   std::vector<Value> out;
   for (const auto& v : arr) {
     if (v.is_string()) {
+      if (v.get_ref<const std::string&>().find('\0') != std::string::npos) {
+        return InvalidInput("{}: field \"values\": {} contains a NUL character", where, v.dump());
+      }
       out.emplace_back(v.get<std::string>());
     } else if (v.is_boolean()) {
       out.emplace_back(int64_t{v.get<bool>() ? 1 : 0});
     } else if (all_integral) {
-      out.emplace_back(static_cast<int64_t>(v.get<double>()));
+      const std::optional<int64_t> i = ExactInteger(v);
+      if (!i) {
+        return InvalidInput("{}: field \"values\": {} is outside the range of a 64-bit integer",
+                            where, v.dump());
+      }
+      out.emplace_back(*i);
     } else {
       out.emplace_back(v.get<double>());
     }
@@ -1007,9 +1040,8 @@ Expected<Parameter> ParseParameter(const nlohmann::json& j, const std::string& w
     if (!v.ok()) return v.error().WithContext(where + ": field \"default\"");
     // Integers written as 8.0 and reals written as 1 are normalised to the parameter's kind.
     if (p.kind == ParamKind::kReal && IsNumeric(*v)) *v = AsDouble(*v);
-    if (p.kind == ParamKind::kInteger && IsNumeric(*v) &&
-        AsDouble(*v) == std::floor(AsDouble(*v))) {
-      *v = static_cast<int64_t>(AsDouble(*v));
+    if (p.kind == ParamKind::kInteger && std::holds_alternative<double>(*v)) {
+      if (auto i = IntegralDouble(std::get<double>(*v))) *v = *i;
     }
     if (p.kind == ParamKind::kOrdinal || p.kind == ParamKind::kCategorical) {
       if (auto i = p.IndexOf(*v)) *v = p.values[*i];

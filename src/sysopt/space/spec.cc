@@ -8,6 +8,8 @@
 #include <set>
 #include <sstream>
 
+#include "sysopt/core/json.h"
+
 namespace sysopt {
 
 namespace {
@@ -188,6 +190,10 @@ Expected<json> T1Values(const json& v, const std::string& where) {
     return InvalidInput("{}: field \"Values\": expected a list, got {}", where, v.dump());
   }
   std::string text = v.get<std::string>();
+  if (FindTooDeepJson(text) != std::string::npos) {
+    return InvalidInput("{}: field \"Values\": list literal nested deeper than {} levels", where,
+                        kMaxJsonDepth);
+  }
   auto parsed = json::parse(text, nullptr, false);
   if (parsed.is_discarded()) {
     std::replace(text.begin(), text.end(), '\'', '"');
@@ -390,13 +396,9 @@ Expected<Spec> LoadSpec(const std::string& path) {
   if (!in) return InvalidInput("{}: cannot open the spec file", path);
   std::stringstream buffer;
   buffer << in.rdbuf();
-  json j;
-  try {
-    j = json::parse(buffer.str());
-  } catch (const json::parse_error& e) {
-    return InvalidInput("{}: not valid JSON: {}", path, e.what());
-  }
-  auto spec = ParseSpec(j, path);
+  Expected<json> j = ParseJson(buffer.str());
+  if (!j.ok()) return j.error().WithContext(path);
+  auto spec = ParseSpec(*j, path);
   if (!spec.ok()) return spec;
   if (spec->run) {
     namespace fs = std::filesystem;

@@ -7,10 +7,14 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string_view>
+#include <thread>
 #include <utility>
 
 #include <fmt/format.h>
+
+#include "sysopt/core/json.h"
 
 namespace sysopt {
 namespace {
@@ -463,9 +467,10 @@ class SqliteStorage final : public Storage {
   }
 
   Expected<nlohmann::json> ParseJson(const std::string& text, std::string_view where) const {
-    auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (json.is_discarded()) {
-      return IoError("SQLite database '{}': {} holds invalid JSON: {}", path_, where, text);
+    auto json = sysopt::ParseJson(text);
+    if (!json.ok()) {
+      return IoError("SQLite database '{}': {} holds invalid JSON ({})", path_, where,
+                     json.error().message());
     }
     return json;
   }
@@ -512,46 +517,50 @@ class SqliteStorage final : public Storage {
     return studies;
   }
 
+  // A row whose columns cannot be decoded is returned with `damage` saying which and why (the
+  // raw bytes are not repeated), so that one bad row does not hide the rest of a study.
   Expected<TrialRecord> ReadTrialRow(const Query& q) const {
     TrialRecord t;
     t.id = q.Int(0);
     t.study_id = q.Int(1);
     t.number = q.Int(2);
-    const std::string where = fmt::format("trial {}", t.id);
-    auto wrap = [&](const Error& e, std::string_view column) {
-      return IoError("SQLite database '{}': column {} of {}: {}", path_, column, where,
-                     e.message());
+    auto damaged = [&](std::string_view column, const Error& e) {
+      if (t.damage.empty()) t.damage = fmt::format("column {}: {}", column, e.message());
+    };
+    auto json_of = [&](int index, std::string_view column) -> std::optional<nlohmann::json> {
+      auto json = sysopt::ParseJson(q.Text(index));
+      if (json.ok()) return std::move(*json);
+      damaged(column, json.error());
+      return std::nullopt;
     };
     auto state = ParseTrialState(q.Text(3));
-    if (!state.ok()) return wrap(state.error(), "state");
-    t.state = *state;
-
-    auto config_json = ParseJson(q.Text(4), where + " config");
-    if (!config_json.ok()) return config_json.error();
-    auto config = DecodeConfig(*config_json);
-    if (!config.ok()) return wrap(config.error(), "config");
-    t.config = std::move(*config);
-
-    auto values_json = ParseJson(q.Text(5), where + " objective_values");
-    if (!values_json.ok()) return values_json.error();
-    auto values = DecodeReals(*values_json);
-    if (!values.ok()) return wrap(values.error(), "objective_values");
-    t.values = std::move(*values);
-
-    auto samples_json = ParseJson(q.Text(6), where + " samples");
-    if (!samples_json.ok()) return samples_json.error();
-    auto samples = DecodeSamples(*samples_json);
-    if (!samples.ok()) return wrap(samples.error(), "samples");
-    t.samples = std::move(*samples);
-
+    if (state.ok()) {
+      t.state = *state;
+    } else {
+      t.state = TrialState::kFailed;
+      damaged("state", state.error());
+    }
+    if (auto json = json_of(4, "config")) {
+      auto config = DecodeConfig(*json);
+      if (config.ok()) t.config = std::move(*config);
+      if (!config.ok()) damaged("config", config.error());
+    }
+    if (auto json = json_of(5, "objective_values")) {
+      auto values = DecodeReals(*json);
+      if (values.ok()) t.values = std::move(*values);
+      if (!values.ok()) damaged("objective_values", values.error());
+    }
+    if (auto json = json_of(6, "samples")) {
+      auto samples = DecodeSamples(*json);
+      if (samples.ok()) t.samples = std::move(*samples);
+      if (!samples.ok()) damaged("samples", samples.error());
+    }
     t.failure_reason = q.Text(7);
     t.stderr_tail = q.Text(8);
     t.start_time = q.Real(9);
     t.end_time = q.IsNull(10) ? 0.0 : q.Real(10);
     t.worker = q.Text(11);
-    auto attrs = ParseJson(q.Text(12), where + " attrs");
-    if (!attrs.ok()) return attrs.error();
-    t.attrs = std::move(*attrs);
+    if (auto attrs = json_of(12, "attrs")) t.attrs = std::move(*attrs);
     return t;
   }
 
@@ -561,18 +570,6 @@ class SqliteStorage final : public Storage {
   // Declared after db_ so that statements are finalized before the connection closes.
   std::map<std::string, StmtPtr, std::less<>> statements_;
 };
-
-// Runs a query of one integer (a pragma, a count) outside any storage object.
-Expected<int64_t> QueryInt(sqlite3* db, const std::string& path, const char* sql) {
-  sqlite3_stmt* raw = nullptr;
-  int rc = sqlite3_prepare_v2(db, sql, -1, &raw, nullptr);
-  StmtPtr stmt(raw);
-  if (rc == SQLITE_OK) {
-    rc = sqlite3_step(stmt.get());
-    if (rc == SQLITE_ROW) return sqlite3_column_int64(stmt.get(), 0);
-  }
-  return IoError("cannot read SQLite database '{}': {}", path, sqlite3_errmsg(db));
-}
 
 Expected<void> ExecOnOpen(sqlite3* db, const std::string& path, const std::string& sql) {
   if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
@@ -604,26 +601,54 @@ Expected<void> CheckSchemaVersion(const std::string& path, int64_t version, int6
   return Ok();
 }
 
+// What a file holds, read in one statement and so from one snapshot: another process creating
+// the schema meanwhile is seen either not at all or completely, never half (version 0 with the
+// application id set, or schema objects without a version).
+struct SchemaState {
+  int64_t version = 0;
+  int64_t app_id = 0;
+  int64_t objects = 0;
+};
+
+Expected<SchemaState> ReadSchemaState(sqlite3* db, const std::string& path) {
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v2(db,
+                              "SELECT (SELECT user_version FROM pragma_user_version), "
+                              "(SELECT application_id FROM pragma_application_id), "
+                              "(SELECT COUNT(*) FROM sqlite_master)",
+                              -1, &raw, nullptr);
+  StmtPtr stmt(raw);
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_step(stmt.get());
+    if (rc == SQLITE_ROW) {
+      return SchemaState{sqlite3_column_int64(stmt.get(), 0), sqlite3_column_int64(stmt.get(), 1),
+                         sqlite3_column_int64(stmt.get(), 2)};
+    }
+  }
+  return IoError("cannot read SQLite database '{}': {}", path, sqlite3_errmsg(db));
+}
+
+// Refuses a file this build cannot use: another application's, another schema version, or
+// one holding tables without a sysopt schema version.
+Expected<void> CheckSchemaState(const std::string& path, const SchemaState& state) {
+  SYSOPT_RETURN_IF_ERROR(CheckSchemaVersion(path, state.version, state.app_id));
+  if (state.version == 0 && state.objects != 0) {
+    return InvalidInput(
+        "'{}' is a SQLite database without a sysopt schema version (it already holds {} "
+        "schema objects); refusing to use it",
+        path, state.objects);
+  }
+  return Ok();
+}
+
 Expected<void> CreateSchemaIfMissing(sqlite3* db, const std::string& path) {
   SYSOPT_RETURN_IF_ERROR(ExecOnOpen(db, path, "BEGIN IMMEDIATE"));
   RollbackGuard guard(db);
   // Checked again under the write lock: another process may have created it meanwhile.
-  auto version = QueryInt(db, path, "PRAGMA user_version");
-  if (!version.ok()) return version.error();
-  auto app_id = QueryInt(db, path, "PRAGMA application_id");
-  if (!app_id.ok()) return app_id.error();
-  if (*version != 0 || *app_id != 0) {
-    SYSOPT_RETURN_IF_ERROR(CheckSchemaVersion(path, *version, *app_id));
-    return Ok();  // Guard rolls back the empty transaction.
-  }
-  auto tables = QueryInt(db, path, "SELECT COUNT(*) FROM sqlite_master");
-  if (!tables.ok()) return tables.error();
-  if (*tables != 0) {
-    return InvalidInput(
-        "'{}' is a SQLite database without a sysopt schema version (it already holds {} "
-        "schema objects); refusing to use it",
-        path, *tables);
-  }
+  auto state = ReadSchemaState(db, path);
+  if (!state.ok()) return state.error();
+  SYSOPT_RETURN_IF_ERROR(CheckSchemaState(path, *state));
+  if (state->version != 0) return Ok();  // Guard rolls back the empty transaction.
   for (const char* sql : kSchema) SYSOPT_RETURN_IF_ERROR(ExecOnOpen(db, path, sql));
   SYSOPT_RETURN_IF_ERROR(
       ExecOnOpen(db, path, fmt::format("PRAGMA application_id = {}", kSqliteApplicationId)));
@@ -651,21 +676,9 @@ Expected<std::unique_ptr<Storage>> OpenSqliteStorage(const std::string& path) {
 
   // Read-only checks first, so that a foreign or newer file is refused before anything (such as
   // the journal mode) is written to it.
-  auto version = QueryInt(db.get(), path, "PRAGMA user_version");
-  if (!version.ok()) return version.error();
-  auto app_id = QueryInt(db.get(), path, "PRAGMA application_id");
-  if (!app_id.ok()) return app_id.error();
-  SYSOPT_RETURN_IF_ERROR(CheckSchemaVersion(path, *version, *app_id));
-  if (*version == 0) {
-    auto tables = QueryInt(db.get(), path, "SELECT COUNT(*) FROM sqlite_master");
-    if (!tables.ok()) return tables.error();
-    if (*tables != 0) {
-      return InvalidInput(
-          "'{}' is a SQLite database without a sysopt schema version (it already holds {} "
-          "schema objects); refusing to use it",
-          path, *tables);
-    }
-  }
+  auto state = ReadSchemaState(db.get(), path);
+  if (!state.ok()) return state.error();
+  SYSOPT_RETURN_IF_ERROR(CheckSchemaState(path, *state));
 
   // WAL lets readers proceed while one writer commits, which several tuning processes sharing a
   // file need. In WAL mode synchronous=NORMAL does not fsync on each commit: a committed trial
@@ -675,7 +688,17 @@ Expected<std::unique_ptr<Storage>> OpenSqliteStorage(const std::string& path) {
     sqlite3_stmt* stmt_raw = nullptr;
     rc = sqlite3_prepare_v2(db.get(), "PRAGMA journal_mode = WAL", -1, &stmt_raw, nullptr);
     StmtPtr stmt(stmt_raw);
-    if (rc == SQLITE_OK) rc = sqlite3_step(stmt.get());
+    // The switch needs the file to itself and SQLite answers SQLITE_BUSY at once, without the
+    // busy handler, while another process starting at the same moment reads or switches it:
+    // wait for it as the busy timeout would.
+    const auto give_up =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(stmt.get())) == SQLITE_BUSY &&
+           std::chrono::steady_clock::now() < give_up) {
+      sqlite3_reset(stmt.get());
+      rc = SQLITE_OK;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
     if (rc != SQLITE_ROW) {
       return IoError("cannot switch SQLite database '{}' to WAL mode: {}", path,
                      sqlite3_errmsg(db.get()));
@@ -691,7 +714,7 @@ Expected<std::unique_ptr<Storage>> OpenSqliteStorage(const std::string& path) {
   }
   SYSOPT_RETURN_IF_ERROR(ExecOnOpen(db.get(), path, "PRAGMA synchronous = NORMAL"));
   SYSOPT_RETURN_IF_ERROR(ExecOnOpen(db.get(), path, "PRAGMA foreign_keys = ON"));
-  if (*version == 0) SYSOPT_RETURN_IF_ERROR(CreateSchemaIfMissing(db.get(), path));
+  if (state->version == 0) SYSOPT_RETURN_IF_ERROR(CreateSchemaIfMissing(db.get(), path));
 
   return std::unique_ptr<Storage>(std::make_unique<SqliteStorage>(path, std::move(db)));
 }

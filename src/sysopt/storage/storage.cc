@@ -24,8 +24,8 @@ Expected<TrialState> ParseTrialState(std::string_view name) {
   return InvalidInput("unknown trial state '{}' (expected RUNNING, COMPLETE or FAILED)", name);
 }
 
-Expected<std::unique_ptr<Storage>> OpenStorage(const std::string& url) {
-  if (url == "memory" || url == ":memory:") return MakeMemoryStorage();
+std::string StorageFilePath(const std::string& url) {
+  if (url == "memory" || url == ":memory:") return "";
   std::string path = url;
   constexpr std::string_view kPrefix = "sqlite:";
   if (path.starts_with(kPrefix)) {
@@ -33,6 +33,12 @@ Expected<std::unique_ptr<Storage>> OpenStorage(const std::string& url) {
     // SQLAlchemy-style "sqlite:///relative.db" and "sqlite:////abs/path.db".
     if (path.starts_with("///")) path.erase(0, 3);
   }
+  return path;
+}
+
+Expected<std::unique_ptr<Storage>> OpenStorage(const std::string& url) {
+  if (url == "memory" || url == ":memory:") return MakeMemoryStorage();
+  const std::string path = StorageFilePath(url);
   if (path.empty()) return InvalidInput("storage URL '{}' names no database file", url);
   return OpenSqliteStorage(path);
 }

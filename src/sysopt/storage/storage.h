@@ -63,6 +63,9 @@ struct TrialRecord {
   double end_time = 0;                              ///< Unix seconds; 0 while RUNNING.
   std::string worker;                               ///< Who ran it, e.g. "host:pid:thread".
   nlohmann::json attrs = nlohmann::json::object();  ///< Extra data, set by FinishTrial.
+  /// Why the stored row could not be read whole (a damaged file); empty when it was. The
+  /// fields that could not be read keep their defaults.
+  std::string damage;
 
   bool operator==(const TrialRecord&) const = default;
 };
@@ -131,5 +134,9 @@ Expected<std::unique_ptr<Storage>> OpenSqliteStorage(const std::string& path);
 /// else is a SQLite file path, optionally prefixed by "sqlite:" ("sqlite:///rel.db" and
 /// "sqlite:////abs.db" as in SQLAlchemy URLs are accepted too). InvalidInput for an empty path.
 Expected<std::unique_ptr<Storage>> OpenStorage(const std::string& url);
+
+/// \brief The SQLite file a storage URL names, read as OpenStorage reads it; "" for a memory
+/// storage and for a URL that names no file.
+std::string StorageFilePath(const std::string& url);
 
 }  // namespace sysopt

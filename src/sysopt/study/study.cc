@@ -1,6 +1,7 @@
 #include "sysopt/study/study.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -8,8 +9,13 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <cmath>
+#include <fstream>
+#include <sstream>
 #include <system_error>
 #include <unordered_map>
+
+#include "sysopt/core/json.h"
 
 namespace sysopt {
 
@@ -28,8 +34,27 @@ std::string HostName() {
   return buf;
 }
 
+// When process `pid` started, in clock ticks since boot (field 22 of /proc/PID/stat); empty
+// when it does not exist or /proc cannot tell. With the pid it names one process for good: a
+// pid is reused, a (pid, start time) pair is not.
+std::string ProcessStartTime(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/stat", pid));
+  std::string line;
+  if (!std::getline(in, line)) return "";
+  // The command name (field 2) is in parentheses and may hold spaces and parentheses itself.
+  const size_t paren = line.rfind(')');
+  if (paren == std::string::npos) return "";
+  std::istringstream fields(line.substr(paren + 1));
+  std::string field;
+  for (int k = 3; k <= 22 && fields >> field; ++k) {
+    if (k == 22) return field;
+  }
+  return "";
+}
+
 // A RUNNING trial belongs to a dead process when its worker names this host and a pid that no
-// longer exists. Trials of other hosts are left alone: their owners may still be running.
+// longer exists, or that now belongs to a process started at another time than the recorded
+// one. Trials of other hosts are left alone: their owners may still be running.
 bool OwnerIsGone(const std::string& worker) {
   const auto first = worker.find(':');
   const auto second = worker.find(':', first + 1);
@@ -41,6 +66,13 @@ bool OwnerIsGone(const std::string& worker) {
   const char* end = worker.data() + second;
   const auto [ptr, ec] = std::from_chars(begin, end, pid);
   if (ec != std::errc() || ptr != end || pid <= 0) return true;
+  // "host:pid:index:start"; names written before the start time was recorded have no fourth
+  // field and are judged by the pid alone.
+  const auto third = worker.find(':', second + 1);
+  if (third != std::string::npos) {
+    const std::string now = ProcessStartTime(pid);
+    if (!now.empty()) return now != worker.substr(third + 1);
+  }
   if (pid == getpid()) return false;
   return kill(pid, 0) != 0 && errno == ESRCH;
 }
@@ -70,7 +102,11 @@ bool CountsTowardsBudget(const TrialRecord& t) {
   return t.state == TrialState::kFailed && t.failure_reason != kInterrupted;
 }
 
-std::string WorkerName(int index) { return fmt::format("{}:{}:{}", HostName(), getpid(), index); }
+std::string WorkerName(int index) {
+  static const std::string start = ProcessStartTime(getpid());
+  if (start.empty()) return fmt::format("{}:{}:{}", HostName(), getpid(), index);
+  return fmt::format("{}:{}:{}:{}", HostName(), getpid(), index, start);
+}
 
 Study::Study(Storage& storage, StudyRecord record, Spec spec)
     : storage_(storage), record_(std::move(record)), name_(record_.name), spec_(std::move(spec)) {}
@@ -84,12 +120,20 @@ Expected<std::unique_ptr<Study>> Study::Open(Storage& storage, const std::string
   if (!found.ok()) return found.error();
   StudyRecord record;
   const nlohmann::json wanted = spec.ToJson();
+  bool created_here = false;
   if (!found->has_value()) {
     auto created = storage.CreateStudy(name, wanted, sampler);
-    if (!created.ok()) return created.error();
-    record = std::move(*created);
-    info->created = true;
-  } else {
+    if (created.ok()) {
+      record = std::move(*created);
+      info->created = created_here = true;
+    } else {
+      // Another process may have created it since FindStudy: then it is opened like any
+      // existing study; otherwise the creation's error stands.
+      found = storage.FindStudy(name);
+      if (!found.ok() || !found->has_value()) return created.error();
+    }
+  }
+  if (!created_here) {
     record = std::move(**found);
     const auto& stored = record.spec;
     if (stored.value("parameters", nlohmann::json()) != wanted["parameters"] ||
@@ -105,7 +149,8 @@ Expected<std::unique_ptr<Study>> Study::Open(Storage& storage, const std::string
   auto trials = storage.GetTrials(study->record_.id);
   if (!trials.ok()) return trials.error();
   for (auto& t : *trials) {
-    if (t.state == TrialState::kRunning && OwnerIsGone(t.worker)) {
+    // A damaged row is left alone: it is set aside by Reload, not run again.
+    if (t.state == TrialState::kRunning && OwnerIsGone(t.worker) && study->WhyUnusable(t).empty()) {
       TrialOutcome outcome;
       outcome.state = TrialState::kFailed;
       outcome.failure_reason = kInterrupted;
@@ -156,15 +201,54 @@ Expected<std::unique_ptr<Study>> Study::Load(Storage& storage, const std::string
   return study;
 }
 
+std::string Study::WhyUnusable(const TrialRecord& t) const {
+  if (!t.damage.empty()) return t.damage;
+  // Each value must lie in its parameter's domain (samplers read them by type); constraints
+  // are not re-checked, so that a measured default outside them stays in the history.
+  const Space& space = spec_.space;
+  if (t.config.size() != space.size()) {
+    return fmt::format("its configuration has {} values for {} parameters", t.config.size(),
+                       space.size());
+  }
+  for (size_t i = 0; i < t.config.size(); ++i) {
+    // An inactive conditional parameter holds no value of its domain.
+    if (IsInactive(t.config[i]) && !space.parameters()[i].active_if.empty()) continue;
+    if (auto checked = space.parameters()[i].Check(t.config[i]); !checked.ok()) {
+      return checked.error().message();
+    }
+  }
+  if (t.state == TrialState::kComplete) {
+    if (t.values.size() != spec_.objectives.size()) {
+      return fmt::format("it holds {} objective values for {} objectives", t.values.size(),
+                         spec_.objectives.size());
+    }
+    for (double v : t.values) {
+      if (!std::isfinite(v)) return fmt::format("objective value {} is not finite", v);
+    }
+  }
+  return "";
+}
+
 Expected<void> Study::Reload() {
   auto trials = storage_.GetTrials(record_.id);
   if (!trials.ok()) return trials.error();
   std::lock_guard lock(mutex_);
   finished_.clear();
+  set_aside_.clear();
   for (auto& t : *trials) {
+    // Every sampler and report relies on a history that fits the space.
+    if (std::string why = WhyUnusable(t); !why.empty()) {
+      set_aside_.push_back({t.number, std::move(why)});
+      continue;
+    }
     if (t.state != TrialState::kRunning) finished_.push_back(std::move(t));
   }
   return Ok();
+}
+
+std::vector<SetAsideTrial> Study::SetAside() const {
+  std::lock_guard lock(mutex_);
+  return set_aside_;
 }
 
 Expected<Trial> Study::Start(const Config& config, const std::string& worker) {
@@ -178,7 +262,18 @@ Expected<Trial> Study::Start(const Config& config, const std::string& worker) {
 
 Expected<TrialRecord> Study::Finish(const Trial& trial, TrialOutcome outcome) {
   if (outcome.end_time == 0) outcome.end_time = Now();
-  SYSOPT_RETURN_IF_ERROR(storage_.FinishTrial(trial.id, outcome));
+  if (auto stored = storage_.FinishTrial(trial.id, outcome); !stored.ok()) {
+    // A full disk must not lose the measurement: the error carries it, and the trial stays
+    // RUNNING in the storage, to be run again when the study resumes.
+    std::string result = outcome.state == TrialState::kComplete
+                             ? fmt::format("values [{}]", fmt::join(outcome.values, ", "))
+                             : fmt::format("failed: {}", outcome.failure_reason);
+    return Error(stored.error().kind(),
+                 fmt::format("trial {} ({}) finished with {} but could not be recorded, and "
+                             "will run again on resume: {}",
+                             trial.number, JsonExcerpt(spec_.space.ConfigToJson(trial.config), 400),
+                             result, stored.error().message()));
+  }
   auto rec = storage_.GetTrial(trial.id);
   if (!rec.ok()) return rec.error();
   std::lock_guard lock(mutex_);

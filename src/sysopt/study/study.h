@@ -28,6 +28,13 @@ struct ResumeInfo {
   std::vector<Config> to_rerun;  ///< Both kinds' configurations, to be proposed again first.
 };
 
+/// \brief A stored trial that cannot be used (a damaged row, a configuration outside the space,
+/// values that do not match the objectives): it is kept out of the history, and named here.
+struct SetAsideTrial {
+  int64_t number = 0;
+  std::string reason;
+};
+
 /// \brief A trial in flight: created in storage as RUNNING, not yet finished.
 struct Trial {
   int64_t id = 0;
@@ -60,7 +67,9 @@ class Study {
   /// \brief Records a new RUNNING trial durably and returns it.
   Expected<Trial> Start(const Config& config, const std::string& worker);
 
-  /// \brief Records the outcome of a trial durably; the finished record is returned.
+  /// \brief Records the outcome of a trial durably; the finished record is returned. When the
+  /// storage cannot record it (a full disk), the error names the trial, its configuration and
+  /// its result, and the trial stays RUNNING there, to be run again on resume.
   Expected<TrialRecord> Finish(const Trial& trial, TrialOutcome outcome);
 
   /// \brief Finished trials (COMPLETE and FAILED), in number order.
@@ -96,9 +105,14 @@ class Study {
   /// \brief Per objective, true when it is minimised.
   std::vector<bool> Directions() const;
 
+  /// \brief Stored trials left out of the history because they cannot be used, in number order.
+  std::vector<SetAsideTrial> SetAside() const;
+
  private:
   Study(Storage& storage, StudyRecord record, Spec spec);
   Expected<void> Reload();
+  /// Why a stored trial cannot be used; empty when it can.
+  std::string WhyUnusable(const TrialRecord& trial) const;
 
   Storage& storage_;
   StudyRecord record_;
@@ -107,9 +121,12 @@ class Study {
   mutable std::mutex mutex_;
   std::vector<TrialRecord> finished_;
   std::vector<Trial> running_;
+  std::vector<SetAsideTrial> set_aside_;
 };
 
-/// \brief This process's worker name for thread `index`: "host:pid:index".
+/// \brief This process's worker name for thread `index`: "host:pid:index:start", where start is
+/// the process's start time from /proc/PID/stat (omitted where /proc cannot tell), so that a
+/// later process that reuses the pid is not taken for this one.
 std::string WorkerName(int index);
 
 }  // namespace sysopt

@@ -140,6 +140,7 @@ TEST(ReplayRunner, BadRecordingsNameTheFileAndTheField) {
   none_inside["cache"] = {{"3,1,a", {{"time", 1.0}}}};
   const std::vector<Case> cases = {
       {"not json", "not valid JSON"},
+      {std::string(100, '[') + std::string(100, ']'), "nested deeper than 64"},
       {"[1, 2]", "must be a JSON object"},
       {R"({"something": 1})", "neither a Kernel Tuner cache file"},
       {R"({"cache": []})", "\"cache\" must be an object"},

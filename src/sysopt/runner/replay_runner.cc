@@ -7,6 +7,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "sysopt/core/json.h"
+
 namespace sysopt {
 namespace {
 
@@ -61,8 +63,11 @@ class Loader {
   Expected<ReplayTable> Load() {
     auto text = ReadMaybeCompressed(path_);
     if (!text.ok()) return text.error();
-    json doc = json::parse(*text, nullptr, false);
-    if (doc.is_discarded()) return InvalidInput("{}: the recording is not valid JSON", path_);
+    auto parsed = ParseJson(*text);
+    if (!parsed.ok()) {
+      return InvalidInput("{}: {}", path_, parsed.error().message());
+    }
+    const json& doc = *parsed;
     if (!doc.is_object()) {
       return InvalidInput(
           "{}: the recording must be a JSON object (a Kernel Tuner cache file "
@@ -139,7 +144,7 @@ class Loader {
     if (doc.contains("objective")) {
       if (!doc["objective"].is_string()) {
         return InvalidInput("{}: \"objective\" must be a name, not {}", path_,
-                            doc["objective"].dump());
+                            JsonExcerpt(doc["objective"]));
       }
       objective = doc["objective"].get<std::string>();
     }
@@ -198,7 +203,7 @@ class Loader {
       }
       if (!v.is_number() || !std::isfinite(v.get<double>())) {
         return InvalidInput("{}: {}.{} must be a number or a failure name, not {}", path_, where,
-                            field, v.dump());
+                            field, JsonExcerpt(v));
       }
       entry->values.push_back(v.get<double>());
     }

@@ -114,7 +114,8 @@ std::vector<ObjectiveScale> ChooseScales(const std::vector<const TrialRecord*>& 
     // A later value outside the fitted family's domain (Box-Cox met a value <= 0) brings in
     // every value at once.
     bool accepted = true;
-    for (const auto* t : complete) accepted = accepted && scales[k].warping.Accepts(sign * t->values[k]);
+    for (const auto* t : complete)
+      accepted = accepted && scales[k].warping.Accepts(sign * t->values[k]);
     if (!accepted) {
       values.clear();
       for (const auto* t : complete) values.push_back(sign * t->values[k]);
@@ -390,6 +391,9 @@ class BayesSampler : public Sampler {
       model_choice_ = choice;
       fitted_ = data.fingerprint;
       last_transform_ = data.transform_key;
+      // A forest's prediction at a training point averages its leaf, which is not a noise model:
+      // its incumbent stays the observed minimum (as in SMAC).
+      best_y_ = data.y.minCoeff();
       return FitFeasibility(space, data, n);
     }
     if (!same_kind) {
@@ -432,7 +436,6 @@ class BayesSampler : public Sampler {
   }
 
   Expected<void> FitFeasibility(const Space& space, const TrainingData& data, int n) {
-    best_y_ = data.y.minCoeff();
     n_observations_ = n;
     const int labels = static_cast<int>(data.feasible.size());
     if (data.failures == 0 || data.failures == labels) {
@@ -548,9 +551,9 @@ class BayesSampler : public Sampler {
     std::vector<Eigen::Index> order(data.y.size());
     std::iota(order.begin(), order.end(), 0);
     std::sort(order.begin(), order.end(), [&](auto a, auto b) { return data.y(a) < data.y(b); });
-    // And half as many again near the best observed configurations: a few random neighbourhood moves
-    // away from one of them. Uniform candidates alone rarely land close to a good point in more
-    // than a few dimensions, so the acquisition would otherwise compare the incumbent's region
+    // And half as many again near the best observed configurations: a few random neighbourhood
+    // moves away from one of them. Uniform candidates alone rarely land close to a good point in
+    // more than a few dimensions, so the acquisition would otherwise compare the incumbent's region
     // only with far-away regions, whose high variance wins (the box's corners, typically).
     // With a prior, the prior's own candidates take this role: moves around the incumbent would
     // outbid the prior's region long before its weight has faded. Over permutations and
@@ -561,8 +564,7 @@ class BayesSampler : public Sampler {
     for (const auto& g : space.layout().groups) {
       ordered = ordered || g.kind == FeatureKind::kPermutation || g.kind == FeatureKind::kSequence;
     }
-    const int local =
-        space.HasPrior() || ordered ? 0 : static_cast<int>(candidates.size()) / 2;
+    const int local = space.HasPrior() || ordered ? 0 : static_cast<int>(candidates.size()) / 2;
     const int bases = std::min<int>(bayes_.local_starts, static_cast<int>(order.size()));
     for (int i = 0; i < local && bases > 0; ++i) {
       Config c = data.configs[order[static_cast<size_t>(i % bases)]];

@@ -144,16 +144,18 @@ class OverlapKernel final : public LogSpaceKernel {
 
   void Gram(const Eigen::MatrixXd& X1, const Eigen::MatrixXd& X2,
             Eigen::MatrixXd* K) const override {
+    // exp(-sum_c w_c [a_c != b_c]) = prod_c (a_c == b_c ? 1 : exp(-w_c)): one exponential per
+    // column instead of one per entry.
     K->resize(X1.rows(), X2.rows());
-    Eigen::ArrayXd e(X1.rows());
-    const Eigen::ArrayXd w = theta_.array().exp();
+    const Eigen::ArrayXd mismatch = (-theta_.array().exp()).exp();
     for (Eigen::Index j = 0; j < X2.rows(); ++j) {
-      e.setZero();
+      auto k = K->col(j).array();
+      k.setOnes();
       for (size_t c = 0; c < columns_.size(); ++c) {
         const int col = columns_[c];
-        e += w[static_cast<Eigen::Index>(c)] * (X1.col(col).array() != X2(j, col)).cast<double>();
+        const double drop = 1.0 - mismatch[static_cast<Eigen::Index>(c)];
+        k *= 1.0 - drop * (X1.col(col).array() != X2(j, col)).cast<double>();
       }
-      K->col(j) = (-e).exp().matrix();
     }
   }
 

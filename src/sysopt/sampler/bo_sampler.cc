@@ -7,6 +7,8 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "sysopt/core/log.h"
 #include "sysopt/model/acquisition.h"
@@ -24,7 +26,7 @@ constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
 // The training data extracted from the history, in the model's terms (minimisation).
 struct TrainingData {
-  std::vector<Config> configs;
+  std::vector<const Config*> configs;  // into the history the data was extracted from
   Eigen::MatrixXd X;
   Eigen::VectorXd y;
   Eigen::VectorXd noise;  // known noise variance per row (0 where unknown)
@@ -101,16 +103,43 @@ struct ObjectiveScale {
   }
 };
 
+// The last warping fitted per objective, with a hash of the values it was fitted on: between two
+// scheduled sizes the prefix stays the same, and refitting it at every proposal would cost a
+// sort and a likelihood search over the whole prefix each time.
+struct WarpingCache {
+  size_t key = 0;
+  bool valid = false;
+  OutputWarping warping;
+};
+
+size_t HashValues(const std::vector<double>& values) {
+  size_t h = values.size() * 0x9E3779B97F4A7C15ULL;
+  for (double v : values) h ^= std::hash<double>{}(v) + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2);
+  return h;
+}
+
+OutputWarping FitWarping(const std::vector<double>& values, WarpingCache& cache) {
+  const size_t key = HashValues(values);
+  if (!cache.valid || cache.key != key) {
+    cache.warping = OutputWarping::Fit(values);
+    cache.key = key;
+    cache.valid = true;
+  }
+  return cache.warping;
+}
+
 std::vector<ObjectiveScale> ChooseScales(const std::vector<const TrialRecord*>& complete,
-                                         const std::vector<Objective>& objectives) {
+                                         const std::vector<Objective>& objectives,
+                                         std::vector<WarpingCache>& cache) {
   std::vector<ObjectiveScale> scales(objectives.size());
+  cache.resize(objectives.size());
   const int m = WarpingPrefix(static_cast<int>(complete.size()));
   for (size_t k = 0; k < objectives.size(); ++k) {
     scales[k].minimize = objectives[k].minimize;
     const double sign = objectives[k].minimize ? 1.0 : -1.0;
     std::vector<double> values;
     for (int i = 0; i < m; ++i) values.push_back(sign * complete[i]->values[k]);
-    scales[k].warping = OutputWarping::Fit(values);
+    scales[k].warping = FitWarping(values, cache[k]);
     // A later value outside the fitted family's domain (Box-Cox met a value <= 0) brings in
     // every value at once.
     bool accepted = true;
@@ -119,7 +148,7 @@ std::vector<ObjectiveScale> ChooseScales(const std::vector<const TrialRecord*>& 
     if (!accepted) {
       values.clear();
       for (const auto* t : complete) values.push_back(sign * t->values[k]);
-      scales[k].warping = OutputWarping::Fit(values);
+      scales[k].warping = FitWarping(values, cache[k]);
     }
   }
   return scales;
@@ -140,6 +169,64 @@ void MutateOne(const Space& space, Config& config, Rng& rng) {
     config[i] = std::move(previous);
   }
 }
+
+// Each finished trial's configuration hash and encoding, kept across proposals by trial id, so
+// that a long history is not re-hashed and re-encoded at every proposal. Storage ids are unique;
+// a history that repeats an id (one built by hand) is served without the cache.
+class TrialCache {
+ public:
+  void Reset(const Space& space, const std::vector<TrialRecord>& history) {
+    if (&space != space_) {
+      index_.clear();
+      used_ = 0;
+      space_ = &space;
+    }
+    std::unordered_set<int64_t> ids;
+    usable_ = true;
+    for (const auto& t : history) usable_ = usable_ && ids.insert(t.id).second;
+    if (!usable_) return;
+    const int width = space.layout().width;
+    std::vector<double> row(static_cast<size_t>(width));
+    for (const auto& t : history) {
+      if (index_.count(t.id)) continue;
+      if (used_ == encoded_.rows()) encoded_.conservativeResize(std::max<Eigen::Index>(64, 2 * used_), width);
+      space.Encode(t.config, row.data());
+      for (int j = 0; j < width; ++j) encoded_(used_, j) = row[static_cast<size_t>(j)];
+      index_.emplace(t.id, Entry{HashConfig(t.config), used_++});
+    }
+  }
+
+  size_t Hash(const TrialRecord& t) const {
+    return usable_ ? index_.at(t.id).hash : HashConfig(t.config);
+  }
+
+  Eigen::MatrixXd Rows(const std::vector<const TrialRecord*>& trials) const {
+    const int width = space_->layout().width;
+    Eigen::MatrixXd X(static_cast<Eigen::Index>(trials.size()), width);
+    std::vector<double> row(static_cast<size_t>(width));
+    for (size_t i = 0; i < trials.size(); ++i) {
+      const auto r = static_cast<Eigen::Index>(i);
+      if (usable_) {
+        X.row(r) = encoded_.row(index_.at(trials[i]->id).row);
+      } else {
+        space_->Encode(trials[i]->config, row.data());
+        for (int j = 0; j < width; ++j) X(r, j) = row[static_cast<size_t>(j)];
+      }
+    }
+    return X;
+  }
+
+ private:
+  struct Entry {
+    size_t hash;
+    Eigen::Index row;
+  };
+  const Space* space_ = nullptr;
+  bool usable_ = false;
+  std::unordered_map<int64_t, Entry> index_;
+  Eigen::MatrixXd encoded_;
+  Eigen::Index used_ = 0;
+};
 
 class BayesSampler : public Sampler {
  public:
@@ -173,9 +260,12 @@ class BayesSampler : public Sampler {
     }
     if (auto again = Remeasure(context, complete)) return std::vector<Config>{std::move(*again)};
     Rng rng = AskRng(options_.seed, context);
-    TrainingData data = Extract(context, complete, rng);
+    trials_.Reset(space, context.history);
+    TrainingData data = Extract(context, complete, trials_, rng);
     SYSOPT_RETURN_IF_ERROR(FitModels(space, data));
-    auto seen = SeenConfigs(context);
+    std::unordered_set<size_t> seen;
+    for (const auto& t : context.history) seen.insert(trials_.Hash(t));
+    for (const auto& c : context.pending) seen.insert(HashConfig(c));
 
     // Fantasies: pending configurations are added with their predicted mean (kriging believer),
     // so that the proposals of parallel workers spread out instead of piling up.
@@ -248,10 +338,11 @@ class BayesSampler : public Sampler {
   }
 
   TrainingData Extract(const SamplerContext& context,
-                       const std::vector<const TrialRecord*>& complete, Rng& rng) {
+                       const std::vector<const TrialRecord*>& complete, TrialCache& trials,
+                       Rng& rng) {
     TrainingData data;
     const auto& objectives = context.objectives;
-    const auto scales = ChooseScales(complete, objectives);
+    const auto scales = ChooseScales(complete, objectives, warping_cache_);
     // Several objectives: one random Chebyshev scalarisation per proposal (ParEGO), over
     // objectives normalised to [0, 1] on the observed range.
     std::vector<double> weights(objectives.size(), 1.0);
@@ -309,20 +400,23 @@ class BayesSampler : public Sampler {
     // classifier then only weights what is left).
     const double worst = m > 0 ? y_complete.maxCoeff() : 0.0;
     std::vector<double> y, noise;
+    std::vector<const TrialRecord*> rows;
     size_t next_complete = 0;
     bool any_failed = false;
     for (const auto& t : context.history) {
       if (next_complete < complete.size() && &t == complete[next_complete]) {
         y.push_back(y_complete(static_cast<Eigen::Index>(next_complete)));
         noise.push_back(noise_complete(static_cast<Eigen::Index>(next_complete)));
-        data.configs.push_back(t.config);
-        data.fingerprint.push_back(HashConfig(t.config));
+        data.configs.push_back(&t.config);
+        data.fingerprint.push_back(trials.Hash(t));
+        rows.push_back(&t);
         ++next_complete;
       } else if (m > 0 && t.state == TrialState::kFailed && CountsTowardsBudget(t)) {
         y.push_back(worst);
         noise.push_back(0.0);
-        data.configs.push_back(t.config);
-        data.fingerprint.push_back(HashConfig(t.config) ^ 0x5bd1e995);
+        data.configs.push_back(&t.config);
+        data.fingerprint.push_back(trials.Hash(t) ^ 0x5bd1e995);
+        rows.push_back(&t);
         any_failed = true;
       }
     }
@@ -331,15 +425,15 @@ class BayesSampler : public Sampler {
         Eigen::Map<const Eigen::VectorXd>(noise.data(), static_cast<Eigen::Index>(noise.size()));
     data.any_noise = any_noise;
     if (any_failed) data.transform_key += fmt::format(":worst={}", worst);
-    data.X = EncodeRows(context.space, data.configs);
-    std::vector<Config> all;
+    data.X = trials.Rows(rows);
+    rows.clear();
     for (const auto& t : context.history) {
       if (!CountsTowardsBudget(t)) continue;
-      all.push_back(t.config);
+      rows.push_back(&t);
       data.feasible.push_back(t.state == TrialState::kComplete);
       data.failures += t.state != TrialState::kComplete;
     }
-    data.X_all = EncodeRows(context.space, all);
+    data.X_all = trials.Rows(rows);
     return data;
   }
 
@@ -567,7 +661,7 @@ class BayesSampler : public Sampler {
     const int local = space.HasPrior() || ordered ? 0 : static_cast<int>(candidates.size()) / 2;
     const int bases = std::min<int>(bayes_.local_starts, static_cast<int>(order.size()));
     for (int i = 0; i < local && bases > 0; ++i) {
-      Config c = data.configs[order[static_cast<size_t>(i % bases)]];
+      Config c = *data.configs[order[static_cast<size_t>(i % bases)]];
       std::geometric_distribution<int> extra(0.5);
       const int moves = 1 + std::min(extra(rng), static_cast<int>(space.size()) - 1);
       for (int m = 0; m < moves; ++m) MutateOne(space, c, rng);
@@ -580,7 +674,7 @@ class BayesSampler : public Sampler {
     std::vector<std::pair<double, Config>> starts;
     const int half = std::max(1, bayes_.local_starts / 2);
     for (int i = 0; i < half && i < static_cast<int>(order.size()); ++i) {
-      starts.emplace_back(kNegInf, data.configs[order[i]]);
+      starts.emplace_back(kNegInf, *data.configs[order[i]]);
     }
     std::vector<Eigen::Index> by_score(scores.size());
     std::iota(by_score.begin(), by_score.end(), 0);
@@ -650,6 +744,8 @@ class BayesSampler : public Sampler {
   size_t forest_key_ = 0;
   size_t feasibility_key_ = 0;
   std::string last_transform_;
+  std::vector<WarpingCache> warping_cache_;
+  TrialCache trials_;
   int hyper_fit_at_ = 0;
   double best_y_ = 0;
   int n_observations_ = 0;

@@ -394,6 +394,14 @@ double Study::FrontHypervolume(std::vector<double>* reference) const {
   return ref.empty() ? 0.0 : Hypervolume(front, ref);
 }
 
+std::optional<int64_t> Study::FirstCompleteNumberOf(const Config& config) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& t : finished_) {
+    if (t.state == TrialState::kComplete && t.config == config) return t.number;
+  }
+  return std::nullopt;
+}
+
 std::optional<TrialRecord> Study::FirstComplete() const {
   std::lock_guard lock(mutex_);
   for (const auto& t : finished_) {

@@ -101,6 +101,9 @@ class Study {
 
   /// \brief The first COMPLETE trial (the default configuration when the space declares one).
   std::optional<TrialRecord> FirstComplete() const;
+  /// \brief The number of the first completed trial of `config`, if any (without copying the
+  /// history: this is asked before every trial).
+  std::optional<int64_t> FirstCompleteNumberOf(const Config& config) const;
 
   /// \brief Per objective, true when it is minimised.
   std::vector<bool> Directions() const;

@@ -17,10 +17,7 @@ using Clock = std::chrono::steady_clock;
 
 // The first completed trial of the same configuration, if any: a new trial of it re-measures.
 std::optional<int64_t> RemeasureOf(const Study& study, const Config& config) {
-  for (const auto& t : study.Finished()) {
-    if (t.state == TrialState::kComplete && t.config == config) return t.number;
-  }
-  return std::nullopt;
+  return study.FirstCompleteNumberOf(config);
 }
 
 // Stops the trials in flight at the time limit, from a thread of its own: the workers are

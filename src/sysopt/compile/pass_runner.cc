@@ -52,9 +52,9 @@ Spec PassOrderingSpec(const std::string& name, CompileObjective objective, int m
   passes.min_length = 0;
   auto space = Space::Create({passes}, {});
   if (!space.ok()) throw std::logic_error("pass-ordering space: " + space.error().message());
-  Spec spec{name,         *space,       {{std::string(CompileObjectiveColumn(objective)), true}},
-            std::nullopt, std::nullopt, false};
-  return spec;
+  // No run command, budget or time limit: the pass runner evaluates in process, and the CLI's
+  // flags set the rest.
+  return Spec{name, *space, {{std::string(CompileObjectiveColumn(objective)), true}}};
 }
 
 std::vector<int> ConfigActions(const Config& config) {

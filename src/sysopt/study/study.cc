@@ -165,7 +165,7 @@ Expected<std::unique_ptr<Study>> Study::Open(Storage& storage, const std::string
   SYSOPT_RETURN_IF_ERROR(study->Reload());
   // Trials a stopped run marked interrupted itself (Ctrl-C, a time limit) run again too, unless
   // their configuration has been run since.
-  const auto& history = study->finished_;
+  const auto& history = *study->finished_;
   for (size_t i = 0; i < history.size(); ++i) {
     const auto& t = history[i];
     if (t.state != TrialState::kFailed || t.failure_reason != kInterrupted) continue;
@@ -233,7 +233,8 @@ Expected<void> Study::Reload() {
   auto trials = storage_.GetTrials(record_.id);
   if (!trials.ok()) return trials.error();
   std::lock_guard lock(mutex_);
-  finished_.clear();
+  auto& finished = MutableFinished();
+  finished.clear();
   set_aside_.clear();
   for (auto& t : *trials) {
     // Every sampler and report relies on a history that fits the space.
@@ -241,7 +242,7 @@ Expected<void> Study::Reload() {
       set_aside_.push_back({t.number, std::move(why)});
       continue;
     }
-    if (t.state != TrialState::kRunning) finished_.push_back(std::move(t));
+    if (t.state != TrialState::kRunning) finished.push_back(std::move(t));
   }
   return Ok();
 }
@@ -281,15 +282,21 @@ Expected<TrialRecord> Study::Finish(const Trial& trial, TrialOutcome outcome) {
                                 [&](const Trial& t) { return t.id == trial.id; }),
                  running_.end());
   // Keep number order even when workers finish out of order.
-  auto at = std::upper_bound(finished_.begin(), finished_.end(), rec->number,
+  auto& finished = MutableFinished();
+  auto at = std::upper_bound(finished.begin(), finished.end(), rec->number,
                              [](int64_t n, const TrialRecord& t) { return n < t.number; });
-  finished_.insert(at, *rec);
+  finished.insert(at, *rec);
   return *rec;
+}
+
+std::vector<TrialRecord>& Study::MutableFinished() {
+  if (finished_.use_count() > 1) finished_ = std::make_shared<std::vector<TrialRecord>>(*finished_);
+  return *finished_;
 }
 
 std::vector<TrialRecord> Study::Finished() const {
   std::lock_guard lock(mutex_);
-  return finished_;
+  return *finished_;
 }
 
 std::vector<Config> Study::Pending() const {
@@ -299,7 +306,8 @@ std::vector<Config> Study::Pending() const {
   return out;
 }
 
-std::pair<std::vector<TrialRecord>, std::vector<Config>> Study::FinishedAndPending() const {
+std::pair<std::shared_ptr<const std::vector<TrialRecord>>, std::vector<Config>>
+Study::FinishedAndPending() const {
   std::lock_guard lock(mutex_);
   std::vector<Config> pending;
   for (const auto& t : running_) pending.push_back(t.config);
@@ -308,7 +316,7 @@ std::pair<std::vector<TrialRecord>, std::vector<Config>> Study::FinishedAndPendi
 
 int Study::BudgetUsed() const {
   std::lock_guard lock(mutex_);
-  return static_cast<int>(std::count_if(finished_.begin(), finished_.end(), CountsTowardsBudget));
+  return static_cast<int>(std::count_if(finished_->begin(), finished_->end(), CountsTowardsBudget));
 }
 
 std::vector<bool> Study::Directions() const {
@@ -329,7 +337,7 @@ std::optional<TrialRecord> Study::Best() const {
   };
   std::unordered_map<size_t, Group> groups;
   std::vector<size_t> order;
-  for (const auto& t : finished_) {
+  for (const auto& t : *finished_) {
     if (t.state != TrialState::kComplete || t.values.empty()) continue;
     const size_t h = HashConfig(t.config);
     auto& g = groups[h];
@@ -361,10 +369,10 @@ std::vector<TrialRecord> Study::ParetoFront() const {
   const auto minimize = Directions();
   std::lock_guard lock(mutex_);
   std::vector<TrialRecord> front;
-  for (const auto& t : finished_) {
+  for (const auto& t : *finished_) {
     if (t.state != TrialState::kComplete) continue;
     bool dominated = false;
-    for (const auto& u : finished_) {
+    for (const auto& u : *finished_) {
       if (u.state == TrialState::kComplete && Dominates(u.values, t.values, minimize)) {
         dominated = true;
         break;
@@ -396,7 +404,7 @@ double Study::FrontHypervolume(std::vector<double>* reference) const {
 
 std::optional<int64_t> Study::FirstCompleteNumberOf(const Config& config) const {
   std::lock_guard lock(mutex_);
-  for (const auto& t : finished_) {
+  for (const auto& t : *finished_) {
     if (t.state == TrialState::kComplete && t.config == config) return t.number;
   }
   return std::nullopt;
@@ -404,7 +412,7 @@ std::optional<int64_t> Study::FirstCompleteNumberOf(const Config& config) const 
 
 std::optional<TrialRecord> Study::FirstComplete() const {
   std::lock_guard lock(mutex_);
-  for (const auto& t : finished_) {
+  for (const auto& t : *finished_) {
     if (t.state == TrialState::kComplete) return t;
   }
   return std::nullopt;

@@ -81,7 +81,8 @@ class Study {
   /// \brief Finished() and Pending() read at one instant, so that a trial finishing meanwhile
   /// is in exactly one of them (separate calls may miss it in both, and a sampler would then
   /// propose it again).
-  std::pair<std::vector<TrialRecord>, std::vector<Config>> FinishedAndPending() const;
+  std::pair<std::shared_ptr<const std::vector<TrialRecord>>, std::vector<Config>>
+  FinishedAndPending() const;
 
   /// \brief Number of finished trials that count towards the budget.
   int BudgetUsed() const;
@@ -122,7 +123,11 @@ class Study {
   std::string name_;
   Spec spec_;
   mutable std::mutex mutex_;
-  std::vector<TrialRecord> finished_;
+  // Shared with the snapshots handed out by FinishedAndPending and copied only when a snapshot
+  // is still held at a change (copy on write): a sampler reading the history at every proposal
+  // does not copy a long history each time.
+  std::shared_ptr<std::vector<TrialRecord>> finished_ = std::make_shared<std::vector<TrialRecord>>();
+  std::vector<TrialRecord>& MutableFinished();
   std::vector<Trial> running_;
   std::vector<SetAsideTrial> set_aside_;
 };

@@ -132,7 +132,7 @@ Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner,
     }
     // One snapshot: a trial finishing between two separate reads would be in neither.
     const auto [history, pending] = study.FinishedAndPending();
-    auto proposed = sampler.Ask(SamplerContext{space, objectives, history, pending}, 1);
+    auto proposed = sampler.Ask(SamplerContext{space, objectives, *history, pending}, 1);
     if (!proposed.ok()) {
       error = proposed.error();
       return std::nullopt;

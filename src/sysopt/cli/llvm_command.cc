@@ -16,8 +16,8 @@
 #include <fstream>
 #include <limits>
 #include <mutex>
-#include <sstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "sysopt/cli/command.h"
@@ -371,6 +371,7 @@ struct VectorizeArgs {
   std::vector<std::string> constraints;
   uint64_t seed = 0;
   double run_timeout_s = 0;
+  std::string measure = "cpu";
 };
 
 // FNV-1a over the sources, the flags and the arguments: which program a study measured.
@@ -389,6 +390,7 @@ std::string VectorizeHash(const VectorizeArgs& args) {
   }
   for (const auto& f : args.clang_flags) add(f);
   add(args.run);
+  add(args.measure);
   return fmt::format("{:016x}", h);
 }
 
@@ -413,6 +415,9 @@ int RunVectorize(const VectorizeArgs& args) {
   if (args.repeat < 1) return ReportError(InvalidInput("--repeat must be at least 1"));
   if (args.run_timeout_s < 0 || std::isnan(args.run_timeout_s)) {
     return ReportError(InvalidInput("--run-timeout must be a positive number of seconds"));
+  }
+  if (args.measure != "cpu" && args.measure != "wall") {
+    return ReportError(InvalidInput("--measure: unknown '{}' (cpu or wall)", args.measure));
   }
   auto scan = FindLoops(args.sources, args.clang_flags);
   if (!scan.ok()) return ReportError(scan.error());
@@ -458,6 +463,7 @@ int RunVectorize(const VectorizeArgs& args) {
   options.args = SplitWords(args.run);
   options.repeat = args.repeat;
   options.run_timeout_s = args.run_timeout_s;
+  options.cpu_time = args.measure == "cpu";
   auto runner = VectorizeRunner::Create(options, tuned, scratch.path());
   if (!runner.ok()) return ReportError(runner.error());
 
@@ -501,19 +507,19 @@ int RunVectorize(const VectorizeArgs& args) {
   }
   const int before = s.BudgetUsed();
   if (!args.quiet) {
-    fmt::print(stderr, "sysopt: tuning {} loop{} ({} configurations); -O3 runs in {:.3f} s; "
+    fmt::print(stderr,
+               "sysopt: tuning {} loop{} ({} configurations); -O3 runs in {:.3f} s; "
                "study '{}' in {} ({})\n",
                tuned.size(), tuned.size() == 1 ? "" : "s",
-               space_size > 0 ? std::to_string(space_size) : "many",
-               (*runner)->reference_seconds(), name, args.storage,
+               space_size > 0 ? std::to_string(space_size) : "many", (*runner)->reference_seconds(),
+               name, args.storage,
                resume.created ? "new" : fmt::format("resumed with {} finished", before));
     for (const auto& k : skipped) {
       fmt::print(stderr, "sysopt: not tuned: {}: {}\n", place(k), k.reason);
     }
     fmt::print(stderr, "sysopt: searching with {} for {}\n", args.sampler,
-               args.time_limit_s > 0 && args.budget == 0
-                   ? fmt::format("{:g} s", args.time_limit_s)
-                   : fmt::format("{} evaluations", budget));
+               args.time_limit_s > 0 && args.budget == 0 ? fmt::format("{:g} s", args.time_limit_s)
+                                                         : fmt::format("{} evaluations", budget));
   }
 
   TuneOptions tune;
@@ -633,6 +639,7 @@ int RunVectorize(const VectorizeArgs& args) {
                         {"failed", failed},
                         {"miscompiles", miscompiles},
                         {"space_size", space_size},
+                        {"measure", args.measure},
                         {"seconds", elapsed()}};
     for (size_t i = 0; i < tuned.size(); ++i) {
       auto factor = [](int v) -> nlohmann::json {
@@ -654,9 +661,9 @@ int RunVectorize(const VectorizeArgs& args) {
     fmt::print("{}\n", j.dump(2));
     return kExitOk;
   }
-  fmt::print("\n{}: {} evaluations ({} in this run, {} failed, {} of them miscompiles) in {:.1f} s\n",
-             fmt::join(args.sources, " "), evaluations, report->started, failed, miscompiles,
-             elapsed());
+  fmt::print(
+      "\n{}: {} evaluations ({} in this run, {} failed, {} of them miscompiles) in {:.1f} s\n",
+      fmt::join(args.sources, " "), evaluations, report->started, failed, miscompiles, elapsed());
   fmt::print("  {:<28} {:>5} {:>5}  {}\n", "loop", "VF", "IF", "pragma");
   for (size_t i = 0; i < tuned.size(); ++i) {
     const std::string pragma = LoopPragma(factors[i]);
@@ -813,7 +820,6 @@ void RegisterLlvm(CLI::App& app, Action* action) {
     *action = [passes_args] { return RunPasses(*passes_args); };
   });
 
-
   auto vectorize_args = std::make_shared<VectorizeArgs>();
   auto* vectorize = llvm->add_subcommand(
       "vectorize",
@@ -863,15 +869,19 @@ void RegisterLlvm(CLI::App& app, Action* action) {
   vectorize->add_option("--seed", vectorize_args->seed, "Random seed")->capture_default_str();
   vectorize->add_option("--run-timeout", vectorize_args->run_timeout_s,
                         "Seconds one run may take (default: 10 x the -O3 build's, at least 5)");
+  vectorize
+      ->add_option("--measure", vectorize_args->measure,
+                   "cpu: time each run by the program's CPU time (user + system), which a busy "
+                   "machine disturbs less; wall: wall-clock time (programs that wait or run "
+                   "threads)")
+      ->capture_default_str();
   vectorize->add_flag("--json", vectorize_args->json,
                       "Print the result as one JSON object on stdout (a loop's vf/if is null "
                       "where LLVM chooses)");
   vectorize->add_flag("--quiet,-q", vectorize_args->quiet, "No progress on stderr");
   vectorize->callback([vectorize_args, action, vectorize] {
     if (vectorize->count("--budget") && vectorize->count("--time-limit")) {
-      *action = [] {
-        return ReportError(InvalidInput("give --budget or --time-limit, not both"));
-      };
+      *action = [] { return ReportError(InvalidInput("give --budget or --time-limit, not both")); };
       return;
     }
     *action = [vectorize_args] { return RunVectorize(*vectorize_args); };

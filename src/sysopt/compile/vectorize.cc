@@ -123,8 +123,8 @@ bool KeywordAt(const std::string& text, size_t offset, const std::string& kind) 
   const std::string keyword = kind == "range-for" ? "for" : kind;
   if (text.compare(offset, keyword.size(), keyword) != 0) return false;
   const size_t end = offset + keyword.size();
-  return end >= text.size() || !(std::isalnum(static_cast<unsigned char>(text[end])) ||
-                                 text[end] == '_');
+  return end >= text.size() ||
+         !(std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_');
 }
 
 // The pragma directly above the loop, if any ("" when none).
@@ -184,9 +184,9 @@ Expected<LoopScan> FindLoops(const std::vector<std::string>& sources,
     for (const auto& f : clang_flags) argv.push_back(f.c_str());
     CXIndex index = clang_createIndex(0, 0);
     CXTranslationUnit tu = nullptr;
-    const CXErrorCode code = clang_parseTranslationUnit2(
-        index, source.c_str(), argv.data(), static_cast<int>(argv.size()), nullptr, 0,
-        CXTranslationUnit_None, &tu);
+    const CXErrorCode code = clang_parseTranslationUnit2(index, source.c_str(), argv.data(),
+                                                         static_cast<int>(argv.size()), nullptr, 0,
+                                                         CXTranslationUnit_None, &tu);
     if (code != CXError_Success || !tu) {
       clang_disposeIndex(index);
       return InvalidInput("{}: libclang cannot parse the file (flags: '{}')", source,
@@ -322,11 +322,11 @@ Expected<std::vector<LoopProbe>> ProbeLoops(const std::vector<SourceLoop>& loops
     compile.argv = {IsCxx(source) ? "clang++-14" : "clang-14", "-O3"};
     compile.argv.insert(compile.argv.end(), clang_flags.begin(), clang_flags.end());
     const std::string source_dir = fs::absolute(source).parent_path().string();
-    compile.argv.insert(compile.argv.end(),
-                        {"-iquote", source_dir, "-Rpass=loop-vectorize",
-                         "-Rpass-missed=loop-vectorize", "-Rpass-analysis=loop-vectorize",
-                         "-fno-color-diagnostics", "-fno-caret-diagnostics", "-c", copy, "-o",
-                         "/dev/null"});
+    compile.argv.insert(
+        compile.argv.end(),
+        {"-iquote", source_dir, "-Rpass=loop-vectorize", "-Rpass-missed=loop-vectorize",
+         "-Rpass-analysis=loop-vectorize", "-fno-color-diagnostics", "-fno-caret-diagnostics", "-c",
+         copy, "-o", "/dev/null"});
     compile.env = CurrentEnvironment();
     compile.timeout_s = 300;
     compile.max_stderr_bytes = size_t{8} << 20;
@@ -414,7 +414,8 @@ Expected<Spec> VectorizeSpec(const std::string& name, int loops,
   }
   auto space = Space::Create(std::move(parameters), expanded);
   if (!space.ok()) return InvalidInput("--constraint: {}", space.error().message());
-  return Spec{name, *space, {{"seconds", true}}, std::nullopt, std::nullopt, false};
+  Spec spec{name, *space, {{"seconds", true}}, std::nullopt, std::nullopt, std::nullopt, false};
+  return spec;
 }
 
 std::vector<LoopFactors> ConfigFactors(const Config& config) {
@@ -437,8 +438,7 @@ VectorizeRunner::VectorizeRunner(VectorizeOptions options, std::vector<SourceLoo
 }
 
 Expected<std::vector<std::string>> VectorizeRunner::BuildCommand(
-    const std::vector<LoopFactors>& factors, const std::string& dir,
-    const std::string& exe) const {
+    const std::vector<LoopFactors>& factors, const std::string& dir, const std::string& exe) const {
   std::vector<std::string> argv = {compiler_, "-O3"};
   argv.insert(argv.end(), options_.clang_flags.begin(), options_.clang_flags.end());
   std::vector<std::string> files;
@@ -518,10 +518,10 @@ Expected<std::unique_ptr<VectorizeRunner>> VectorizeRunner::Create(VectorizeOpti
   }
   runner->reference_output_ = outcome.stdout_tail;
   runner->reference_exit_ = outcome.exit_code;
-  runner->reference_seconds_ = outcome.exit_seconds > 0 ? outcome.exit_seconds : outcome.seconds;
-  runner->run_timeout_s_ = runner->options_.run_timeout_s > 0
-                               ? runner->options_.run_timeout_s
-                               : std::max(5.0, 10 * runner->reference_seconds_);
+  const double wall = outcome.exit_seconds > 0 ? outcome.exit_seconds : outcome.seconds;
+  runner->reference_seconds_ = runner->options_.cpu_time ? outcome.cpu_seconds : wall;
+  runner->run_timeout_s_ = runner->options_.run_timeout_s > 0 ? runner->options_.run_timeout_s
+                                                              : std::max(5.0, 10 * wall);
   std::error_code ec;
   fs::remove(exe, ec);
   return runner;
@@ -548,10 +548,10 @@ RunResult VectorizeRunner::Run(const Config& config, int64_t /*trial_number*/) {
   result.elapsed_s = built.seconds;
   if (!built.started || built.timed_out || built.signaled || built.exit_code != 0) {
     result.failure_reason =
-        built.timed_out ? fmt::format("build: {} ran longer than {:g} s", compiler_,
-                                      options_.compile_timeout_s)
-                        : fmt::format("build failed: {}", Trim(built.started ? built.stderr_tail
-                                                                            : built.start_error));
+        built.timed_out
+            ? fmt::format("build: {} ran longer than {:g} s", compiler_, options_.compile_timeout_s)
+            : fmt::format("build failed: {}",
+                          Trim(built.started ? built.stderr_tail : built.start_error));
     result.stderr_tail = built.stderr_tail;
     fs::remove_all(dir, ec);
     return result;
@@ -564,7 +564,9 @@ RunResult VectorizeRunner::Run(const Config& config, int64_t /*trial_number*/) {
   run.timeout_s = run_timeout_s_;
   for (int r = 0; r < options_.repeat; ++r) {
     const SubprocessOutcome outcome = RunSubprocess(run);
-    const double seconds = outcome.exit_seconds > 0 ? outcome.exit_seconds : outcome.seconds;
+    const double seconds = options_.cpu_time          ? outcome.cpu_seconds
+                           : outcome.exit_seconds > 0 ? outcome.exit_seconds
+                                                      : outcome.seconds;
     result.run_seconds.push_back(seconds);
     result.elapsed_s += outcome.seconds;
     result.stderr_tail = outcome.stderr_tail;

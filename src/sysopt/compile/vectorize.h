@@ -40,7 +40,7 @@ struct SkippedLoop {
 
 /// \brief What FindLoops found.
 struct LoopScan {
-  std::vector<SourceLoop> loops;     ///< Innermost loops of the given files, in file then line order.
+  std::vector<SourceLoop> loops;  ///< Innermost loops of the given files, in file then line order.
   std::vector<SkippedLoop> skipped;  ///< Innermost loops that cannot take a pragma.
   int outer_loops = 0;               ///< Loops of the given files that hold another loop.
 };
@@ -114,6 +114,10 @@ struct VectorizeOptions {
   std::vector<std::string> args;         ///< The program's arguments.
   std::string working_dir;               ///< Where the program runs (empty: here).
   int repeat = 3;                        ///< Runs per trial; the median counts.
+  /// Time a run by the program's CPU time (user + system), which other processes on a shared
+  /// machine disturb far less than its wall time; false: wall time, start to exit (for
+  /// programs that wait or run threads).
+  bool cpu_time = true;
   /// Per run; 0: ten times the plain -O3 build's run time, at least 5 s.
   double run_timeout_s = 0;
   double compile_timeout_s = 300;
@@ -133,12 +137,11 @@ class VectorizeRunner final : public Runner {
   /// \brief Builds the configuration's annotated program and measures its run time.
   RunResult Run(const Config& config, int64_t trial_number) override;
 
-  /// \brief Seconds the plain -O3 program's reference run took.
+  /// \brief Seconds (as measured: CPU or wall time) the plain -O3 program's reference run took.
   double reference_seconds() const { return reference_seconds_; }
 
  private:
-  VectorizeRunner(VectorizeOptions options, std::vector<SourceLoop> loops,
-                  std::string scratch_dir);
+  VectorizeRunner(VectorizeOptions options, std::vector<SourceLoop> loops, std::string scratch_dir);
   // Writes the annotated sources into `dir` and returns the compiler's argument list.
   Expected<std::vector<std::string>> BuildCommand(const std::vector<LoopFactors>& factors,
                                                   const std::string& dir,

@@ -557,17 +557,20 @@ int RunVectorize(const VectorizeArgs& args) {
   configs.erase(std::remove(configs.begin(), configs.end(), plain), configs.end());
   configs.insert(configs.begin(), plain);
   constexpr int kRounds = 3;
-  if (!args.quiet) {
-    fmt::print(stderr, "sysopt: re-measuring the best {} against -O3, {} rounds, interleaved\n",
-               configs.size() - 1, kRounds);
+  // Nothing but -O3 measured well: there is nothing to re-measure it against.
+  if (configs.size() > 1 && !g_llvm_stop) {
+    if (!args.quiet) {
+      fmt::print(stderr, "sysopt: re-measuring the best {} against -O3, {} rounds, interleaved\n",
+                 configs.size() - 1, kRounds);
+    }
+    TuneOptions confirm_options;
+    confirm_options.stop = &g_llvm_stop;
+    if (args.time_limit_s > 0) {
+      confirm_options.time_limit_s = std::max(1.0, args.time_limit_s - elapsed());
+    }
+    auto confirmed = Confirm(s, **runner, configs, kRounds, confirm_options);
+    if (!confirmed.ok()) return ReportError(confirmed.error());
   }
-  TuneOptions confirm_options;
-  confirm_options.stop = &g_llvm_stop;
-  if (args.time_limit_s > 0) {
-    confirm_options.time_limit_s = std::max(1.0, args.time_limit_s - elapsed());
-  }
-  auto confirmed = Confirm(s, **runner, configs, kRounds, confirm_options);
-  if (!confirmed.ok()) return ReportError(confirmed.error());
   std::vector<double> plain_samples = ConfigSamples(s, plain, /*confirm_only=*/true);
   if (plain_samples.empty()) plain_samples = ConfigSamples(s, plain, false);
   const double o3_seconds = plain_samples.empty() ? o3_first : Median(plain_samples);

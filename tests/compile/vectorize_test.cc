@@ -180,7 +180,7 @@ TEST(VectorizeTest, PragmasReachLlvmAsLoopMetadataAtTheLoopsLine) {
                                   "-emit-llvm", annotated, "-o", ll});
   ASSERT_EQ(front.exit_code, 0) << front.err;
   int seen = 0;
-  for (const LoopMd& md : ReadLoopMetadata(ReadFile(ll))) {
+  for (LoopMd md : ReadLoopMetadata(ReadFile(ll))) {
     if (md.line == loop9) {
       ++seen;
       EXPECT_EQ(md.hints["llvm.loop.vectorize.width"], 8);

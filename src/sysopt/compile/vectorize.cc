@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <climits>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -60,6 +61,7 @@ struct Walk {
   std::string function;
   int parent = -1;  // index in `out` of the enclosing loop
   std::vector<RawLoop>* out = nullptr;
+  CXFile main_file = nullptr;
 };
 
 const char* LoopKind(CXCursorKind kind) {
@@ -108,7 +110,8 @@ CXChildVisitResult VisitCursor(CXCursor cursor, CXCursor /*parent*/, CXClientDat
   raw.loop.offset = offset;
   raw.loop.kind = loop_kind;
   raw.loop.function = walk->function;
-  raw.main_file = clang_Location_isFromMainFile(location) != 0;
+  // By the expansion's file: a loop a macro writes is "from" the macro, yet expanded here.
+  raw.main_file = file && clang_File_isEqual(file, walk->main_file);
   const int index = static_cast<int>(walk->out->size());
   if (walk->parent >= 0) (*walk->out)[walk->parent].has_inner = true;
   walk->out->push_back(std::move(raw));
@@ -206,6 +209,7 @@ Expected<LoopScan> FindLoops(const std::vector<std::string>& sources,
     if (errors.empty()) {
       Walk walk;
       walk.out = &raw;
+      walk.main_file = clang_getFile(tu, source.c_str());
       clang_visitChildren(clang_getTranslationUnitCursor(tu), VisitCursor, &walk);
     }
     clang_disposeTranslationUnit(tu);
@@ -255,9 +259,11 @@ std::string LoopPragma(const LoopFactors& factors) {
 
 namespace {
 
-// AnnotateSource with a pragma text given per loop.
+// AnnotateSource with a pragma text given per loop. When `new_lines` is set, it receives each
+// loop's line in the result (without #line directives).
 std::string InsertPragmas(const std::string& text, const std::vector<SourceLoop>& loops,
-                          const std::vector<std::string>& pragmas, const std::string& path) {
+                          const std::vector<std::string>& pragmas, const std::string& path,
+                          std::vector<int>* new_lines = nullptr) {
   std::vector<size_t> order(loops.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   // From the end backwards, so that earlier offsets stay valid.
@@ -277,6 +283,22 @@ std::string InsertPragmas(const std::string& text, const std::vector<SourceLoop>
       out.insert(line_start, prefix + pragmas[i] + "\n" + directive);
     } else {
       out.insert(offset, "\n" + pragmas[i] + "\n" + directive);
+    }
+  }
+  if (new_lines) {
+    // Each pragma adds one line above its loop, or two when code precedes the loop on its line.
+    new_lines->assign(loops.size(), 0);
+    for (size_t i = 0; i < loops.size(); ++i) {
+      int shift = 0;
+      for (size_t j = 0; j < loops.size(); ++j) {
+        if (pragmas[j].empty() || loops[j].offset > loops[i].offset) continue;
+        const size_t o = std::min(loops[j].offset, text.size());
+        size_t ls = o == 0 ? std::string::npos : text.rfind('\n', o - 1);
+        ls = ls == std::string::npos ? 0 : ls + 1;
+        const bool alone = text.find_first_not_of(" \t", ls) >= o;
+        shift += alone ? 1 : 2;
+      }
+      (*new_lines)[i] = loops[i].line + shift;
     }
   }
   if (!path.empty()) out.insert(0, fmt::format("#line 1 {}\n", Quoted(path)));
@@ -317,7 +339,9 @@ Expected<std::vector<LoopProbe>> ProbeLoops(const std::vector<SourceLoop>& loops
     fs::create_directories(dir, ec);
     const std::string copy = dir + "/" + fs::path(source).filename().string();
     const std::vector<std::string> pragmas(mine.size(), "#pragma clang loop vectorize(enable)");
-    SYSOPT_RETURN_IF_ERROR(WriteText(copy, InsertPragmas(*text, mine, pragmas, source)));
+    // No #line here: clang places remarks only in files it can read back.
+    std::vector<int> lines;
+    SYSOPT_RETURN_IF_ERROR(WriteText(copy, InsertPragmas(*text, mine, pragmas, "", &lines)));
     SubprocessOptions compile;
     compile.argv = {IsCxx(source) ? "clang++-14" : "clang-14", "-O3"};
     compile.argv.insert(compile.argv.end(), clang_flags.begin(), clang_flags.end());
@@ -336,11 +360,12 @@ Expected<std::vector<LoopProbe>> ProbeLoops(const std::vector<SourceLoop>& loops
     if (outcome.timed_out || outcome.signaled || outcome.exit_code != 0) {
       return InvalidInput("{}: clang-14 -O3 fails:\n{}", source, Trim(outcome.stderr_tail));
     }
-    // "FILE:LINE:COL: remark: MESSAGE [-Rpass...]"; FILE as the #line directives spell it.
-    std::istringstream lines(outcome.stderr_tail);
+    // "FILE:LINE:COL: remark: MESSAGE [-Rpass...]", FILE the copy as clang was given it.
+    std::istringstream remarks(outcome.stderr_tail);
     std::string line;
-    const std::string prefix = source + ":";
-    while (std::getline(lines, line)) {
+    const std::string prefix = copy + ":";
+    std::vector<std::pair<int, std::string>> reasons;
+    while (std::getline(remarks, line)) {
       if (line.compare(0, prefix.size(), prefix) != 0) continue;
       const size_t colon = line.find(':', prefix.size());
       if (colon == std::string::npos) continue;
@@ -350,16 +375,28 @@ Expected<std::vector<LoopProbe>> ProbeLoops(const std::vector<SourceLoop>& loops
       std::string message = line.substr(mark + 10);
       const size_t tag = message.rfind(" [-R");
       if (tag != std::string::npos) message.resize(tag);
+      const bool why = message.rfind("loop not vectorized: ", 0) == 0;
+      if (why) reasons.emplace_back(at, message);
       for (size_t k = 0; k < mine.size(); ++k) {
-        if (mine[k].line != at) continue;
-        LoopProbe& probe = probes[which[k]];
+        if (lines[k] != at) continue;
         remarked[which[k]] = true;
-        if (message.rfind("vectorized loop", 0) == 0) {
-          probe.vectorized = true;
-        } else if (message.rfind("loop not vectorized: ", 0) == 0 && probe.reason.empty()) {
-          // The analysis remark says why; the plain "loop not vectorized (Force=true)" does not.
+        if (message.rfind("vectorized loop", 0) == 0) probes[which[k]].vectorized = true;
+      }
+    }
+    // The analysis remark that says why sits at the loop's line or at an instruction of its
+    // body (below the loop, above the next one); "loop not vectorized (Force=true)" does not.
+    for (size_t k = 0; k < mine.size(); ++k) {
+      int next = INT_MAX;
+      for (size_t q = 0; q < mine.size(); ++q) {
+        if (lines[q] > lines[k]) next = std::min(next, lines[q]);
+      }
+      LoopProbe& probe = probes[which[k]];
+      for (const auto& [at, message] : reasons) {
+        if (at == lines[k]) {
           probe.reason = message;
+          break;
         }
+        if (probe.reason.empty() && at > lines[k] && at < next) probe.reason = message;
       }
     }
   }

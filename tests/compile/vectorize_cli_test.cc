@@ -66,7 +66,9 @@ TEST(VectorizeCliTest, TunesReportsAndWritesTheAnnotatedSource) {
   EXPECT_EQ(WithoutLoopPragmas(annotated), ReadFile(kDir + "kernel.c"));
   for (const auto& l : j["loops"]) {
     const std::string pragma = l["pragma"];
-    if (!pragma.empty()) EXPECT_NE(annotated.find(pragma + "\n"), std::string::npos) << pragma;
+    if (!pragma.empty()) {
+      EXPECT_NE(annotated.find(pragma + "\n"), std::string::npos) << pragma;
+    }
   }
   ASSERT_EQ(RunProcess("/usr/bin/env", {"clang-14", "-O3", out, "-o", dir.File("a")}).exit_code, 0);
   ASSERT_EQ(RunProcess("/usr/bin/env", {"clang-14", "-O3", kDir + "kernel.c", "-o", dir.File("b")})
@@ -131,6 +133,9 @@ TEST(VectorizeCliTest, BadInputFailsWithExitCode2) {
   EXPECT_EQ(fails.exit_code, 2);
   EXPECT_NE(fails.err.find("exit code 3"), std::string::npos) << fails.err;
   EXPECT_NE(fails.err.find("cannot open missing.txt"), std::string::npos) << fails.err;
+  const auto unstable = run("unstable.c", "");
+  EXPECT_EQ(unstable.exit_code, 2);
+  EXPECT_NE(unstable.err.find("something else each run"), std::string::npos) << unstable.err;
   const auto missing = run("no-such-file.c", "");
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.err.find("no-such-file.c"), std::string::npos) << missing.err;

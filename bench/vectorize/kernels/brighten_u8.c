@@ -11,7 +11,7 @@ int main(void) {
     in[i] = (uint8_t)(seed >> 24);
   }
   unsigned long h = 0;
-  for (int rep = 0; rep < 300; ++rep) {
+  for (int rep = 0; rep < 1500; ++rep) {
     const float gain = 1.0f + (float)(rep % 7) * 0.125f;
     for (int i = 0; i < N; ++i) {
       float v = (float)in[i] * gain + 3.0f;

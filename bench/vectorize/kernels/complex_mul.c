@@ -12,7 +12,7 @@ int main(void) {
     b[i] = (float)((seed >> 16) & 63) / 64.0f;
   }
   unsigned long h = 0;
-  for (int rep = 0; rep < 3000; ++rep) {
+  for (int rep = 0; rep < 22500; ++rep) {
     for (int i = 0; i < N; ++i) {
       const float ar = a[2 * i], ai = a[2 * i + 1], br = b[2 * i], bi = b[2 * i + 1];
       c[2 * i] = ar * br - ai * bi;

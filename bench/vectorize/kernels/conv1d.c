@@ -14,7 +14,7 @@ int main(void) {
     x[i] = (int16_t)((seed >> 16) & 4095);
   }
   unsigned long h = 0;
-  for (int rep = 0; rep < 150; ++rep) {
+  for (int rep = 0; rep < 1800; ++rep) {
     for (int i = 0; i < N; ++i) y[i] = 0;
     for (int t = 0; t < T; ++t) {
       const int32_t c = taps[t];

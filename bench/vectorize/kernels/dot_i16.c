@@ -13,7 +13,7 @@ int main(void) {
     y[i] = (int16_t)((seed >> 16) & 1023) - 512;
   }
   unsigned long h = 0;
-  for (int rep = 0; rep < 20000; ++rep) {
+  for (int rep = 0; rep < 150000; ++rep) {
     int32_t s = 0;
     for (int i = 0; i < N; ++i) s += (int32_t)x[i] * (int32_t)y[i];
     h = h * 31 + (unsigned)s;

@@ -13,7 +13,7 @@ int main(void) {
     w[i] = (float)((seed >> 20) & 7);
   }
   unsigned long h = 0;
-  for (int rep = 0; rep < 2000; ++rep) {
+  for (int rep = 0; rep < 10000; ++rep) {
     for (int i = 0; i < N; ++i) y[i] = w[i] * x[idx[i]] + 1.0f;
     h = h * 31 + (unsigned long)y[rep % N];
     x[rep % N] = y[(rep * 13) % N];

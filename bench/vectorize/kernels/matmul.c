@@ -13,7 +13,7 @@ int main(void) {
       B[i][j] = (float)((seed >> 16) & 15);
     }
   }
-  for (int rep = 0; rep < 12; ++rep) {
+  for (int rep = 0; rep < 90; ++rep) {
     for (int i = 0; i < N; ++i) {
       for (int k = 0; k < N; ++k) {
         const float a = A[i][k];

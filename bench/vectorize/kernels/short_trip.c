@@ -13,7 +13,7 @@ int main(void) {
     }
   }
   unsigned long h = 0;
-  for (int rep = 0; rep < 600; ++rep) {
+  for (int rep = 0; rep < 4500; ++rep) {
     const float g = 1.0f + (float)(rep & 3) * 0.25f;
     for (int r = 0; r < ROWS; ++r) {
       float *restrict o = out[r];

@@ -11,7 +11,7 @@ int main(void) {
       a[i][j] = (double)((seed >> 16) & 255);
     }
   }
-  for (int t = 0; t < 12; ++t) {
+  for (int t = 0; t < 144; ++t) {
     for (int i = 1; i < N - 1; ++i) {
       for (int j = 1; j < N - 1; ++j) {
         b[i][j] = 0.2 * (a[i][j] + a[i - 1][j] + a[i + 1][j] + a[i][j - 1] + a[i][j + 1]);

@@ -555,6 +555,16 @@ Expected<std::unique_ptr<VectorizeRunner>> VectorizeRunner::Create(VectorizeOpti
   }
   runner->reference_output_ = outcome.stdout_tail;
   runner->reference_exit_ = outcome.exit_code;
+  // Output that changes from run to run (times, addresses, races) would make every trial look
+  // like a miscompile: the same build must print the same twice.
+  const SubprocessOutcome again = RunSubprocess(run);
+  if (again.started && !again.timed_out && !again.signaled &&
+      (again.exit_code != outcome.exit_code || again.stdout_tail != outcome.stdout_tail)) {
+    return InvalidInput(
+        "the program built with -O3 prints something else each run (--run '{}'), so its output "
+        "cannot tell a miscompile: make its output deterministic",
+        fmt::join(runner->options_.args, " "));
+  }
   const double wall = outcome.exit_seconds > 0 ? outcome.exit_seconds : outcome.seconds;
   runner->reference_seconds_ = runner->options_.cpu_time ? outcome.cpu_seconds : wall;
   runner->run_timeout_s_ = runner->options_.run_timeout_s > 0 ? runner->options_.run_timeout_s

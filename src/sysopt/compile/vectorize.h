@@ -126,9 +126,10 @@ struct VectorizeOptions {
 /// \brief Builds and runs trials of a vectorisation study.
 class VectorizeRunner final : public Runner {
  public:
-  /// \brief Builds the plain -O3 program and runs it once for its reference output. Errors
+  /// \brief Builds the plain -O3 program and runs it twice for its reference output. Errors
   /// (invalid input): the build fails (with clang's message), the program cannot run, fails
-  /// (exit code or signal, with the end of its stderr) or runs past the time limit.
+  /// (exit code or signal, with the end of its stderr), runs past the time limit, or prints
+  /// something else the second time.
   /// `loops` are the tuned loops in the order of the space; `scratch_dir` must exist.
   static Expected<std::unique_ptr<VectorizeRunner>> Create(VectorizeOptions options,
                                                            std::vector<SourceLoop> loops,

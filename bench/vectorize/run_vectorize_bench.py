@@ -28,7 +28,7 @@ KERNELS = ["matmul", "stencil", "dot_i16", "complex_mul", "gather", "short_trip"
 HELD_OUT = {"complex_mul", "brighten_u8", "conv1d"}
 KINDS = {
     "matmul": "dense linear algebra (i-k-j, float)",
-    "stencil": "5-point stencil, 2 loops (double)",
+    "stencil": "5-point stencil sweep and copy (double)",
     "dot_i16": "reduction, int16 -> int32",
     "complex_mul": "stride-2 complex multiply (float)",
     "gather": "indirect access y[i] = w[i] * x[idx[i]]",

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sysopt/runner/spec_runner.h"
+#include "sysopt/runner/subprocess.h"
 
 namespace sysopt {
 namespace {
@@ -845,6 +846,30 @@ TEST_F(CommandRunnerTest, AMissingProgramIsFatalUnlessAPlaceholderChoosesIt) {
   EXPECT_FALSE(chosen.fatal);
   // A failing run of an existing program is not fatal.
   EXPECT_FALSE(Shell("exit 1")->Run(N(0), 0).fatal);
+}
+
+}  // namespace
+}  // namespace sysopt
+
+namespace sysopt {
+namespace {
+
+// CPU time counts what the program computed, not the time it waited.
+TEST(SubprocessCpuTimeTest, CountsComputingNotWaiting) {
+  SubprocessOptions sleeper;
+  sleeper.argv = {"sleep", "0.3"};
+  sleeper.env = CurrentEnvironment();
+  const SubprocessOutcome slept = RunSubprocess(sleeper);
+  ASSERT_EQ(slept.exit_code, 0);
+  EXPECT_GE(slept.exit_seconds, 0.29);
+  EXPECT_LT(slept.cpu_seconds, 0.1);
+  SubprocessOptions busy;
+  busy.argv = {"sh", "-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done"};
+  busy.env = CurrentEnvironment();
+  const SubprocessOutcome worked = RunSubprocess(busy);
+  ASSERT_EQ(worked.exit_code, 0);
+  EXPECT_GT(worked.cpu_seconds, 0.02);
+  EXPECT_LE(worked.cpu_seconds, worked.exit_seconds + 0.01);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // `sysopt llvm`: the compiler job. `passes` searches LLVM pass orderings for a program in
-// process (a study like `sysopt tune`'s), `features` prints a program's InstCount and Autophase
-// features, `actions` lists the action set.
+// process (a study like `sysopt tune`'s), `vectorize` searches per-loop vectorisation and
+// interleaving factors, `features` prints a program's InstCount and Autophase features,
+// `actions` lists the action set.
 #include <fmt/core.h>
 #include <unistd.h>
 
@@ -12,9 +13,11 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "sysopt/cli/command.h"
@@ -23,6 +26,8 @@
 #include "sysopt/compile/pass_pool.h"
 #include "sysopt/compile/pass_runner.h"
 #include "sysopt/compile/program.h"
+#include "sysopt/compile/vectorize.h"
+#include "sysopt/report/noise.h"
 #include "sysopt/sampler/sampler.h"
 #include "sysopt/tuner/tuner.h"
 
@@ -350,6 +355,335 @@ int RunPasses(const PassesArgs& args) {
   return kExitOk;
 }
 
+struct VectorizeArgs {
+  std::vector<std::string> sources;
+  std::vector<std::string> clang_flags;
+  std::string run;
+  int budget = 0;
+  double time_limit_s = 0;
+  int repeat = 3;
+  std::string out;
+  bool json = false;
+  bool quiet = false;
+  std::string sampler = "auto";
+  std::string storage = kDefaultStorage;
+  std::string study;
+  std::vector<std::string> constraints;
+  uint64_t seed = 0;
+  double run_timeout_s = 0;
+  std::string measure = "cpu";
+};
+
+// FNV-1a over the sources, the flags and the arguments: which program a study measured.
+std::string VectorizeHash(const VectorizeArgs& args) {
+  uint64_t h = 1469598103934665603ull;
+  auto add = [&](const std::string& text) {
+    for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
+    h = (h ^ 0xff) * 1099511628211ull;
+  };
+  for (const auto& s : args.sources) {
+    std::ifstream in(s, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    add(s);
+    add(text.str());
+  }
+  for (const auto& f : args.clang_flags) add(f);
+  add(args.run);
+  add(args.measure);
+  return fmt::format("{:016x}", h);
+}
+
+std::string FactorText(int v) { return v > 0 ? std::to_string(v) : "auto"; }
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+int RunVectorize(const VectorizeArgs& args) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  if (args.budget < 0) return ReportError(InvalidInput("--budget must be at least 1"));
+  if (args.time_limit_s < 0 || std::isnan(args.time_limit_s)) {
+    return ReportError(InvalidInput("--time-limit must be a positive number of seconds"));
+  }
+  if (args.repeat < 1) return ReportError(InvalidInput("--repeat must be at least 1"));
+  if (args.run_timeout_s < 0 || std::isnan(args.run_timeout_s)) {
+    return ReportError(InvalidInput("--run-timeout must be a positive number of seconds"));
+  }
+  if (args.measure != "cpu" && args.measure != "wall") {
+    return ReportError(InvalidInput("--measure: unknown '{}' (cpu or wall)", args.measure));
+  }
+  auto scan = FindLoops(args.sources, args.clang_flags);
+  if (!scan.ok()) return ReportError(scan.error());
+  if (scan->loops.empty()) {
+    std::string why;
+    for (const auto& k : scan->skipped) {
+      why += fmt::format("\n  {}:{}: {}", k.file, k.line, k.reason);
+    }
+    return ReportError(InvalidInput("no loop to tune in {}{}{}", fmt::join(args.sources, ", "),
+                                    scan->skipped.empty() ? " (no innermost loop found)" : ":",
+                                    why));
+  }
+  ScratchFolder scratch("sysopt-vectorize");
+  if (scratch.path().empty()) return ReportError(IoError("cannot create a temporary folder"));
+  if (!args.quiet) {
+    fmt::print(stderr, "sysopt: {} innermost loop{} found; asking LLVM's vectoriser about them\n",
+               scan->loops.size(), scan->loops.size() == 1 ? "" : "s");
+  }
+  auto probes = ProbeLoops(scan->loops, args.sources, args.clang_flags, scratch.path());
+  if (!probes.ok()) return ReportError(probes.error());
+  std::vector<SourceLoop> tuned;
+  std::vector<SkippedLoop> skipped = scan->skipped;
+  for (size_t i = 0; i < scan->loops.size(); ++i) {
+    const SourceLoop& loop = scan->loops[i];
+    if ((*probes)[i].vectorized) {
+      tuned.push_back(loop);
+    } else {
+      skipped.push_back({loop.file, loop.line, (*probes)[i].reason});
+    }
+  }
+  auto place = [](const SkippedLoop& k) { return fmt::format("{}:{}", k.file, k.line); };
+  if (tuned.empty()) {
+    std::string why;
+    for (const auto& k : skipped) why += fmt::format("\n  {}: {}", place(k), k.reason);
+    return ReportError(
+        InvalidInput("no loop of {} can be vectorised, so there is nothing to tune:{}",
+                     fmt::join(args.sources, ", "), why));
+  }
+
+  VectorizeOptions options;
+  options.sources = args.sources;
+  options.clang_flags = args.clang_flags;
+  options.args = SplitWords(args.run);
+  options.repeat = args.repeat;
+  options.run_timeout_s = args.run_timeout_s;
+  options.cpu_time = args.measure == "cpu";
+  auto runner = VectorizeRunner::Create(options, tuned, scratch.path());
+  if (!runner.ok()) return ReportError(runner.error());
+
+  const std::string name =
+      args.study.empty() ? fmt::format("{}-vectorize", fs::path(args.sources[0]).stem().string())
+                         : args.study;
+  auto spec = VectorizeSpec(name, static_cast<int>(tuned.size()), args.constraints);
+  if (!spec.ok()) return ReportError(spec.error());
+  uint64_t space_size = 0;
+  {
+    const FeasibleCount count = spec->space.CountFeasible();
+    if (count.finite) space_size = static_cast<uint64_t>(std::min<long double>(count.value, 1e18L));
+  }
+  // Brute force means the whole space unless told otherwise.
+  int budget = args.budget;
+  if (budget == 0) {
+    budget = args.sampler == "exhaustive" && space_size > 0 && space_size <= 100000
+                 ? static_cast<int>(space_size)
+                 : (args.time_limit_s > 0 ? INT_MAX / 4 : 30);
+  }
+  auto sampler = MakeSampler(args.sampler, SamplerOptions{args.seed, budget, "ei"});
+  if (!sampler.ok()) return ReportError(sampler.error());
+  auto storage = OpenStorage(args.storage);
+  if (!storage.ok()) return ReportError(storage.error());
+  const std::string hash = VectorizeHash(args);
+  ResumeInfo resume;
+  auto study = Study::Open(**storage, name, *spec,
+                           {{"name", args.sampler},
+                            {"seed", args.seed},
+                            {"program", args.sources},
+                            {"program_hash", hash}},
+                           &resume);
+  if (!study.ok()) return ReportError(study.error());
+  Study& s = **study;
+  const auto& stored = s.record().sampler;
+  if (!resume.created && stored.contains("program_hash") && stored["program_hash"] != hash) {
+    return ReportError(InvalidInput(
+        "study '{}' in {} holds measurements of another version of the program, its flags or "
+        "its arguments: name another --study to start afresh",
+        name, args.storage));
+  }
+  const int before = s.BudgetUsed();
+  if (!args.quiet) {
+    fmt::print(stderr,
+               "sysopt: tuning {} loop{} ({} configurations); -O3 runs in {:.3f} s; "
+               "study '{}' in {} ({})\n",
+               tuned.size(), tuned.size() == 1 ? "" : "s",
+               space_size > 0 ? std::to_string(space_size) : "many", (*runner)->reference_seconds(),
+               name, args.storage,
+               resume.created ? "new" : fmt::format("resumed with {} finished", before));
+    for (const auto& k : skipped) {
+      fmt::print(stderr, "sysopt: not tuned: {}: {}\n", place(k), k.reason);
+    }
+    fmt::print(stderr, "sysopt: searching with {} for {}\n", args.sampler,
+               args.time_limit_s > 0 && args.budget == 0 ? fmt::format("{:g} s", args.time_limit_s)
+                                                         : fmt::format("{} evaluations", budget));
+  }
+
+  TuneOptions tune;
+  tune.workers = 1;  // timings of programs running side by side would disturb each other
+  tune.stop = &g_llvm_stop;
+  tune.budget = budget >= INT_MAX / 4 ? INT_MAX / 2 : before + budget;
+  // The confirmation runs at the end get a share of the time limit.
+  if (args.time_limit_s > 0) tune.time_limit_s = std::max(1.0, args.time_limit_s * 0.8 - elapsed());
+  double best_seen = std::numeric_limits<double>::infinity();
+  double last_print = 0;
+  const double o3_first = (*runner)->reference_seconds();
+  if (!args.quiet) {
+    tune.on_trial = [&](const TuneProgress& p) {
+      const double now = elapsed();
+      const bool improved = p.best && p.best->values.at(0) < best_seen;
+      if (p.best) best_seen = std::min(best_seen, p.best->values.at(0));
+      if (!improved && now - last_print < 2.0) return;
+      last_print = now;
+      fmt::print(stderr, "[{:6.1f} s] {:>4} evaluated{}  best {} s{}\n", now, p.budget_used,
+                 p.failed ? fmt::format(" ({} failed)", p.failed) : "",
+                 p.best ? fmt::format("{:.4f}", p.best->values[0]) : "-",
+                 improved ? "  (new best)" : "");
+    };
+  }
+  std::signal(SIGINT, OnLlvmInterrupt);
+  std::signal(SIGTERM, OnLlvmInterrupt);
+  auto report = Tune(s, **sampler, **runner, tune, resume.to_rerun);
+  if (!report.ok()) return ReportError(report.error());
+  const int evaluations = s.BudgetUsed();
+
+  // Re-measure the best few against the plain -O3 build (the default configuration),
+  // interleaved, so that the pick is not the luckiest of many noisy measurements.
+  const Config plain = s.space().Default();
+  std::vector<Config> configs = TopConfigs(s, 3);
+  configs.erase(std::remove(configs.begin(), configs.end(), plain), configs.end());
+  configs.insert(configs.begin(), plain);
+  constexpr int kRounds = 3;
+  // Nothing but -O3 measured well: there is nothing to re-measure it against.
+  if (configs.size() > 1 && !g_llvm_stop) {
+    if (!args.quiet) {
+      fmt::print(stderr, "sysopt: re-measuring the best {} against -O3, {} rounds, interleaved\n",
+                 configs.size() - 1, kRounds);
+    }
+    TuneOptions confirm_options;
+    confirm_options.stop = &g_llvm_stop;
+    if (args.time_limit_s > 0) {
+      confirm_options.time_limit_s = std::max(1.0, args.time_limit_s - elapsed());
+    }
+    auto confirmed = Confirm(s, **runner, configs, kRounds, confirm_options);
+    if (!confirmed.ok()) return ReportError(confirmed.error());
+  }
+  std::vector<double> plain_samples = ConfigSamples(s, plain, /*confirm_only=*/true);
+  if (plain_samples.empty()) plain_samples = ConfigSamples(s, plain, false);
+  const double o3_seconds = plain_samples.empty() ? o3_first : Median(plain_samples);
+  Config chosen = plain;
+  double best_seconds = o3_seconds;
+  std::optional<Comparison> comparison;
+  for (size_t c = 1; c < configs.size(); ++c) {
+    const std::vector<double> samples = ConfigSamples(s, configs[c], /*confirm_only=*/true);
+    if (samples.empty()) continue;
+    const double m = Median(samples);
+    const Comparison cmp = Compare(samples, plain_samples, /*minimize=*/true);
+    // Never slower than -O3: a candidate must beat it in the re-measurement itself.
+    if (m < best_seconds && cmp.verdict != Verdict::kWorse) {
+      chosen = configs[c];
+      best_seconds = m;
+      comparison = cmp;
+    }
+  }
+  const std::vector<LoopFactors> factors = ConfigFactors(chosen);
+  const double speedup = best_seconds > 0 ? o3_seconds / best_seconds : 1.0;
+  const bool kept_default = chosen == plain;
+
+  std::vector<std::string> written;
+  if (!args.out.empty()) {
+    // One source: --out is the annotated file; several: a folder receiving each by name.
+    const bool folder = args.sources.size() > 1;
+    std::error_code ec;
+    if (folder) fs::create_directories(args.out, ec);
+    for (const std::string& source : args.sources) {
+      std::vector<SourceLoop> mine;
+      std::vector<LoopFactors> mine_factors;
+      for (size_t i = 0; i < tuned.size(); ++i) {
+        if (tuned[i].file == source) {
+          mine.push_back(tuned[i]);
+          mine_factors.push_back(factors[i]);
+        }
+      }
+      std::ifstream in(source, std::ios::binary);
+      std::ostringstream text;
+      text << in.rdbuf();
+      const std::string path =
+          folder ? (fs::path(args.out) / fs::path(source).filename()).string() : args.out;
+      std::ofstream out(path, std::ios::binary | std::ios::trunc);
+      out << AnnotateSource(text.str(), mine, mine_factors);
+      out.close();
+      if (!out) return ReportError(IoError("{}: cannot write the annotated source", path));
+      written.push_back(path);
+    }
+  }
+  int failed = 0, miscompiles = 0;
+  for (const auto& t : s.Finished()) {
+    if (t.state != TrialState::kFailed || t.failure_reason == "interrupted") continue;
+    ++failed;
+    if (t.failure_reason.rfind("miscompile", 0) == 0) ++miscompiles;
+  }
+  if (args.json) {
+    nlohmann::json j = {{"sources", args.sources},
+                        {"study", name},
+                        {"storage", args.storage},
+                        {"sampler", args.sampler},
+                        {"loops", nlohmann::json::array()},
+                        {"not_tuned", nlohmann::json::array()},
+                        {"speedup_vs_o3", speedup},
+                        {"o3_seconds", o3_seconds},
+                        {"best_seconds", best_seconds},
+                        {"kept_o3", kept_default},
+                        {"evaluations", evaluations},
+                        {"evaluations_this_run", report->started},
+                        {"failed", failed},
+                        {"miscompiles", miscompiles},
+                        {"space_size", space_size},
+                        {"measure", args.measure},
+                        {"seconds", elapsed()}};
+    for (size_t i = 0; i < tuned.size(); ++i) {
+      auto factor = [](int v) -> nlohmann::json {
+        if (v > 0) return v;
+        return nullptr;  // left to LLVM
+      };
+      j["loops"].push_back({{"file", tuned[i].file},
+                            {"line", tuned[i].line},
+                            {"function", tuned[i].function},
+                            {"vf", factor(factors[i].vf)},
+                            {"if", factor(factors[i].ic)},
+                            {"pragma", LoopPragma(factors[i])}});
+    }
+    for (const auto& k : skipped) {
+      j["not_tuned"].push_back({{"file", k.file}, {"line", k.line}, {"reason", k.reason}});
+    }
+    if (comparison) j["verdict"] = VerdictName(comparison->verdict);
+    if (!written.empty()) j["out"] = written;
+    fmt::print("{}\n", j.dump(2));
+    return kExitOk;
+  }
+  fmt::print(
+      "\n{}: {} evaluations ({} in this run, {} failed, {} of them miscompiles) in {:.1f} s\n",
+      fmt::join(args.sources, " "), evaluations, report->started, failed, miscompiles, elapsed());
+  fmt::print("  {:<28} {:>5} {:>5}  {}\n", "loop", "VF", "IF", "pragma");
+  for (size_t i = 0; i < tuned.size(); ++i) {
+    const std::string pragma = LoopPragma(factors[i]);
+    fmt::print("  {:<28} {:>5} {:>5}  {}\n", fmt::format("{}:{}", tuned[i].file, tuned[i].line),
+               FactorText(factors[i].vf), FactorText(factors[i].ic),
+               pragma.empty() ? "(none: LLVM chooses)" : pragma);
+  }
+  for (const auto& k : skipped) fmt::print("  {:<28} not tuned: {}\n", place(k), k.reason);
+  fmt::print("-O3: {:.4f} s   best: {:.4f} s   speedup over clang-14 -O3: {:.3f}x{}\n", o3_seconds,
+             best_seconds, speedup,
+             kept_default ? " (nothing beat -O3 when re-measured: the -O3 build is kept)"
+             : comparison ? fmt::format(" ({})", VerdictName(comparison->verdict))
+                          : "");
+  for (const auto& w : written) fmt::print("Annotated source written to {}\n", w);
+  return kExitOk;
+}
+
 int RunFeatures(const ProgramArgs& args, const std::string& pipeline, bool json) {
   ProgramOptions program_options;
   program_options.clang_flags = args.clang_flags;
@@ -487,6 +821,73 @@ void RegisterLlvm(CLI::App& app, Action* action) {
   passes->callback([passes_args, action, passes] {
     passes_args->time_limit_given = passes->count("--time-limit") > 0;
     *action = [passes_args] { return RunPasses(*passes_args); };
+  });
+
+  auto vectorize_args = std::make_shared<VectorizeArgs>();
+  auto* vectorize = llvm->add_subcommand(
+      "vectorize",
+      "Choose the vectorisation width (VF) and interleave count (IF) of every innermost loop of "
+      "C/C++ sources by search, as NeuroVectorizer does with a trained policy. Loops are found "
+      "with libclang; loops LLVM's vectoriser cannot vectorise are reported and not tuned. Each "
+      "trial builds the program with clang-14 -O3 and '#pragma clang loop vectorize_width(VF) "
+      "interleave_count(IF)' before each loop, runs it --repeat times (median), and fails as a "
+      "miscompile when its output differs from the plain -O3 build's. The best few are "
+      "re-measured against -O3, interleaved, and -O3 is kept when nothing beats it. The space: "
+      "per loop k, vf_k in {0, 1, 2, 4, ..., 64} and if_k in {0, 1, 2, 4, 8, 16}, where 0 "
+      "leaves the choice to LLVM.");
+  vectorize->add_option("sources", vectorize_args->sources, "The program's C/C++ sources")
+      ->required();
+  vectorize
+      ->add_option("--run", vectorize_args->run,
+                   "The program's arguments, as one string (\"in.txt 100\"); it runs in the "
+                   "current folder")
+      ->required();
+  vectorize->add_option("--clang-flag", vectorize_args->clang_flags,
+                        "Extra flag for clang-14 (repeatable), e.g. -I include, -march=native");
+  vectorize->add_option("--budget,-n", vectorize_args->budget,
+                        "Configurations to evaluate in this run (default 30; with --sampler "
+                        "exhaustive, the whole space)");
+  vectorize->add_option("--time-limit", vectorize_args->time_limit_s,
+                        "Seconds for the whole command instead of a budget");
+  vectorize->add_option("--repeat", vectorize_args->repeat, "Runs per configuration (median)")
+      ->capture_default_str();
+  vectorize->add_option("--out", vectorize_args->out,
+                        "Write the source with the chosen pragmas inserted (nothing else "
+                        "changed); with several sources, a folder that receives each");
+  vectorize->add_option("--constraint", vectorize_args->constraints,
+                        "A constraint in the expression language (repeatable); one naming "
+                        "plain 'vf' and 'if' applies to every loop, e.g. 'vf * if <= 64'");
+  std::string vsamplers;
+  for (const auto& [n, d] : SamplerDescriptions()) vsamplers += fmt::format("\n  {}: {}", n, d);
+  vectorize
+      ->add_option("--sampler", vectorize_args->sampler,
+                   "Search strategy (exhaustive: brute force over small spaces):" + vsamplers)
+      ->capture_default_str();
+  vectorize
+      ->add_option("--storage", vectorize_args->storage,
+                   "SQLite file to record the study in (\"memory\" keeps nothing)")
+      ->capture_default_str();
+  vectorize->add_option("--study", vectorize_args->study,
+                        "Study name (default: SOURCE-vectorize); the same name resumes");
+  vectorize->add_option("--seed", vectorize_args->seed, "Random seed")->capture_default_str();
+  vectorize->add_option("--run-timeout", vectorize_args->run_timeout_s,
+                        "Seconds one run may take (default: 10 x the -O3 build's, at least 5)");
+  vectorize
+      ->add_option("--measure", vectorize_args->measure,
+                   "cpu: time each run by the program's CPU time (user + system), which a busy "
+                   "machine disturbs less; wall: wall-clock time (programs that wait or run "
+                   "threads)")
+      ->capture_default_str();
+  vectorize->add_flag("--json", vectorize_args->json,
+                      "Print the result as one JSON object on stdout (a loop's vf/if is null "
+                      "where LLVM chooses)");
+  vectorize->add_flag("--quiet,-q", vectorize_args->quiet, "No progress on stderr");
+  vectorize->callback([vectorize_args, action, vectorize] {
+    if (vectorize->count("--budget") && vectorize->count("--time-limit")) {
+      *action = [] { return ReportError(InvalidInput("give --budget or --time-limit, not both")); };
+      return;
+    }
+    *action = [vectorize_args] { return RunVectorize(*vectorize_args); };
   });
 
   auto features_args = std::make_shared<ProgramArgs>();

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -343,9 +344,15 @@ SubprocessOutcome RunSubprocess(const SubprocessOptions& options) {
 
   int status = 0;
   pid_t reaped;
+  struct rusage usage {};
   do {
-    reaped = waitpid(pid, &status, 0);
+    reaped = wait4(pid, &status, 0, &usage);
   } while (reaped < 0 && errno == EINTR);
+  if (reaped == pid) {
+    outcome.cpu_seconds =
+        static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+        static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6;
+  }
   if (reaped == pid && WIFSIGNALED(status)) {
     outcome.signaled = true;
     outcome.signal_number = WTERMSIG(status);

@@ -48,6 +48,8 @@ struct SubprocessOutcome {
   bool stdout_truncated = false;
   double seconds = 0;       ///< Wall time from start to the end of draining.
   double exit_seconds = 0;  ///< Wall time from start until the program itself exited.
+  /// User plus system CPU time of the program itself (and of the descendants it waited for).
+  double cpu_seconds = 0;
 };
 
 /// \brief Runs the program to completion (or until the time limit), then kills whatever is left

@@ -469,6 +469,15 @@ TEST(ConditionalSpaceTest, HugeConditionalRangesAreNarrowedNotEnumerated) {
   }
   ASSERT_EQ(seen.size(), 55u);
   for (const auto& [key, k] : seen) EXPECT_NEAR(k, 100, 45) << key;
+  // Beyond what could be visited value by value: x and y share their condition, so each is
+  // known active where the other is, and both are narrowed to 0..9 before the search.
+  const Space wider = MustParse(json::parse(R"({"parameters": [
+      {"name": "m", "type": "categorical", "values": ["off", "on"]},
+      {"name": "x", "type": "integer", "low": 0, "high": 1000000000000, "active_if": "m == 'on'"},
+      {"name": "y", "type": "integer", "low": 0, "high": 1000000000000, "active_if": "m == 'on'"}],
+    "constraints": ["x + y < 10"]})"))
+                          .space;
+  EXPECT_EQ(wider.CountFeasible().ToString(), "56");
   // Drawn as the space defines it (each active parameter uniform, then the constraint): `on`
   // survives with probability 55 / 4e14, so every draw is `off`.
   for (int t = 0; t < 50; ++t) {

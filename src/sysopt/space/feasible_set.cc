@@ -287,6 +287,9 @@ void FeasibleSet::Enumerate(Component& comp, Budget budget) const {
   // exactly there; reads[d]: every constraint that reads the parameter at depth d, which interval
   // reasoning over the unassigned parameters' ranges can refute before the last one is reached.
   std::vector<std::vector<int>> checks(depth_count), reads(depth_count);
+  // future[d]: those of reads[d] that also read a parameter deeper than d, the only ones
+  // interval reasoning can refute that the exact checks at d have not already decided.
+  std::vector<std::vector<int>> future(depth_count);
   Config config(parameters_.size(), Value(int64_t{0}));
   for (int k : comp.constraints) {
     // A constraint that reads nothing ("1 < 2") is decided here, once.
@@ -306,6 +309,9 @@ void FeasibleSet::Enumerate(Component& comp, Budget budget) const {
       }
     }
     checks[last].push_back(k);
+    for (int d = 0; d < last; ++d) {
+      if (!reads[d].empty() && reads[d].back() == k) future[d].push_back(k);
+    }
   }
   std::vector<uint64_t> card(depth_count);
   for (int d = 0; d < depth_count; ++d) card[d] = parameters_[comp.params[d]].Cardinality();
@@ -333,6 +339,11 @@ void FeasibleSet::Enumerate(Component& comp, Budget budget) const {
         continue;
       }
       if (static_cast<size_t>(j) >= conditions_.size() || !conditions_[j]) continue;
+      // The same condition as `ranged`'s (branch parameters usually share one): active with it.
+      if (static_cast<size_t>(ranged) < conditions_.size() && conditions_[ranged] &&
+          conditions_[j]->text() == conditions_[ranged]->text()) {
+        continue;
+      }
       for (int q : parents_[j]) {
         if (!assigned[q] || (q == ranged && !ranged_assigned)) return false;
       }
@@ -342,15 +353,15 @@ void FeasibleSet::Enumerate(Component& comp, Budget budget) const {
   };
   // Integer parameters are reasoned about in blocks of values; others value by value.
   auto blocks = [&](int d) { return parameters_[comp.params[d]].kind == ParamKind::kInteger; };
-  // Whether interval reasoning refutes every configuration with the parameter at depth d active
-  // and in [a, b] (value indices).
-  auto refuted = [&](int d, uint64_t a, uint64_t b) {
+  // Whether interval reasoning by the constraints `ks` refutes every configuration with the
+  // parameter at depth d active and in [a, b] (value indices). Each test counts as a visit.
+  auto refuted_by = [&](const std::vector<int>& ks, int d, uint64_t a, uint64_t b) {
     ++visits;
     const int i = comp.params[d];
     const ValueRange saved = box[i];
     box[i] = RangeOf(parameters_[i], a, b);
     bool none = false;
-    for (int k : reads[d]) {
+    for (int k : ks) {
       if (applies(k, i, a == b && assigned[i]) && !constraints_[k].MaySatisfy(box)) {
         none = true;
         break;
@@ -359,6 +370,7 @@ void FeasibleSet::Enumerate(Component& comp, Budget budget) const {
     box[i] = saved;
     return none;
   };
+  auto refuted = [&](int d, uint64_t a, uint64_t b) { return refuted_by(reads[d], d, a, b); };
   // The last index m <= limit such that [from, m] is refuted, given that [from, from] is; found
   // by galloping then bisection, so that a refuted run of millions of values costs ~50 tests.
   auto refuted_run = [&](int d, uint64_t from, uint64_t limit) {
@@ -435,13 +447,12 @@ void FeasibleSet::Enumerate(Component& comp, Budget budget) const {
   for (int d = 0; d < depth_count; ++d) full[d] = box[comp.params[d]];
   // Values are materialised once per parameter (permutations would otherwise be unranked at
   // every visit), when the parameter is small enough to hold; integers are computed instead. A
-  // range too large to visit value by value, which no constraint reads (so no run of it can be
-  // skipped), exceeds the budget wherever the parameter is active.
+  // range still too large to visit value by value after narrowing is left to rejection, as
+  // the feasible set is then most likely too large to hold as well.
   std::vector<std::vector<Value>> values(depth_count);
   for (int d = 0; d < depth_count; ++d) {
     if (empty[d]) continue;
-    const uint64_t width = hi[d] - lo[d];
-    if (width >= budget.max_visits && (!blocks(d) || reads[d].empty())) return;
+    if (hi[d] - lo[d] >= budget.max_visits) return;
     if (blocks(d)) continue;
     for (uint64_t k = lo[d]; k <= hi[d]; ++k) {
       values[d].push_back(parameters_[comp.params[d]].ValueAt(k));
@@ -486,7 +497,7 @@ void FeasibleSet::Enumerate(Component& comp, Budget budget) const {
         }
       }
       // Constraints that also read later parameters: refuted over those parameters' ranges?
-      if (ok && d + 1 < depth_count) ok = !refuted(d, index[d], index[d]);
+      if (ok && !future[d].empty()) ok = !refuted_by(future[d], d, index[d], index[d]);
     } else {
       config[i] = Inactive{};
       for (int k : checks[d]) {

@@ -374,11 +374,18 @@ TEST(SpaceTest, LinearConstraintOverHugeRangesIsSolvedNotEnumerated) {
       {"n + o < 1e88", "c != 'x' or o > 8"});
   ASSERT_TRUE(loose.ok()) << loose.error().message();
   EXPECT_EQ(loose->CountFeasible().ToString(), std::to_string(1'000'001 * 5));
-  // Unsatisfiable over huge ranges is found empty, exactly and at once.
+  // Unsatisfiable over huge ranges is found empty, exactly and at once; so is a constant false
+  // beside them, and a constant true changes nothing.
   auto none = build({"p0 + p1 > 40000000"}, 2, 19'999'999);
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(none->CountFeasible().ToString(), "0");
   EXPECT_FALSE(none->Sample(rng).ok());
+  auto constant_false = build({"1 > 2", "p0 + p1 < 10"}, 2, 19'999'999);
+  ASSERT_TRUE(constant_false.ok());
+  EXPECT_EQ(constant_false->CountFeasible().ToString(), "0");
+  auto constant_true = build({"p0 + p1 < 10", "2 > 1"}, 2, 19'999'999);
+  ASSERT_TRUE(constant_true.ok());
+  EXPECT_EQ(constant_true->CountFeasible().ToString(), "55");
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_LT(seconds, 2.0);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (clang-14, ASan+UBSan, in build-sanitize/) and runs each one.
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]   (default 600 s; targets: expression
-# spec objective graph schedule). Corpora grow in build-sanitize/fuzz/corpus/TARGET, seeded from
+# spec actions objective graph schedule). Corpora grow in build-sanitize/fuzz/corpus/TARGET, seeded from
 # tests/fuzz/seeds/ and the repository's examples; a crashing input is saved in
 # build-sanitize/fuzz/ and the script fails. SYSOPT_FUZZ_JOBS=N runs N targets at once;
 # SYSOPT_FUZZ_RUNS=N stops each target after N inputs instead (SECONDS still bounds it).
@@ -10,14 +10,15 @@ cd "$(dirname "$0")/.."
 seconds="${1:-600}"
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(expression spec objective graph schedule)
+((${#targets[@]})) || targets=(expression spec actions objective graph schedule)
 
 scripts/sanitize.sh --build-only
 out=build-sanitize/fuzz
 seeds=tests/fuzz/seeds
 
 # Seed corpora from the examples: every spec, its constraints, every training graph.
-mkdir -p "$out/corpus"/{expression,spec,objective,graph,schedule}
+mkdir -p "$out/corpus"/{expression,spec,actions,objective,graph,schedule}
+cp "$seeds"/actions/* "$out/corpus/actions/"
 cp "$seeds"/expression/* "$out/corpus/expression/"
 cp "$seeds"/objective/* "$out/corpus/objective/"
 cp "$seeds"/schedule/* "$out/corpus/schedule/"

@@ -436,5 +436,149 @@ TEST(ConditionalSpaceTest, PriorsCountOnlyActiveParameters) {
   }
 }
 
+// Interval narrowing with conditional parameters: a constraint only narrows or prunes where every
+// parameter it reads is known to be active, since one reading an inactive parameter holds.
+TEST(ConditionalSpaceTest, HugeConditionalRangesAreNarrowedNotEnumerated) {
+  // Both branches' parameters over 0..19,999,999 with x + y < 10: off (1) + on (55 by hand).
+  const Space space = MustParse(json::parse(R"({"parameters": [
+      {"name": "m", "type": "categorical", "values": ["off", "on"]},
+      {"name": "x", "type": "integer", "low": 0, "high": 19999999, "active_if": "m == 'on'"},
+      {"name": "y", "type": "integer", "low": 0, "high": 19999999, "active_if": "m == 'on'"}],
+    "constraints": ["x + y < 10"]})"))
+                          .space;
+  const FeasibleCount count = space.CountFeasible();
+  ASSERT_TRUE(count.finite && count.exact) << count.ToString();
+  EXPECT_EQ(count.ToString(), "56");
+  std::set<std::string> all;
+  for (uint64_t r = 0; r < 56; ++r) {
+    const Config c = space.FeasibleAt(r);
+    ASSERT_TRUE(space.Check(c).ok()) << Key(c);
+    all.insert(Key(c));
+  }
+  EXPECT_EQ(all.size(), 56u);
+  EXPECT_TRUE(all.count("off;-;-;"));
+  // With the branch fixed on, completions are uniform over its 55 solutions.
+  Rng rng(3);
+  std::map<std::string, int> seen;
+  for (int t = 0; t < 5500; ++t) {
+    auto c = space.Complete({Value("on"), Value(int64_t{0}), Value(int64_t{0})},
+                            {true, false, false}, rng);
+    ASSERT_TRUE(c.ok()) << c.error().message();
+    ASSERT_LT(std::get<int64_t>((*c)[1]) + std::get<int64_t>((*c)[2]), 10) << Key(*c);
+    ++seen[Key(*c)];
+  }
+  ASSERT_EQ(seen.size(), 55u);
+  for (const auto& [key, k] : seen) EXPECT_NEAR(k, 100, 45) << key;
+  // Beyond what could be visited value by value: x and y share their condition, so each is
+  // known active where the other is, and both are narrowed to 0..9 before the search.
+  const Space wider = MustParse(json::parse(R"({"parameters": [
+      {"name": "m", "type": "categorical", "values": ["off", "on"]},
+      {"name": "x", "type": "integer", "low": 0, "high": 1000000000000, "active_if": "m == 'on'"},
+      {"name": "y", "type": "integer", "low": 0, "high": 1000000000000, "active_if": "m == 'on'"}],
+    "constraints": ["x + y < 10"]})"))
+                          .space;
+  EXPECT_EQ(wider.CountFeasible().ToString(), "56");
+  // Drawn as the space defines it (each active parameter uniform, then the constraint): `on`
+  // survives with probability 55 / 4e14, so every draw is `off`.
+  for (int t = 0; t < 50; ++t) {
+    auto c = space.Sample(rng);
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ(Key(*c), "off;-;-;");
+  }
+}
+
+TEST(ConditionalSpaceTest, AConstraintThatMayReadAnInactiveParameterDoesNotNarrow) {
+  // x + y < 10 narrows x (y is always active) but not y: where x is inactive, y is free. By
+  // hand: a: x in 0..9, y in 0..9-x: 55; b: 100 values of y. Narrowing y to 0..9 would give 65.
+  const Space space = MustParse(json::parse(R"({"parameters": [
+      {"name": "m", "type": "categorical", "values": ["a", "b"]},
+      {"name": "x", "type": "integer", "low": 0, "high": 19999999, "active_if": "m == 'a'"},
+      {"name": "y", "type": "integer", "low": 0, "high": 99}],
+    "constraints": ["x + y < 10"]})"))
+                          .space;
+  EXPECT_EQ(space.CountFeasible().ToString(), "155");
+  // The same with y declared first, so that it is searched before x.
+  const Space swapped = MustParse(json::parse(R"({"parameters": [
+      {"name": "y", "type": "integer", "low": 0, "high": 99},
+      {"name": "x", "type": "integer", "low": 0, "high": 19999999, "active_if": "m == 'a'"},
+      {"name": "m", "type": "categorical", "values": ["a", "b"]}],
+    "constraints": ["x + y < 10"]})"))
+                            .space;
+  EXPECT_EQ(swapped.CountFeasible().ToString(), "155");
+  Rng rng(9);
+  int a = 0;
+  for (int t = 0; t < 3000; ++t) {
+    auto c = space.Sample(rng);
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE(space.Check(*c).ok()) << Key(*c);
+    if (ValueToString((*c)[0]) == "a") ++a;
+  }
+  // a survives the constraint with probability 55 / (2e7 * 100): never drawn.
+  EXPECT_EQ(a, 0);
+}
+
+TEST(ConditionalSpaceTest, ConditionsOnANarrowedParameterAndBranchesNarrowedAway) {
+  // n < 4 leaves n in 0..3 of 0..19,999,999; z (1..3) is active when n >= 2: 2 + 2 * 3 = 8.
+  const Space space = MustParse(json::parse(R"({"parameters": [
+      {"name": "n", "type": "integer", "low": 0, "high": 19999999},
+      {"name": "z", "type": "integer", "low": 1, "high": 3, "active_if": "n >= 2"}],
+    "constraints": ["n < 4"]})"))
+                          .space;
+  const FeasibleCount count = space.CountFeasible();
+  EXPECT_TRUE(count.exact);
+  EXPECT_EQ(count.ToString(), "8");
+  Rng rng(2);
+  std::map<std::string, int> seen;
+  for (int t = 0; t < 4000; ++t) {
+    auto c = space.Sample(rng);
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE(space.Check(*c).ok()) << Key(*c);
+    ++seen[Key(*c)];
+  }
+  // Each active parameter uniform: n = 0, 1, 2, 3 a quarter each, z a third of n's share.
+  EXPECT_EQ(seen.size(), 8u);
+  EXPECT_NEAR(seen["0;-;"], 1000, 120);
+  EXPECT_NEAR(seen["3;2;"], 333, 80);
+  // A branch whose parameter no value can satisfy is left with its inactive rows only; the same
+  // parameter unconditional makes the space empty.
+  const Space away = MustParse(json::parse(R"({"parameters": [
+      {"name": "m", "type": "categorical", "values": ["off", "on"]},
+      {"name": "x", "type": "integer", "low": 0, "high": 19999999, "active_if": "m == 'on'"}],
+    "constraints": ["x > 30000000"]})"))
+                         .space;
+  EXPECT_EQ(away.CountFeasible().ToString(), "1");
+  for (int t = 0; t < 20; ++t) {
+    auto c = away.Sample(rng);
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ(Key(*c), "off;-;");
+  }
+  const Space none = MustParse(json::parse(R"({"parameters": [
+      {"name": "m", "type": "categorical", "values": ["off", "on"]},
+      {"name": "x", "type": "integer", "low": 0, "high": 19999999}],
+    "constraints": ["x > 30000000 or m == 'never'"]})"))
+                         .space;
+  EXPECT_EQ(none.CountFeasible().ToString(), "0");
+  EXPECT_FALSE(none.Sample(rng).ok());
+}
+
+TEST(ConditionalSpaceTest, NarrowingKeepsTheSolverCountsAndNestedConditions) {
+  // The solver space with a wide restart range and a constraint that cuts it back to 1..5:
+  // cg 5 * 3 + gmres 5 * 5 * 3 + direct 3 = 93 (5 = none + 4 levels; restarts 1..5).
+  json j = SolverSpec();
+  j["parameters"][1]["high"] = 19999999;
+  j["constraints"] = {"restart <= 5"};
+  const Space space = MustParse(j).space;
+  const FeasibleCount count = space.CountFeasible();
+  EXPECT_TRUE(count.exact);
+  EXPECT_EQ(count.ToString(), "93");
+  std::set<std::string> seen;
+  for (uint64_t r = 0; r < 93; ++r) {
+    const Config c = space.FeasibleAt(r);
+    ASSERT_TRUE(space.Check(c).ok()) << Key(c);
+    seen.insert(Key(c));
+  }
+  EXPECT_EQ(seen.size(), 93u);
+}
+
 }  // namespace
 }  // namespace sysopt

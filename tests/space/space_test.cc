@@ -323,6 +323,74 @@ TEST(SpaceTest, LargeDiscreteSpaceCountsExactlyByComponents) {
   EXPECT_LT(seconds, 1.0);
 }
 
+TEST(SpaceTest, LinearConstraintOverHugeRangesIsSolvedNotEnumerated) {
+  // Two integers over 0..19,999,999 with p0 + p1 < 10: 55 solutions. Enumerating the ranges used
+  // to take gigabytes and tens of seconds, then call the set empty.
+  auto build = [](std::vector<std::string> constraints, int n, int64_t high) {
+    std::vector<Parameter> params;
+    for (int i = 0; i < n; ++i) {
+      params.push_back(*ParseParameter(
+          {{"name", "p" + std::to_string(i)}, {"type", "integer"}, {"low", 0}, {"high", high}},
+          "p"));
+    }
+    return Space::Create(params, constraints);
+  };
+  const auto start = std::chrono::steady_clock::now();
+  auto space = build({"p0 + p1 < 10"}, 2, 19'999'999);
+  ASSERT_TRUE(space.ok()) << space.error().message();
+  const FeasibleCount count = space->CountFeasible();
+  EXPECT_TRUE(count.exact);
+  EXPECT_EQ(count.ToString(), "55");
+  Rng rng(11);
+  std::map<std::string, int> seen;
+  for (int t = 0; t < 11000; ++t) {
+    auto c = space->Sample(rng);
+    ASSERT_TRUE(c.ok()) << c.error().message();
+    ASSERT_LT(std::get<int64_t>((*c)[0]) + std::get<int64_t>((*c)[1]), 10);
+    ++seen[Key(*c)];
+  }
+  ASSERT_EQ(seen.size(), 55u);
+  double chi2 = 0;
+  for (const auto& [key, observed] : seen) chi2 += (observed - 200.0) * (observed - 200.0) / 200.0;
+  EXPECT_LT(chi2, ChiSquareQuantile(54, 3.0902));
+  // Products, chains and a third parameter: a * b * c <= 1000 over 1..10^6 each, counted by hand.
+  auto product = Space::Create(
+      {*ParseParameter({{"name", "a"}, {"type", "integer"}, {"low", 1}, {"high", 1'000'000}}, "p"),
+       *ParseParameter({{"name", "b"}, {"type", "integer"}, {"low", 1}, {"high", 1'000'000}}, "p"),
+       *ParseParameter({{"name", "c"}, {"type", "integer"}, {"low", 1}, {"high", 1'000'000}}, "p")},
+      {"a * b * c <= 1000", "1 <= a <= b"});
+  ASSERT_TRUE(product.ok()) << product.error().message();
+  uint64_t triples = 0;
+  for (int64_t a = 1; a <= 1000; ++a) {
+    for (int64_t b = a; a * b <= 1000; ++b) triples += 1000 / (a * b);
+  }
+  EXPECT_EQ(product->CountFeasible().ToString(), std::to_string(triples));
+  // A constraint that holds over the whole domain links nothing: n stays a free parameter and
+  // the component of o and c is tiny, instead of 3 million rows to enumerate.
+  auto loose = Space::Create(
+      {*ParseParameter({{"name", "n"}, {"type", "integer"}, {"low", 0}, {"high", 1'000'000}}, "p"),
+       *ParseParameter({{"name", "o"}, {"type", "ordinal"}, {"values", {4, 16, 32}}}, "p"),
+       *ParseParameter({{"name", "c"}, {"type", "categorical"}, {"values", {"x", "y"}}}, "p")},
+      {"n + o < 1e88", "c != 'x' or o > 8"});
+  ASSERT_TRUE(loose.ok()) << loose.error().message();
+  EXPECT_EQ(loose->CountFeasible().ToString(), std::to_string(1'000'001 * 5));
+  // Unsatisfiable over huge ranges is found empty, exactly and at once; so is a constant false
+  // beside them, and a constant true changes nothing.
+  auto none = build({"p0 + p1 > 40000000"}, 2, 19'999'999);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->CountFeasible().ToString(), "0");
+  EXPECT_FALSE(none->Sample(rng).ok());
+  auto constant_false = build({"1 > 2", "p0 + p1 < 10"}, 2, 19'999'999);
+  ASSERT_TRUE(constant_false.ok());
+  EXPECT_EQ(constant_false->CountFeasible().ToString(), "0");
+  auto constant_true = build({"p0 + p1 < 10", "2 > 1"}, 2, 19'999'999);
+  ASSERT_TRUE(constant_true.ok());
+  EXPECT_EQ(constant_true->CountFeasible().ToString(), "55");
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(seconds, 2.0);
+}
+
 TEST(SpaceTest, ContinuousConstrainedSpaceSamplesByRejection) {
   auto x = ParseParameter({{"name", "x"}, {"type", "real"}, {"low", 0}, {"high", 1}}, "p");
   auto y = ParseParameter({{"name", "y"}, {"type", "real"}, {"low", 0}, {"high", 1}}, "p");

@@ -209,6 +209,18 @@ std::string WrappedPass(const PassAction& action) {
   return std::string(action.name);
 }
 
+Parameter PassSequenceParameter(int max_length, bool compiler_gym_only) {
+  Parameter passes;
+  passes.name = "passes";
+  passes.kind = ParamKind::kSequence;
+  const int n =
+      compiler_gym_only ? CompilerGymActionCount() : static_cast<int>(PassActions().size());
+  for (int i = 0; i < n; ++i) passes.values.emplace_back(std::string(ActionId(i)));
+  passes.size = max_length;
+  passes.min_length = 0;
+  return passes;
+}
+
 std::string PipelineText(const std::vector<int>& actions) {
   std::string text;
   for (int a : actions) {

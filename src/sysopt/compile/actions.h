@@ -3,12 +3,15 @@
 /// new-pass-manager names, each with the level of the pass manager it runs in, and the pipeline
 /// text that runs a sequence of them exactly as `opt-14 -passes=...` would.
 ///
-/// Everything here is plain data and pure functions: thread-safe, no LLVM types.
+/// Everything here is plain data and pure functions: thread-safe, no LLVM types (so that it also
+/// builds where the compile part, which links LLVM, is left out, e.g. in tests/fuzz/).
 
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "sysopt/space/parameter.h"
 
 namespace sysopt {
 
@@ -46,6 +49,11 @@ std::optional<int> FindPassAction(std::string_view name);
 /// pipeline: `function(sroa)`, `cgscc(inline)`, `function(loop(indvars))`; LICM, which needs
 /// MemorySSA, runs in `function(loop-mssa(licm))`.
 std::string WrappedPass(const PassAction& action);
+
+/// \brief The parameter a pass-ordering space searches: `passes`, a sequence of 0 to `max_length`
+/// actions whose alphabet is the actions' ids (ActionId) in order, all of PassActions() or only
+/// CompilerGym's passes when `compiler_gym_only`; item k is action k.
+Parameter PassSequenceParameter(int max_length, bool compiler_gym_only);
 
 /// \brief The pipeline text for a sequence of actions (indices into PassActions()), each
 /// wrapped on its own and joined by commas: what `opt-14 -passes='<text>'` accepts, and what the

@@ -42,15 +42,7 @@ std::string_view CompileObjectiveColumn(CompileObjective objective) {
 
 Spec PassOrderingSpec(const std::string& name, CompileObjective objective, int max_length,
                       bool compiler_gym_only) {
-  Parameter passes;
-  passes.name = "passes";
-  passes.kind = ParamKind::kSequence;
-  const int n =
-      compiler_gym_only ? CompilerGymActionCount() : static_cast<int>(PassActions().size());
-  for (int i = 0; i < n; ++i) passes.values.emplace_back(std::string(ActionId(i)));
-  passes.size = max_length;
-  passes.min_length = 0;
-  auto space = Space::Create({passes}, {});
+  auto space = Space::Create({PassSequenceParameter(max_length, compiler_gym_only)}, {});
   if (!space.ok()) throw std::logic_error("pass-ordering space: " + space.error().message());
   // No run command, budget or time limit: the pass runner evaluates in process, and the CLI's
   // flags set the rest.

@@ -41,8 +41,57 @@ long double ApproximateCardinality(const Parameter& p) {
 
 // The value index stored in a row for an inactive parameter, and the wanted index of a fixed
 // value outside the domain (which no row holds).
-constexpr uint32_t kInactiveIndex = std::numeric_limits<uint32_t>::max();
-constexpr uint32_t kNoMatch = kInactiveIndex - 1;
+constexpr uint64_t kInactiveIndex = std::numeric_limits<uint64_t>::max();
+constexpr uint64_t kNoMatch = kInactiveIndex - 1;
+
+// The values a parameter takes over its value indices lo..hi (lo <= hi), as a box side for
+// Expression::MaySatisfy. Integer values grow with their index; ordinal and categorical ones
+// are scanned (their lists are short); anything else is left unconstrained.
+ValueRange RangeOf(const Parameter& p, uint64_t lo, uint64_t hi) {
+  ValueRange range;
+  switch (p.kind) {
+    case ParamKind::kInteger:
+      range.kind = ValueRange::Kind::kNumbers;
+      range.integers = true;
+      range.low = AsDouble(p.ValueAt(lo));
+      range.high = AsDouble(p.ValueAt(hi));
+      break;
+    case ParamKind::kOrdinal:
+    case ParamKind::kCategorical: {
+      if (const auto* text = std::get_if<std::string>(&p.values[lo]); text && lo == hi) {
+        range.kind = ValueRange::Kind::kString;
+        range.text = text;
+        break;
+      }
+      if (!IsNumeric(p.values[lo])) break;
+      range.kind = ValueRange::Kind::kNumbers;
+      range.integers = std::holds_alternative<int64_t>(p.values[lo]);
+      range.low = range.high = AsDouble(p.values[lo]);
+      for (uint64_t k = lo + 1; k <= hi; ++k) {
+        if (!IsNumeric(p.values[k]) ||
+            std::holds_alternative<int64_t>(p.values[k]) != range.integers) {
+          return ValueRange{};
+        }
+        range.low = std::min(range.low, AsDouble(p.values[k]));
+        range.high = std::max(range.high, AsDouble(p.values[k]));
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return range;
+}
+
+// Every value a parameter may take when active: its whole range, for reals too.
+ValueRange DomainOf(const Parameter& p) {
+  if (p.kind == ParamKind::kReal) {
+    return {ValueRange::Kind::kNumbers, false, p.low, p.high, nullptr};
+  }
+  if (p.kind == ParamKind::kPermutation || p.kind == ParamKind::kSequence) return ValueRange{};
+  if (p.Cardinality() == 0) return ValueRange{};
+  return RangeOf(p, 0, p.Cardinality() - 1);
+}
 
 // `params` reordered so that every parameter comes after the parameters its condition reads,
 // otherwise keeping their order (each step takes the first one whose parents are all placed).
@@ -100,8 +149,16 @@ FeasibleSet::FeasibleSet(const std::vector<Parameter>& parameters,
   parents_.resize(n);
   std::vector<int> parent(n);
   std::iota(parent.begin(), parent.end(), 0);
+  // A constraint that holds over the parameters' whole domains (interval reasoning finds no
+  // configuration that violates it) links nothing and prunes nothing: it is left out. It also
+  // holds where it reads an inactive parameter, as every constraint does.
+  std::vector<ValueRange> domain(n);
+  for (int i = 0; i < n; ++i) domain[i] = DomainOf(parameters[i]);
+  std::vector<bool> always(constraints.size(), false);
   for (size_t c = 0; c < constraints.size(); ++c) {
     constraint_reads_[c] = reads_of(constraints[c]);
+    always[c] = !constraints[c].names().empty() && !constraints[c].MayViolate(domain);
+    if (always[c]) continue;
     const auto& reads = constraint_reads_[c];
     for (size_t k = 1; k < reads.size(); ++k) {
       parent[Find(parent, reads[k])] = Find(parent, reads[0]);
@@ -127,6 +184,7 @@ FeasibleSet::FeasibleSet(const std::vector<Parameter>& parameters,
         static_cast<size_t>(i) < conditions.size() && conditions[i].has_value();
   }
   for (size_t c = 0; c < constraints.size(); ++c) {
+    if (always[c]) continue;
     // A constraint that reads no parameter (e.g. "1 < 2") still belongs somewhere: the first
     // component, so that a constant false makes the whole space infeasible.
     const auto& reads = constraint_reads_[c];
@@ -225,58 +283,235 @@ void FeasibleSet::Enumerate(Component& comp, Budget budget) const {
                    [&](int a, int b) { return uses[a] > uses[b]; });
   if (comp.conditional) comp.params = ParentsFirst(comp.params, parents_);
   const int depth_count = static_cast<int>(comp.params.size());
-  // checks[d]: constraints whose last parameter (in search order) sits at depth d.
-  std::vector<std::vector<int>> checks(depth_count);
+  // checks[d]: constraints whose last parameter (in search order) sits at depth d, evaluated
+  // exactly there; reads[d]: every constraint that reads the parameter at depth d, which interval
+  // reasoning over the unassigned parameters' ranges can refute before the last one is reached.
+  std::vector<std::vector<int>> checks(depth_count), reads(depth_count);
+  // future[d]: those of reads[d] that also read a parameter deeper than d, the only ones
+  // interval reasoning can refute that the exact checks at d have not already decided.
+  std::vector<std::vector<int>> future(depth_count);
+  Config config(parameters_.size(), Value(int64_t{0}));
   for (int k : comp.constraints) {
+    // A constraint that reads nothing ("1 < 2") is decided here, once.
+    if (constraint_reads_[k].empty()) {
+      if (constraints_[k].Evaluate(config)) continue;
+      comp.rows.clear();
+      comp.count = 0;
+      comp.mode = Mode::kEnumerated;
+      return;
+    }
     int last = 0;
     for (int d = 0; d < depth_count; ++d) {
-      const auto& reads = constraint_reads_[k];
-      if (std::find(reads.begin(), reads.end(), comp.params[d]) != reads.end()) last = d;
+      const auto& r = constraint_reads_[k];
+      if (std::find(r.begin(), r.end(), comp.params[d]) != r.end()) {
+        last = d;
+        reads[d].push_back(k);
+      }
     }
     checks[last].push_back(k);
+    for (int d = 0; d < last; ++d) {
+      if (!reads[d].empty() && reads[d].back() == k) future[d].push_back(k);
+    }
   }
   std::vector<uint64_t> card(depth_count);
   for (int d = 0; d < depth_count; ++d) card[d] = parameters_[comp.params[d]].Cardinality();
+  uint64_t visits = 0;
+  // assigned[i]: parameter i holds its value (or Inactive) in `config` on the current path.
+  std::vector<char> assigned(parameters_.size(), 0);
+  // The box of configurations still considered: assigned parameters are single values, the
+  // others their (narrowed) ranges of active values.
+  std::vector<ValueRange> box(parameters_.size());
+  std::vector<uint64_t> lo(depth_count, 0), hi(depth_count, 0);
+  for (int d = 0; d < depth_count; ++d) {
+    hi[d] = card[d] - 1;
+    box[comp.params[d]] = RangeOf(parameters_[comp.params[d]], lo[d], hi[d]);
+  }
+  // Whether constraint k applies to every configuration of the box in which `ranged` is active:
+  // every other parameter it reads is known to be active. One that is inactive, or that may be
+  // (its condition reads a parameter not yet assigned), may make the constraint hold vacuously.
+  // `ranged_assigned`: `ranged` holds its single value in `config`, so that a condition reading
+  // it can be decided.
+  auto applies = [&](int k, int ranged, bool ranged_assigned) {
+    for (int j : constraint_reads_[k]) {
+      if (j == ranged) continue;
+      if (assigned[j]) {
+        if (IsInactive(config[j])) return false;
+        continue;
+      }
+      if (static_cast<size_t>(j) >= conditions_.size() || !conditions_[j]) continue;
+      // The same condition as `ranged`'s (branch parameters usually share one): active with it.
+      if (static_cast<size_t>(ranged) < conditions_.size() && conditions_[ranged] &&
+          conditions_[j]->text() == conditions_[ranged]->text()) {
+        continue;
+      }
+      for (int q : parents_[j]) {
+        if (!assigned[q] || (q == ranged && !ranged_assigned)) return false;
+      }
+      if (!Active(j, config)) return false;
+    }
+    return true;
+  };
+  // Integer parameters are reasoned about in blocks of values; others value by value.
+  auto blocks = [&](int d) { return parameters_[comp.params[d]].kind == ParamKind::kInteger; };
+  // Whether interval reasoning by the constraints `ks` refutes every configuration with the
+  // parameter at depth d active and in [a, b] (value indices). Each test counts as a visit.
+  auto refuted_by = [&](const std::vector<int>& ks, int d, uint64_t a, uint64_t b) {
+    ++visits;
+    const int i = comp.params[d];
+    const ValueRange saved = box[i];
+    box[i] = RangeOf(parameters_[i], a, b);
+    bool none = false;
+    for (int k : ks) {
+      if (applies(k, i, a == b && assigned[i]) && !constraints_[k].MaySatisfy(box)) {
+        none = true;
+        break;
+      }
+    }
+    box[i] = saved;
+    return none;
+  };
+  auto refuted = [&](int d, uint64_t a, uint64_t b) { return refuted_by(reads[d], d, a, b); };
+  // The last index m <= limit such that [from, m] is refuted, given that [from, from] is; found
+  // by galloping then bisection, so that a refuted run of millions of values costs ~50 tests.
+  auto refuted_run = [&](int d, uint64_t from, uint64_t limit) {
+    uint64_t good = from, step = 1;
+    while (limit - good >= step && refuted(d, from, good + step)) {
+      good += step;
+      step = step > (uint64_t{1} << 62) ? step : step * 2;
+    }
+    uint64_t bad = limit - good >= step ? good + step : limit + 1;
+    while (bad - good > 1) {
+      const uint64_t mid = good + (bad - good) / 2;
+      (refuted(d, from, mid) ? good : bad) = mid;
+    }
+    return good;
+  };
+  // The same from the top: the first index m >= limit such that [m, from] is refuted.
+  auto refuted_run_down = [&](int d, uint64_t from, uint64_t limit) {
+    uint64_t good = from, step = 1;
+    while (good - limit >= step && refuted(d, good - step, from)) {
+      good -= step;
+      step = step > (uint64_t{1} << 62) ? step : step * 2;
+    }
+    // bad: the highest index known not to be refuted along with [good, from], or limit - 1.
+    uint64_t bad_plus_one = good - limit >= step ? good - step + 1 : limit;
+    while (good > bad_plus_one) {
+      const uint64_t mid = bad_plus_one + (good - bad_plus_one) / 2;
+      if (refuted(d, mid, from)) {
+        good = mid;
+      } else {
+        bad_plus_one = mid + 1;
+      }
+    }
+    return good;
+  };
+  // Bounds propagation at the root: shave refuted values off both ends of every parameter's
+  // range until nothing changes, so that `p0 + p1 < 10` over 0..19,999,999 leaves 0..9 each. A
+  // conditional parameter left with no value can only be inactive; an unconditional one makes
+  // the component empty.
+  std::vector<char> empty(depth_count, 0);
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (int d = 0; d < depth_count; ++d) {
+      if (empty[d] || reads[d].empty()) continue;
+      const int i = comp.params[d];
+      while (lo[d] <= hi[d] && visits <= budget.max_visits && refuted(d, lo[d], lo[d])) {
+        lo[d] = (blocks(d) ? refuted_run(d, lo[d], hi[d]) : lo[d]) + 1;
+        changed = true;
+      }
+      while (lo[d] <= hi[d] && visits <= budget.max_visits && refuted(d, hi[d], hi[d])) {
+        if (blocks(d) && hi[d] > lo[d]) hi[d] = refuted_run_down(d, hi[d], lo[d]);
+        if (hi[d] == lo[d]) {
+          empty[d] = 1;
+          break;
+        }
+        --hi[d];
+        changed = true;
+      }
+      if (lo[d] > hi[d]) empty[d] = 1;
+      if (empty[d]) {
+        if (!parameters_[i].IsConditional()) {
+          comp.rows.clear();
+          comp.count = 0;
+          comp.mode = Mode::kEnumerated;
+          return;
+        }
+        changed = true;
+        continue;  // The box keeps its last range: no feasible row has it active.
+      }
+      box[i] = RangeOf(parameters_[i], lo[d], hi[d]);
+      if (visits > budget.max_visits) return;
+    }
+  }
+  std::vector<ValueRange> full(depth_count);
+  for (int d = 0; d < depth_count; ++d) full[d] = box[comp.params[d]];
   // Values are materialised once per parameter (permutations would otherwise be unranked at
-  // every visit), when the parameter is small enough to hold.
+  // every visit), when the parameter is small enough to hold; integers are computed instead. A
+  // range still too large to visit value by value after narrowing is left to rejection, as
+  // the feasible set is then most likely too large to hold as well.
   std::vector<std::vector<Value>> values(depth_count);
   for (int d = 0; d < depth_count; ++d) {
-    if (card[d] > budget.max_visits) return;
-    for (uint64_t k = 0; k < card[d]; ++k) {
+    if (empty[d]) continue;
+    if (hi[d] - lo[d] >= budget.max_visits) return;
+    if (blocks(d)) continue;
+    for (uint64_t k = lo[d]; k <= hi[d]; ++k) {
       values[d].push_back(parameters_[comp.params[d]].ValueAt(k));
     }
   }
-  Config config(parameters_.size(), Value(int64_t{0}));
-  std::vector<uint32_t> index(depth_count, 0);
-  // limit[d]: the number of values depth d takes on the current path (1 when inactive).
-  std::vector<uint64_t> limit(depth_count, 0);
-  std::vector<bool> active(depth_count, true);
-  auto enter = [&](int d) {
-    index[d] = 0;
-    active[d] = !comp.conditional || Active(comp.params[d], config);
-    limit[d] = active[d] ? card[d] : 1;
+  auto value_at = [&](int d, uint64_t k) {
+    return blocks(d) ? parameters_[comp.params[d]].ValueAt(k) : values[d][k - lo[d]];
   };
-  std::vector<uint32_t> rows;
-  uint64_t visits = 0;
+  // index[d] runs over [first, last] on the current path: the narrowed range when active, the
+  // single step Inactive (index 0..0) when not, nothing when active with an empty range.
+  std::vector<uint64_t> index(depth_count, 0), last(depth_count, 0);
+  std::vector<char> active(depth_count, 1);
+  auto enter = [&](int d) {
+    active[d] = !comp.conditional || Active(comp.params[d], config);
+    index[d] = !active[d] ? 0 : empty[d] ? 1 : lo[d];
+    last[d] = active[d] ? hi[d] : 0;
+    if (active[d] && empty[d]) last[d] = 0;
+  };
+  std::vector<uint64_t> rows;
   int d = 0;
   enter(0);
   // Iterative depth-first search over value indices.
   while (d >= 0) {
-    if (index[d] >= limit[d]) {
+    const int i = comp.params[d];
+    if (index[d] > last[d]) {
+      box[i] = full[d];  // Unassigned again.
+      assigned[i] = 0;
       --d;
       if (d >= 0) ++index[d];
       continue;
     }
     if (++visits > budget.max_visits) return;
-    config[comp.params[d]] = active[d] ? values[d][index[d]] : Value(Inactive{});
+    assigned[i] = 1;
     bool ok = true;
-    for (int k : checks[d]) {
-      if (!Holds(k, config)) {
-        ok = false;
-        break;
+    if (active[d]) {
+      config[i] = value_at(d, index[d]);
+      box[i] = RangeOf(parameters_[i], index[d], index[d]);
+      for (int k : checks[d]) {
+        if (!Holds(k, config)) {
+          ok = false;
+          break;
+        }
+      }
+      // Constraints that also read later parameters: refuted over those parameters' ranges?
+      if (ok && !future[d].empty()) ok = !refuted_by(future[d], d, index[d], index[d]);
+    } else {
+      config[i] = Inactive{};
+      for (int k : checks[d]) {
+        if (!Holds(k, config)) {
+          ok = false;
+          break;
+        }
       }
     }
     if (!ok) {
+      // Skip the whole run of values that interval reasoning refutes along with this one.
+      if (active[d] && blocks(d) && index[d] < last[d] && refuted(d, index[d], index[d])) {
+        index[d] = refuted_run(d, index[d], last[d]);
+      }
       ++index[d];
       continue;
     }
@@ -313,7 +548,7 @@ void FeasibleSet::Enumerate(Component& comp, Budget budget) const {
 void FeasibleSet::WriteRow(const Component& c, uint64_t r, Config& config) const {
   const size_t width = c.params.size();
   for (size_t d = 0; d < width; ++d) {
-    const uint32_t k = c.rows[r * width + d];
+    const uint64_t k = c.rows[r * width + d];
     config[c.params[d]] =
         k == kInactiveIndex ? Value(Inactive{}) : parameters_[c.params[d]].ValueAt(k);
   }
@@ -342,21 +577,21 @@ Expected<void> FeasibleSet::FillComponent(const Component& c, Config& config,
       if (any_fixed) {
         // Among the feasible rows that agree with the fixed values (a fixed value of a parameter
         // that the row leaves inactive does not apply), one drawn by weight.
-        std::vector<uint32_t> want(width, 0);
+        std::vector<uint64_t> want(width, 0);
         for (size_t d = 0; d < width; ++d) {
           const int i = c.params[d];
           if (!fixed[i]) continue;
           want[d] =
               IsInactive(config[i])
                   ? kInactiveIndex
-                  : static_cast<uint32_t>(parameters_[i].IndexOf(config[i]).value_or(kNoMatch));
+                  : parameters_[i].IndexOf(config[i]).value_or(kNoMatch);
         }
         uint64_t seen = 0, chosen = 0;
         double seen_weight = 0;
         for (uint64_t r = 0; r < c.count; ++r) {
           bool match = true;
           for (size_t d = 0; d < width && match; ++d) {
-            const uint32_t k = c.rows[r * width + d];
+            const uint64_t k = c.rows[r * width + d];
             match = !fixed[c.params[d]] || k == want[d] ||
                     (k == kInactiveIndex && want[d] != kInactiveIndex);
           }

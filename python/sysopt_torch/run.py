@@ -263,24 +263,33 @@ def with_workspaces(doc, groups, transients):
     return out, new_groups
 
 
+def schedule_from_order(graph, order):
+    """A schedule computing the node ids in `order` (recomputations included), each instance
+    freed right after its last read, outputs kept to the end (as the planner lowers plans)."""
+    inputs = {n["id"]: n["inputs"] for n in graph["nodes"]}
+    outputs = set(graph["outputs"])
+    last_use, live = {}, set()
+    frees_after = [[] for _ in order]
+    for p, v in enumerate(order):
+        for a in inputs[v]:
+            last_use[a] = p
+        if v in live:
+            frees_after[last_use[v]].append(v)
+        live.add(v)
+        last_use[v] = p
+    for v in live:
+        if v not in outputs:
+            frees_after[last_use[v]].append(v)
+    steps = []
+    for p, v in enumerate(order):
+        steps.append({"compute": v})
+        steps.extend({"free": f} for f in sorted(frees_after[p]))
+    return {"steps": steps}
+
+
 def keep_everything_schedule(graph):
     """Every node once in order, each freed after its last read (as the planner's keep-all)."""
-    n = len(graph["nodes"])
-    last = {}
-    for node in graph["nodes"]:
-        for a in node["inputs"]:
-            last[a] = node["id"]
-    outputs = set(graph["outputs"])
-    frees = {}
-    for node in graph["nodes"]:
-        i = node["id"]
-        if i not in outputs:
-            frees.setdefault(last.get(i, i), []).append(i)
-    steps = []
-    for i in range(n):
-        steps.append({"compute": i})
-        steps.extend({"free": j} for j in sorted(frees.get(i, [])))
-    return {"steps": steps}
+    return schedule_from_order(graph, [n["id"] for n in graph["nodes"]])
 
 
 def eager_step_peak(model, loss_fn, inputs, targets):
@@ -302,4 +311,5 @@ def eager_step_peak(model, loss_fn, inputs, targets):
 
 
 __all__ = ["LiveTensorMeter", "ScheduleRunner", "ScheduleError", "keep_everything_schedule",
-           "eager_step_peak", "tensor_bytes"]
+           "eager_step_peak", "schedule_from_order", "measure_transients",
+           "with_workspaces"]

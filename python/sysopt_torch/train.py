@@ -111,22 +111,24 @@ class RematTrainer:
                 p.grad = torch.zeros_like(p)
         return [p.grad for p in self.params]
 
-    def compute_gradients(self, inputs, targets, schedule=None):
-        """Runs the (planned) schedule once; the gradients land in the parameters' .grad."""
+    def compute_gradients(self, inputs, targets, schedule=None, measure=True):
+        """Runs the (planned) schedule once; the gradients land in the parameters' .grad.
+        With `measure`, memory is measured too (slower: every op is followed by the meter)."""
         grads = self._grad_buffers()
         buffers = [b for _, b in self.model.named_buffers()]
         with torch.no_grad():
             return self.runner.step(schedule or self.schedule,
                                     [p.detach() for p in self.params], buffers,
-                                    tuple(inputs), tuple(targets), grads)
+                                    tuple(inputs), tuple(targets), grads, measure=measure)
 
-    def step(self, inputs=None, targets=None):
+    def step(self, inputs=None, targets=None, measure=False):
         """One training step with the plan: gradients, then optimizer.step(). Returns the
-        runner's figures plus the wall time."""
+        loss, the number of recomputations, the wall time and, with `measure`, the peaks
+        (above fixed_bytes)."""
         inputs = self.inputs if inputs is None else tuple(inputs)
         targets = self.targets if targets is None else tuple(targets)
         start = time.perf_counter()
-        stats = self.compute_gradients(inputs, targets)
+        stats = self.compute_gradients(inputs, targets, measure=measure)
         if self.optimizer is not None:
             self.optimizer.step()
         stats["seconds"] = time.perf_counter() - start
@@ -146,15 +148,20 @@ class RematTrainer:
             for k, v in self.model.named_buffers():
                 v.copy_(buffers[k])
 
+        restore()
+        planned = self.compute_gradients(self.inputs, self.targets)
+        restore()
+        keep = self.compute_gradients(self.inputs, self.targets, schedule=self.keep_all)
         plan_t, keep_t = [], []
-        for _ in range(repeats):
+        for _ in range(repeats):  # timed without the meter, alternating
             restore()
             t0 = time.perf_counter()
-            planned = self.compute_gradients(self.inputs, self.targets)
+            self.compute_gradients(self.inputs, self.targets, measure=False)
             plan_t.append(time.perf_counter() - t0)
             restore()
             t0 = time.perf_counter()
-            keep = self.compute_gradients(self.inputs, self.targets, schedule=self.keep_all)
+            self.compute_gradients(self.inputs, self.targets, schedule=self.keep_all,
+                                   measure=False)
             keep_t.append(time.perf_counter() - t0)
         restore()
         grad_bytes = sum(tensor_bytes(p) for p in self.params)

@@ -43,10 +43,14 @@ def main():
     model, inputs, targets, loss_fn = extract_graph.build(args.model, args.batch,
                                                           args.resolution)
     model.train()
-    trainer = sysopt_torch.RematTrainer(model, loss_fn, inputs, targets, budget=args.budget,
-                                        level=args.level, sysopt=args.sysopt,
-                                        solver=args.solver, time_limit=args.time_limit,
-                                        name=args.model)
+    try:
+        trainer = sysopt_torch.RematTrainer(model, loss_fn, inputs, targets,
+                                            budget=args.budget, level=args.level,
+                                            sysopt=args.sysopt, solver=args.solver,
+                                            time_limit=args.time_limit, name=args.model)
+    except sysopt_torch.PlanError as e:
+        print(f"validate_schedule: {e}", file=sys.stderr)
+        return 1
     figures = trainer.measure(repeats=1)
     # Gradients: the plan, keep-everything and eager autograd, each from the same RNG state
     # and the same buffers.

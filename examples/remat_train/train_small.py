@@ -54,11 +54,14 @@ def main():
     print(f"ordinary step peak {ordinary / 2**20:.2f} MiB; budget {budget / 2**20:.2f} MiB "
           f"({args.fraction:.0%})")
     opt = torch.optim.SGD(net.parameters(), lr=0.005, momentum=0.9)
-    trainer = sysopt_torch.RematTrainer(net, F.cross_entropy, (x,), (y,), budget=str(budget),
-                                        optimizer=opt, optimizer_kind="momentum",
-                                        level=args.level, sysopt=args.sysopt,
-                                        solver="stage-search", time_limit=args.time_limit,
-                                        name="small-cnn")
+    try:
+        trainer = sysopt_torch.RematTrainer(
+            net, F.cross_entropy, (x,), (y,), budget=str(budget), optimizer=opt,
+            optimizer_kind="momentum", level=args.level, sysopt=args.sysopt,
+            solver="stage-search", time_limit=args.time_limit, name="small-cnn")
+    except sysopt_torch.PlanError as e:
+        print(f"train_small: {e}", file=sys.stderr)
+        return 1
     figures = trainer.measure(repeats=5)
     for step in range(args.steps):
         stats = trainer.step((x,), (y,), measure=True)

@@ -20,7 +20,7 @@ import torch.fx
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 
-from .trace import op_name, tensor_bytes
+from .trace import op_name
 
 BUFFER_UPDATING_OPS = {"native_batch_norm", "_native_batch_norm_legit", "batch_norm"}
 

@@ -146,6 +146,11 @@ class ScheduleRunner:
                              node.args[i] in fixed_env and i in (3, 4) else a
                              for i, a in enumerate(args))
             with torch.no_grad():
+                if node in tr.direct_grad:
+                    k, flipped = tr.direct_grad[node]
+                    out = grads[k].t() if flipped else grads[k]
+                    torch.ops.aten.mm.out(*args, **kwargs, out=out)
+                    return out
                 if node in tr.random:
                     if node not in rng:
                         rng[node] = torch.get_rng_state()
@@ -158,9 +163,9 @@ class ScheduleRunner:
         def write_grads(node, value):
             live[node] = value
             for k in tr.grads_of.get(node, ()):
-                g = tr.grad_nodes[k]
-                with torch.no_grad():
-                    grads[k].copy_(value_of(g))
+                if node not in tr.direct_grad:
+                    with torch.no_grad():
+                        grads[k].copy_(value_of(tr.grad_nodes[k]))
                 produced[k] = True
 
         def counted_bytes():

@@ -15,7 +15,8 @@ Graph conventions (docs/remat.md, "Graph extraction"):
     records the generator state at their first draw and replays it when they are recomputed;
   * an op whose result is (a view of) a parameter gradient allocates it, and the result is
     copied into the gradient buffer and released: its bytes count, it is freed right after it
-    is computed (it is not an output);
+    is computed (it is not an output); except a matrix product (Linear weights), computed
+    straight into the gradient buffer, whose bytes are 0;
   * `outputs` are the loss and any result nobody reads that is not a gradient;
   * `module` is the module path an op comes from: the innermost module whose forward ran it,
     and for backward ops the module whose forward op they differentiate ("" is the model's own
@@ -229,6 +230,17 @@ class TracedStep:
         self.grads_of = {}
         for k, h in self.grad_holder.items():
             self.grads_of.setdefault(h, []).append(k)
+        # Matrix products whose result is a gradient, whole or transposed (Linear weights):
+        # computed straight into the gradient buffer (mm's out= form), allocating nothing.
+        self.direct_grad = {}
+        for h, ks in self.grads_of.items():
+            if h.target is not torch.ops.aten.mm.default or len(ks) != 1:
+                continue
+            g, flips = self.grad_nodes[ks[0]], 0
+            while g is not h and op_name(g) == "t":
+                g, flips = g.args[0], flips + 1
+            if g is h:
+                self.direct_grad[h] = (ks[0], flips % 2 == 1)
         # Outputs (by getitem index) of multi-output holders that something reads.
         self.used_outputs = {h: {u.args[1] for u in h.users
                                  if u.target is operator.getitem and u.users}
@@ -291,6 +303,8 @@ class TracedStep:
         """Bytes a holder allocates: the outputs of a multi-output op that are read (as
         activations or gradients), or its single output."""
         value = self.values[node]
+        if node in self.direct_grad:
+            return 0
         if isinstance(value, (tuple, list)):
             used = self.used_outputs[node]
             return sum(tensor_bytes(v) for i, v in enumerate(value) if i in used)

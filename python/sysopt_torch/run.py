@@ -297,14 +297,19 @@ def keep_everything_schedule(graph):
     return schedule_from_order(graph, [n["id"] for n in graph["nodes"]])
 
 
-def eager_step_peak(model, loss_fn, inputs, targets):
-    """The ordinary PyTorch step (forward, loss, backward into fresh .grad tensors), measured
-    with the same live-tensor meter; saved tensors are kept alive by their Python objects (a
-    saved-tensor hook), so the meter follows them. Returns (loss, peak bytes above the
-    parameters, buffers and inputs, including the gradients it creates)."""
-    for p in model.parameters():
-        p.grad = None
-    external = list(model.parameters()) + list(model.buffers()) + list(inputs) + list(targets)
+def eager_step_peak(model, loss_fn, inputs, targets, grads="none"):
+    """The ordinary PyTorch step (forward, loss, backward), measured with the same live-tensor
+    meter; saved tensors are kept alive by their Python objects (a saved-tensor hook), so the
+    meter follows them. grads="none": .grad is None before, so the step creates its gradients
+    as it goes (counted by the meter); grads="zeros": .grad holds zeroed buffers, which autograd
+    accumulates into in place (as after optimizer.zero_grad() in torch 1.13); they are not
+    counted. Returns (loss, peak bytes allocated above what existed before)."""
+    params = list(model.parameters())
+    for p in params:
+        p.grad = torch.zeros_like(p) if grads == "zeros" else None
+    external = params + list(model.buffers()) + list(inputs) + list(targets)
+    if grads == "zeros":
+        external += [p.grad for p in params]
     meter = LiveTensorMeter(external=external)
     with meter:
         with torch.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):

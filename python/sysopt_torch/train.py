@@ -165,7 +165,11 @@ class RematTrainer:
             keep_t.append(time.perf_counter() - t0)
         restore()
         grad_bytes = sum(tensor_bytes(p) for p in self.params)
-        _, eager_peak = eager_step_peak(self.model, self.loss_fn, self.inputs, self.targets)
+        _, eager_lazy = eager_step_peak(self.model, self.loss_fn, self.inputs, self.targets,
+                                        grads="none")
+        restore()
+        _, eager_zeros = eager_step_peak(self.model, self.loss_fn, self.inputs, self.targets,
+                                         grads="zeros")
         restore()
         fixed = self.fixed_bytes
         planned_peak = self.simulated["peak_bytes"]
@@ -176,9 +180,11 @@ class RematTrainer:
             "measured_peak_bytes": planned["peak_bytes"] + fixed,
             "meter_peak_bytes": planned["meter_peak_bytes"] + fixed,
             "keep_all_meter_peak_bytes": keep["meter_peak_bytes"] + fixed,
-            # The eager step creates its gradients (counted by the meter) instead of writing
-            # them into buffers: fixed bytes less the gradient buffers, plus its peak.
-            "eager_peak_bytes": eager_peak + fixed - grad_bytes,
+            # The ordinary eager step, accumulating into allocated .grad buffers (fixed) ...
+            "eager_peak_bytes": eager_zeros + fixed,
+            # ... and creating its gradients as it goes (.grad None before; counted by the
+            # meter, so the fixed bytes less the gradient buffers).
+            "eager_lazy_grads_peak_bytes": eager_lazy + fixed - grad_bytes,
             "meter_over_planned": (planned["meter_peak_bytes"] + fixed) / planned_peak,
             "recomputes": planned["recomputes"],
             "planned_overhead": self.simulated["cost"] / sum(n["cost"] for n in self.doc["nodes"])

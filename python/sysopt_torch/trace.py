@@ -408,9 +408,17 @@ def trace_step(model, loss_fn, inputs, targets):
         return torch.autograd.grad(loss, param_values)
 
     loss_box = []
+    # Tracing runs the step once: leave the buffers (running statistics) and the generator as
+    # they were.
+    saved = [b.detach().clone() for _, b in model.named_buffers()]
+    rng = torch.get_rng_state()
     with tagger:
         gm = make_fx(step)([p.detach().requires_grad_() for _, p in named],
                            [b for _, b in model.named_buffers()], *inputs, *targets)
+    with torch.no_grad():
+        for (_, b), v in zip(model.named_buffers(), saved):
+            b.copy_(v)
+    torch.set_rng_state(rng)
     _remove_inplace(gm)
     # The loss: the op that makes the scalar whose gradient is seeded (ones_like's input).
     loss_node = None

@@ -138,10 +138,24 @@ def test_dropout_replays_its_first_draw_when_recomputed(trainer):
     sim = sysopt_torch.simulate(trainer.graph_path, path, sysopt=SYSOPT)
     assert sim["recomputes"] == len(chain)
     inputs, targets = batch()
+    bn = trainer.model[1]
+    assert any(nodes[v]["module"] == "1" for v in chain)  # batch norm is recomputed too
+    start = (bn.running_mean.clone(), bn.running_var.clone(), bn.num_batches_tracked.clone())
     again = planned_grads(trainer, inputs, targets, seed=3, schedule=schedule)
+    after_plan = (bn.running_mean.clone(), bn.running_var.clone(), bn.num_batches_tracked.clone())
     keep = planned_grads(trainer, inputs, targets, seed=3, schedule=trainer.keep_all)
     for a, b in zip(again, keep):
         assert torch.equal(a, b)
+    # Running statistics are updated once per step, as by the ordinary step.
+    with torch.no_grad():
+        bn.running_mean.copy_(start[0])
+        bn.running_var.copy_(start[1])
+        bn.num_batches_tracked.copy_(start[2])
+    eager_grads(trainer.model, inputs, targets, seed=3)
+    assert int(after_plan[2]) == int(start[2]) + 1 == int(bn.num_batches_tracked)
+    torch.testing.assert_close(after_plan[0], bn.running_mean)
+    torch.testing.assert_close(after_plan[1], bn.running_var)
+    assert not torch.allclose(after_plan[0], start[0])
 
 
 def test_layer_level_plan_gradients_equal():

@@ -20,10 +20,17 @@ import json
 import os
 import sys
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
-import torchvision
+# OpenBLAS (Debian's torch links it when libopenblas0 is installed) runs its own threads: give
+# it --threads too, before torch loads it, so that measured costs use the threads asked for.
+if "--threads" in sys.argv[:-1]:
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", sys.argv[sys.argv.index("--threads") + 1])
+else:
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+import torchvision  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 import sysopt_torch  # noqa: E402

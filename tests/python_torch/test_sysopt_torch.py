@@ -51,11 +51,12 @@ def planned_grads(trainer, inputs, targets, seed, schedule=None):
 
 
 @pytest.fixture(scope="module")
-def trainer():
+def trainer(tmp_path_factory):
     model = small_net()
     inputs, targets = batch()
     return RematTrainer(model, F.cross_entropy, inputs, targets, budget="50%", sysopt=SYSOPT,
-                        solver="stage-search", time_limit=2)
+                        solver="stage-search", time_limit=2,
+                        workdir=str(tmp_path_factory.mktemp("plan")))
 
 
 def test_graph_has_modules_random_nodes_and_fixed_bytes(trainer):
@@ -158,11 +159,11 @@ def test_dropout_replays_its_first_draw_when_recomputed(trainer):
     assert not torch.allclose(after_plan[0], start[0])
 
 
-def test_layer_level_plan_gradients_equal():
+def test_layer_level_plan_gradients_equal(tmp_path):
     model = small_net()
     inputs, targets = batch()
     tr = RematTrainer(model, F.cross_entropy, inputs, targets, budget="80%", level="layer",
-                      sysopt=SYSOPT, solver="stage-search", time_limit=1)
+                      sysopt=SYSOPT, solver="stage-search", time_limit=1, workdir=str(tmp_path))
     assert len(tr.doc["nodes"]) < 30
     planned = planned_grads(tr, inputs, targets, seed=5)
     eager = eager_grads(model, inputs, targets, seed=5)
@@ -170,7 +171,7 @@ def test_layer_level_plan_gradients_equal():
         torch.testing.assert_close(a, c, rtol=1e-5, atol=1e-6)
 
 
-def test_transformer_encoder_trains_with_a_plan():
+def test_transformer_encoder_trains_with_a_plan(tmp_path):
     torch.manual_seed(0)
     layer = nn.TransformerEncoderLayer(16, 2, 32, 0.1, batch_first=True)
     model = nn.Sequential(nn.TransformerEncoder(layer, 2, enable_nested_tensor=False),
@@ -179,7 +180,7 @@ def test_transformer_encoder_trains_with_a_plan():
     y = torch.tensor([0, 2])
     opt = torch.optim.SGD(model.parameters(), lr=0.05)
     tr = RematTrainer(model, F.cross_entropy, (x,), (y,), budget="40%", optimizer=opt,
-                      sysopt=SYSOPT, solver="stage-search", time_limit=1)
+                      sysopt=SYSOPT, solver="stage-search", time_limit=1, workdir=str(tmp_path))
     assert len(tr.doc["nodes"]) > 50
     assert any(n["module"].startswith("0.layers.1.self_attn") for n in tr.doc["nodes"])
     planned = planned_grads(tr, (x,), (y,), seed=11)
@@ -195,7 +196,7 @@ def test_plan_file_and_bad_budget(tmp_path):
     inputs, targets = batch()
     with pytest.raises(sysopt_torch.PlanError, match="no solver found a plan"):
         RematTrainer(model, F.cross_entropy, inputs, targets, budget="1KiB", sysopt=SYSOPT,
-                     solver="stage-search", time_limit=1)
+                     solver="stage-search", time_limit=1, workdir=str(tmp_path))
     with pytest.raises(ValueError, match="exactly one of"):
         RematTrainer(model, F.cross_entropy, inputs, targets, sysopt=SYSOPT)
 

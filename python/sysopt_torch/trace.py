@@ -247,11 +247,9 @@ class TracedStep:
                              for h in self.holders}
         # Holders read (through views) by a later holder.
         self.readers = {h: set() for h in self.holders}
-        holder_set = set(self.holders)
         for n in self.holders:
             for a in self._holder_inputs(n):
                 self.readers[a].add(n)
-        self.holder_set = holder_set
         # Descendants of the loss: the backward pass.
         self.descendants = set()
         for n in self.holders:
@@ -263,6 +261,7 @@ class TracedStep:
         self.values = {}
 
     def _holder_inputs(self, node):
+        """The holders a node reads (through views), itself and fixed memory left out."""
         out = []
         for a in node.all_input_nodes:
             h = self.alias.get(a, a)
@@ -297,7 +296,6 @@ class TracedStep:
             self.times[node] = statistics.median(samples)
         torch.set_rng_state(state)
         self.values = {n: env[n] for n in self.holders}
-        self.grad_bytes = sum(tensor_bytes(p) for p in params)
 
     def holder_bytes(self, node):
         """Bytes a holder allocates: the outputs of a multi-output op that are read (as

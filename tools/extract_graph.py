@@ -1,42 +1,39 @@
 #!/usr/bin/python3
-"""Extracts the training graph of a torchvision model for `sysopt remat`.
+"""Extracts the training graph of a model for `sysopt remat`.
 
-Traces one full training step (forward, cross-entropy loss, backward to every parameter) at the
-aten-operator level with torch.fx's make_fx, then runs the traced graph node by node to record
-each node's output size and its measured CPU time (median of --repeats runs, in seconds).
+Traces one full training step (forward, loss, backward to every parameter) at the aten level
+with torch.fx's make_fx (python/sysopt_torch), runs it op by op to record each tensor's size,
+the temporaries each op allocates and its measured CPU time (median of --repeats runs), and
+writes the graph, at aten level (one node per op) or layer level (one node per module and pass).
 
-Graph conventions (see docs/remat.md):
-  * parameters, buffers, the input batch and labels are `fixed_bytes` (always resident), so
-    placeholders and views of them are not nodes;
-  * views (view, t, expand, ...) are folded into the tensor they alias; in-place ops on
-    activations are rewritten as out-of-place ops;
-  * a multi-output op is one node whose size is the sum of its outputs that are read;
-  * parameter gradients live in gradient buffers counted in `fixed_bytes` (like .grad);
-  * `outputs` are the sinks (ops whose results nobody reads, such as the ops writing the
-    first layers' gradients), so every op must run; `backward` marks descendants of the loss.
+Models: any torchvision model name (vgg11, resnet34, mobilenet_v3_large, vit_b_16, ...), `unet`
+(a small U-Net), `fcn_resnet50`, `transformer` (a torch.nn.TransformerEncoder language model),
+or MODULE:FUNCTION, a function of yours returning (model, inputs, targets, loss_fn), given
+--batch and --resolution as keyword arguments, e.g. mymodels:build.
 
-Usage: /usr/bin/python3 tools/extract_graph.py MODEL --batch N --out data/graphs/MODEL.json
-Models: vgg16, resnet50, mobilenet_v2, unet (a small U-Net defined here), fcn_resnet50.
+Usage: /usr/bin/python3 tools/extract_graph.py MODEL --batch N [--level aten|layer]
+           [--resolution R] [--optimizer sgd|momentum|adam] --out graph.json
 """
 import argparse
+import importlib
 import json
-import operator
-import statistics
+import os
 import sys
-import time
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
-import torchvision
-from torch.fx.experimental.proxy_tensor import make_fx
-from torch.nn.utils import stateless
+# OpenBLAS (Debian's torch links it when libopenblas0 is installed) runs its own threads: give
+# it --threads too, before torch loads it, so that measured costs use the threads asked for.
+if "--threads" in sys.argv[:-1]:
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", sys.argv[sys.argv.index("--threads") + 1])
+else:
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-VIEW_OPS = {
-    "view", "_unsafe_view", "t", "transpose", "expand", "permute", "squeeze", "unsqueeze",
-    "alias", "detach", "slice", "select", "as_strided", "reshape", "_reshape_alias",
-    "expand_as", "view_as", "unfold", "split", "chunk", "diagonal", "numpy_T",
-}
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+import torchvision  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+import sysopt_torch  # noqa: E402
 
 
 class UNet(nn.Module):
@@ -76,231 +73,52 @@ class UNet(nn.Module):
         return self.head(x)
 
 
-def build_model(name):
-    if name == "unet":
-        return UNet(), "segmentation"
-    if name == "fcn_resnet50":
-        return torchvision.models.segmentation.fcn_resnet50(weights=None, weights_backbone=None,
-                                                            num_classes=8,
-                                                            aux_loss=False), "segmentation"
-    return getattr(torchvision.models, name)(weights=None), "classification"
+class TransformerLM(nn.Module):
+    """A small language model: embedding, torch.nn.TransformerEncoder, vocabulary head."""
+
+    def __init__(self, vocab=1000, d_model=128, heads=4, layers=2, ff=256, dropout=0.1):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, d_model)
+        layer = nn.TransformerEncoderLayer(d_model, heads, ff, dropout, batch_first=True)
+        self.encoder = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+        self.head = nn.Linear(d_model, vocab)
+
+    def forward(self, tokens):
+        return self.head(self.encoder(self.embed(tokens)))
 
 
-def remove_inplace(gm):
-    """Rewrites in-place ops on activations (e.g. ResNet's `out += identity`, traced as
-    aten.add_) as out-of-place ones, redirecting later reads of the mutated tensor to the new
-    node, so that every read is an explicit edge. In-place updates of parameters and buffers
-    (batch-norm running statistics) are left alone: they are side effects on fixed memory."""
-    order = {n: i for i, n in enumerate(gm.graph.nodes)}
-    placeholders = {n for n in gm.graph.nodes if n.op == "placeholder"}
-    for node in list(gm.graph.nodes):
-        if node.op != "call_function" or not hasattr(node.target, "overloadpacket"):
-            continue
-        name = node.target.overloadpacket.__name__
-        if not name.endswith("_") or name.startswith("_") or not node.args:
-            continue
-        base = node.args[0]
-        if not isinstance(base, torch.fx.Node) or base in placeholders:
-            continue
-        packet = getattr(torch.ops.aten, name[:-1], None)
-        overload = getattr(packet, node.target._overloadname, None) if packet else None
-        if overload is None:
-            continue
-        node.target = overload
-        for user in list(base.users):
-            if user is not node and order[user] > order[node]:
-                user.replace_input_with(base, node)
-    gm.graph.lint()
-    gm.recompile()
+def lm_loss(logits, targets):
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
 
 
-def tensor_bytes(value):
-    if isinstance(value, torch.Tensor):
-        return value.numel() * value.element_size()
-    if isinstance(value, (tuple, list)):
-        return sum(tensor_bytes(v) for v in value)
-    return 0
-
-
-def op_name(node):
-    target = node.target
-    if target is operator.getitem:
-        return "getitem"
-    name = getattr(target, "__name__", str(target))
-    return name.split(".")[0]
-
-
-def extract(args):
-    """Traces and measures one training step; returns (graph document, trace context)."""
-    torch.manual_seed(0)
-    torch.set_num_threads(args.threads)
-
-    model, task = build_model(args.model)
-    for m in model.modules():  # in-place activations would alias their inputs
-        if hasattr(m, "inplace"):
-            m.inplace = False
-    model.train()
-    params = dict(model.named_parameters())
-    buffers = dict(model.named_buffers())
-    x = torch.randn(args.batch, 3, args.resolution, args.resolution)
-    if task == "classification":
-        y = torch.randint(0, 1000, (args.batch,))
-    else:
-        y = torch.randint(0, 8, (args.batch, args.resolution, args.resolution))
-
-    names = list(params)
-
-    def step(param_values, buffer_values, x, y):
-        state = dict(zip(names, param_values))
-        state.update(buffer_values)
-        out = stateless.functional_call(model, state, (x,))
-        if isinstance(out, dict):
-            out = out["out"]
-        loss = F.cross_entropy(out, y)
-        return torch.autograd.grad(loss, param_values)
-
-    param_values = [params[n] for n in names]
-    gm = make_fx(step)(param_values, buffers, x, y)
-    remove_inplace(gm)
-    graph = gm.graph
-
-    # Run node by node: record every value, its size and the time of the op that made it.
-    env = {}
-    times = {}
-    flat_inputs = list(param_values) + list(buffers.values()) + [x, y]
-    placeholders = [n for n in graph.nodes if n.op == "placeholder"]
-    for node, value in zip(placeholders, flat_inputs):
-        env[node] = value.detach()
-
-    def load(a):
-        return torch.fx.node.map_arg(a, lambda n: env[n])
-
-    for node in graph.nodes:
-        if node.op != "call_function":
-            continue
-        fn_args, fn_kwargs = load(node.args), load(node.kwargs)
-        samples = []
-        with torch.no_grad():
-            for _ in range(args.repeats):
-                start = time.perf_counter()
-                value = node.target(*fn_args, **fn_kwargs)
-                samples.append(time.perf_counter() - start)
-        env[node] = value
-        times[node] = statistics.median(samples)
-
-    output_node = next(n for n in graph.nodes if n.op == "output")
-    grad_nodes = [a for a in output_node.args[0] if isinstance(a, torch.fx.Node)]
-    # Parameters, buffers, the batch and one gradient buffer per parameter.
-    fixed = sum(tensor_bytes(v) for v in flat_inputs) + sum(tensor_bytes(p) for p in param_values)
-
-    # Map each fx node to the graph node that holds its memory: views and in-place ops fold
-    # into the tensor they alias; getitems fold into their op, except parameter gradients,
-    # which are nodes of their own so that the rest of the op's outputs can be freed.
-    grad_set = set(grad_nodes)
-    fixed_set = set(placeholders)
-    alias = {}
-    for node in graph.nodes:
-        if node.op != "call_function":
-            continue
-        base = None
-        name = op_name(node)
-        if node in grad_set:
-            # Parameter gradients live in preallocated gradient buffers (counted in
-            # fixed_bytes), as PyTorch's .grad tensors do.
-            fixed_set.add(node)
-            continue
-        if name in VIEW_OPS or (name.endswith("_") and not name.startswith("_")):
-            src = node.args[0] if node.args else None
-            if isinstance(src, torch.fx.Node):
-                base = alias.get(src, src)
-        elif node.target is operator.getitem and node not in grad_set:
-            base = alias.get(node.args[0], node.args[0])
-        if base is not None:
-            if base in fixed_set:
-                fixed_set.add(node)
-            alias[node] = base
-    split_ops = set()
-
-    def holder(n):
-        return alias.get(n, n)
-
-    # Dead code (e.g. unused reserve buffers) is not part of the step.
-    live = set()
-    stack = list(grad_nodes)
-    while stack:
-        n = stack.pop()
-        if n in live:
-            continue
-        live.add(n)
-        stack.extend(n.all_input_nodes)
-    kept = [n for n in graph.nodes if n.op == "call_function" and n not in fixed_set
-            and holder(n) is n and n in live]
-    index = {n: i for i, n in enumerate(kept)}
-    # Size of a holder: its own output, or for a multi-output op the outputs actually read.
-    loss_node = None
-    for n in kept:
-        if op_name(n) in ("nll_loss_forward", "nll_loss2d_forward"):
-            loss_node = n
-    if loss_node is None:
-        sys.exit("no loss node found")
-    nodes_json = []
-    descendants = {loss_node}
-    for n in kept:
-        inputs = set()
-        for a in n.all_input_nodes:
-            h = holder(a)
-            if h in fixed_set or h not in index:
-                continue
-            inputs.add(index[h])
-        if any(kept[i] in descendants for i in inputs):
-            descendants.add(n)
-        value = env[n]
-        readers = [u for u in n.users if u.op == "call_function"]
-        if readers and all(u in grad_set or (alias.get(u) is n and all(
-                w in grad_set for w in u.users)) for u in readers):
-            # Only parameter gradients read it: the result is written into the gradient
-            # buffer, already counted in fixed_bytes.
-            size = 0
-        elif isinstance(value, (tuple, list)):
-            used = {u.args[1] for u in n.users
-                    if u.target is operator.getitem and u not in grad_set}
-            size = sum(tensor_bytes(v) for i, v in enumerate(value) if i in used)
+def build(name, batch, resolution):
+    """(model, inputs, targets, loss_fn) for a model name (see the module docstring)."""
+    if ":" in name:
+        module, function = name.split(":", 1)
+        return getattr(importlib.import_module(module), function)(batch=batch,
+                                                                   resolution=resolution)
+    if name == "transformer":
+        model = TransformerLM()
+        tokens = torch.randint(0, 1000, (batch, resolution))
+        return model, (tokens,), (torch.randint(0, 1000, (batch, resolution)),), lm_loss
+    x = torch.randn(batch, 3, resolution, resolution)
+    if name in ("unet", "fcn_resnet50"):
+        if name == "unet":
+            model = UNet()
         else:
-            size = tensor_bytes(value)
-        cost = times.get(n, 0.0)
-        nodes_json.append({
-            "id": index[n], "name": n.name, "op": "aten." + op_name(n),
-            "inputs": sorted(inputs), "bytes": int(size), "cost": cost,
-            "backward": n in descendants and n is not loss_node,
-        })
-    # A view's time belongs to its base; getitems of split ops cost nothing.
-    for n in graph.nodes:
-        if n in alias and n not in fixed_set and alias[n] in index:
-            nodes_json[index[alias[n]]]["cost"] += times.get(n, 0.0)
-    # Every op must run: the sinks (results nobody reads, e.g. the ops that write the first
-    # layers' gradients) must exist at the end.
-    read = {i for nd in nodes_json for i in nd["inputs"]}
-    outputs = [nd["id"] for nd in nodes_json if nd["id"] not in read]
-    total = sum(nd["cost"] for nd in nodes_json)
-    doc = {
-        "name": f"{args.model}-b{args.batch}",
-        "batch_size": args.batch,
-        "fixed_bytes": int(fixed),
-        "cost_unit": "seconds of measured CPU time (median of %d runs, %d thread(s), torch %s)"
-                     % (args.repeats, args.threads, torch.__version__),
-        "resolution": args.resolution,
-        "nodes": nodes_json,
-        "outputs": outputs,
-    }
-    context = {
-        "gm": gm, "model": model, "names": names, "param_values": param_values,
-        "buffers": buffers, "x": x, "y": y, "placeholders": placeholders,
-        "grad_nodes": grad_nodes, "alias": alias, "fixed_set": fixed_set, "kept": kept,
-        "step": step,
-    }
-    print(f"{args.model}: {len(nodes_json)} nodes, {len(outputs)} outputs, "
-          f"fixed {fixed / 2**20:.1f} MiB, step {total:.3f} s", file=sys.stderr)
-    return doc, context
+            model = torchvision.models.segmentation.fcn_resnet50(
+                weights=None, weights_backbone=None, num_classes=8, aux_loss=False)
+        y = torch.randint(0, 8, (batch, resolution, resolution))
+
+        def seg_loss(out, y):
+            return F.cross_entropy(out["out"] if isinstance(out, dict) else out, y)
+        return model, (x,), (y,), seg_loss
+    if not hasattr(torchvision.models, name):
+        raise SystemExit(f"extract_graph: unknown model {name!r} (a torchvision model name, "
+                         f"unet, fcn_resnet50, transformer or MODULE:FUNCTION)")
+    kwargs = {"image_size": resolution} if name.startswith("vit_") else {}
+    model = getattr(torchvision.models, name)(weights=None, **kwargs)
+    return model, (x,), (torch.randint(0, 1000, (batch,)),), F.cross_entropy
 
 
 def main():
@@ -308,14 +126,30 @@ def main():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model")
     parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--resolution", type=int, default=224)
+    parser.add_argument("--resolution", type=int, default=224,
+                        help="image side (sequence length for the transformer)")
+    parser.add_argument("--level", choices=["aten", "layer"], default="aten")
+    parser.add_argument("--optimizer", choices=["sgd", "momentum", "adam"], default="sgd",
+                        help="optimiser whose state is counted in fixed_bytes")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
-    doc, _ = extract(args)
+    torch.manual_seed(args.seed)
+    model, inputs, targets, loss_fn = build(args.model, args.batch, args.resolution)
+    model.train()
+    doc, _, _ = sysopt_torch.extract(model, loss_fn, inputs, targets,
+                                     f"{args.model}-b{args.batch}-{args.level}",
+                                     level=args.level, optimizer=args.optimizer,
+                                     repeats=args.repeats, threads=args.threads)
+    doc["resolution"] = args.resolution
     with open(args.out, "w") as f:
         json.dump(doc, f, indent=0)
+    total = sum(n["cost"] for n in doc["nodes"])
+    print(f"{args.model}: {len(doc['nodes'])} nodes ({args.level} level), fixed "
+          f"{doc['fixed_bytes'] / 2**20:.1f} MiB, step {total:.3f} s -> {args.out}",
+          file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -1,166 +1,93 @@
 #!/usr/bin/python3
-"""Executes a `sysopt remat` schedule on a real training step and checks it.
+"""Executes a `sysopt remat` plan on a real training step and checks it.
 
-Traces the model's training step as tools/extract_graph.py does, writes its graph, asks
-`sysopt remat plan` for a schedule under the budget, then runs the traced aten ops in the
-schedule's order (computing, freeing and recomputing exactly as the schedule says). Checks that
-the parameter gradients equal those of the ordinary step (the traced graph run in order, and
-eager autograd), and compares the peak of live tensor bytes measured during the run with the
-simulator's peak.
+Traces the model's training step (python/sysopt_torch), writes its graph, asks `sysopt remat
+plan` for a schedule under the budget, then runs the traced aten ops in the schedule's order
+(computing, freeing and recomputing exactly as the schedule says, random ops replaying their
+first draw). Checks that the parameter gradients equal those of the ordinary step (the graph
+run with nothing recomputed, and eager autograd, from the same generator state), and compares
+the measured peak (live-tensor meter: every tensor an op returns, from creation to release,
+plus fixed bytes) with the simulator's.
 
-Usage: /usr/bin/python3 tools/validate_schedule.py [--model unet] [--batch 4]
-           [--resolution 64] [--budget 50%] [--sysopt build/sysopt] [--solver auto]
-Exit status 0 when the gradients match and the schedule ran; 1 otherwise.
+Usage: /usr/bin/python3 tools/validate_schedule.py [--model unet] [--batch 2]
+           [--resolution 64] [--budget 50%] [--level aten] [--sysopt build/sysopt]
+Exit status 0 when the gradients match and the peak is within --peak-tolerance; 1 otherwise.
 """
 import argparse
 import json
-import operator
 import os
-import subprocess
 import sys
-import tempfile
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 import extract_graph  # noqa: E402
-
-
-def storage_bytes(live, counted):
-    """Bytes of the distinct storages behind the live values. Of a multi-output op, only the
-    outputs in `counted` (those read as activations, not parameter gradients, which live in
-    the gradient buffers of fixed_bytes) are counted."""
-    seen = {}
-    for node, v in live.items():
-        if isinstance(v, (tuple, list)):
-            v = [t for i, t in enumerate(v) if i in counted.get(node, ())]
-        else:
-            v = [v]
-        for t in v:
-            if isinstance(t, torch.Tensor):
-                st = t.storage()
-                seen[st.data_ptr()] = st.nbytes()
-    return sum(seen.values())
+import sysopt_torch  # noqa: E402
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default="unet")
-    p.add_argument("--batch", type=int, default=4)
+    p.add_argument("--batch", type=int, default=2)
     p.add_argument("--resolution", type=int, default=64)
     p.add_argument("--budget", default="50%")
+    p.add_argument("--level", choices=["aten", "layer"], default="aten")
     p.add_argument("--solver", default="auto")
     p.add_argument("--time-limit", default="20")
     p.add_argument("--sysopt", default="build/sysopt")
+    p.add_argument("--peak-tolerance", type=float, default=0.05)
     args = p.parse_args()
-    ns = argparse.Namespace(model=args.model, batch=args.batch, resolution=args.resolution,
-                            repeats=1, threads=1)
-    doc, ctx = extract_graph.extract(ns)
-    work = tempfile.mkdtemp(prefix="remat-validate-")
-    graph_path = os.path.join(work, "graph.json")
-    sched_path = os.path.join(work, "schedule.json")
-    with open(graph_path, "w") as f:
-        json.dump(doc, f)
-    plan = subprocess.run([args.sysopt, "remat", "plan", graph_path, "--budget", args.budget,
-                           "--solver", args.solver, "--time-limit", args.time_limit,
-                           "--out", sched_path, "--json"], capture_output=True, text=True)
-    if plan.returncode != 0:
-        print(plan.stdout, plan.stderr, file=sys.stderr)
+    torch.manual_seed(0)
+    model, inputs, targets, loss_fn = extract_graph.build(args.model, args.batch,
+                                                          args.resolution)
+    model.train()
+    try:
+        trainer = sysopt_torch.RematTrainer(model, loss_fn, inputs, targets,
+                                            budget=args.budget, level=args.level,
+                                            sysopt=args.sysopt, solver=args.solver,
+                                            time_limit=args.time_limit, name=args.model)
+    except sysopt_torch.PlanError as e:
+        print(f"validate_schedule: {e}", file=sys.stderr)
         return 1
-    planned = json.loads(plan.stdout)
-    sim = json.loads(subprocess.run([args.sysopt, "remat", "simulate", graph_path, sched_path,
-                                     "--json"], capture_output=True, text=True,
-                                    check=True).stdout)
-    schedule = json.load(open(sched_path))
+    figures = trainer.measure(repeats=1)
+    # Gradients: the plan, keep-everything and eager autograd, each from the same RNG state
+    # and the same buffers.
+    state = torch.get_rng_state()
+    saved = {k: v.clone() for k, v in model.named_buffers()}
 
-    gm = ctx["gm"]
-    alias, fixed_set, kept = ctx["alias"], ctx["fixed_set"], ctx["kept"]
-    by_id = {i: n for i, n in enumerate(kept)}
-    grad_nodes = ctx["grad_nodes"]
-    grad_index = {g: k for k, g in enumerate(grad_nodes)}
+    def restore():
+        torch.set_rng_state(state)
+        for k, v in model.named_buffers():
+            v.copy_(saved[k])
 
-    # Fresh copies of the inputs: BatchNorm updates its running statistics in place, and a
-    # recomputed forward op updates them again (the gradients do not depend on them).
-    def fresh_inputs():
-        return ([t.detach().clone() for t in ctx["param_values"]],
-                {k: v.detach().clone() for k, v in ctx["buffers"].items()})
+    def grads_of(fn):
+        restore()
+        fn()
+        return [q.grad.detach().clone() for q in trainer.params]
 
-    params, buffers = fresh_inputs()
-    fixed_env = {}
-    flat = params + list(buffers.values()) + [ctx["x"], ctx["y"]]
-    for node, value in zip(ctx["placeholders"], flat):
-        fixed_env[node] = value
-    live = {}  # holder node -> value
-    grads = [None] * len(grad_nodes)
+    planned = grads_of(lambda: trainer.compute_gradients(inputs, targets))
+    keep = grads_of(lambda: trainer.compute_gradients(inputs, targets,
+                                                      schedule=trainer.keep_all))
 
-    def value_of(node):
-        """Value of any fx node from fixed inputs, live holders, or aliases of them."""
-        if node in fixed_env:
-            return fixed_env[node]
-        if node in live:
-            return live[node]
-        if node in alias or node in fixed_set:
-            # Views, in-place aliases and getitems are cheap; rebuild them from their base.
-            return run(node)
-        raise RuntimeError(f"schedule error: {node.name} is not resident")
-
-    def run(node):
-        a = torch.fx.node.map_arg(node.args, value_of)
-        k = torch.fx.node.map_arg(node.kwargs, value_of)
-        with torch.no_grad():
-            return node.target(*a, **k)
-
-    counted = {n: {u.args[1] for u in n.users
-                   if u.target is operator.getitem and u not in grad_index}
-               for n in kept}
-    fixed_bytes = doc["fixed_bytes"]
-    peak = measured = 0
-    for step in schedule["steps"]:
-        if "compute" in step:
-            node = by_id[step["compute"]]
-            live[node] = run(node)
-            # Parameter gradients read this op directly or through views of it.
-            pending = list(node.users)
-            while pending:
-                user = pending.pop()
-                if user in grad_index:
-                    grads[grad_index[user]] = run(user)
-                elif alias.get(user) is node:
-                    pending.extend(user.users)
-            measured = storage_bytes(live, counted)
-            peak = max(peak, measured)
-        else:
-            del live[by_id[step["free"]]]
-
-    # Ordinary step: the traced graph in order, and eager autograd.
-    params2, buffers2 = fresh_inputs()
-    reference = gm(params2, buffers2, ctx["x"], ctx["y"])
-    params3, buffers3 = fresh_inputs()
-    leaves = [t.requires_grad_() for t in params3]
-    eager = ctx["step"](leaves, buffers3, ctx["x"], ctx["y"])
-    missing = [grad_nodes[k].name for k, g in enumerate(grads) if g is None]
-    if missing:
-        print(f"gradients never produced: {missing}", file=sys.stderr)
-    ok = not missing
-    max_diff = max_eager = 0.0
-    if ok:
-        for g, r, e in zip(grads, reference, eager):
-            max_diff = max(max_diff, (g - r).abs().max().item())
-            max_eager = max(max_eager, (g - e.detach()).abs().max().item())
-        ok = max_diff == 0.0 and max_eager < 1e-4
-    best = planned["best"]
-    print(json.dumps({
-        "model": args.model, "batch": args.batch, "resolution": args.resolution,
-        "budget": args.budget, "solver": best,
-        "simulated_peak_bytes": sim["peak_bytes"],
-        "measured_peak_bytes": peak + fixed_bytes,
-        "measured_over_simulated": (peak + fixed_bytes) / sim["peak_bytes"],
-        "recomputes": sim["recomputes"],
-        "max_abs_diff_vs_traced_step": max_diff,
-        "max_abs_diff_vs_eager_autograd": max_eager,
-        "gradients_match": ok,
-    }, indent=1))
+    def eager():
+        for q in model.parameters():
+            q.grad = None
+        loss_fn(model(*inputs), *targets).backward()
+    ref = grads_of(eager)
+    diff_keep = max((a - b).abs().max().item() for a, b in zip(planned, keep))
+    diff_eager = max((a - b).abs().max().item() for a, b in zip(planned, ref))
+    scale = max(b.abs().max().item() for b in ref)
+    ok = diff_keep == 0.0 and diff_eager <= 1e-4 * max(1.0, scale)
+    ratio = figures["meter_peak_bytes"] / figures["planned_peak_bytes"]
+    ok = ok and abs(ratio - 1.0) <= args.peak_tolerance
+    figures.update({"model": args.model, "batch": args.batch, "resolution": args.resolution,
+                    "level": args.level, "budget": args.budget,
+                    "max_abs_diff_vs_keep_all": diff_keep,
+                    "max_abs_diff_vs_eager_autograd": diff_eager,
+                    "max_abs_gradient": scale, "ok": ok})
+    print(json.dumps(figures, indent=1))
     return 0 if ok else 1
 
 

@@ -6,7 +6,8 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config
   libeigen3-dev nlohmann-json3-dev libsqlite3-dev sqlite3 libcli11-dev libfmt-dev liblbfgspp-dev
   coinor-libcbc-dev coinor-libclp-dev libgtest-dev libgmock-dev libbenchmark-dev python3
-  zlib1g-dev llvm-14 llvm-14-dev clang-14 libclang-14-dev libclang-rt-14-dev)
+  zlib1g-dev llvm-14 llvm-14-dev clang-14 libclang-14-dev libclang-rt-14-dev
+  chromium)  # chromium: headless, renders the HTML report in its test
 if [[ "${1:-}" == "--peers" ]]; then
   packages+=(python3-optuna python3-numpy python3-torch python3-torchvision)
 fi

@@ -72,14 +72,19 @@ std::vector<double> Ticks(double lo, double hi, int target, bool log) {
     return ticks;
   }
   const double raw = (hi - lo) / std::max(target, 1);
-  const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
-  double step = magnitude;
-  for (double m : {1.0, 2.0, 5.0, 10.0}) {
-    step = m * magnitude;
-    if (step >= raw) break;
+  const int e = static_cast<int>(std::floor(std::log10(raw)));
+  const double magnitude = std::pow(10.0, e);
+  double m = 1;
+  for (double candidate : {1.0, 2.0, 5.0, 10.0}) {
+    m = candidate;
+    if (m * magnitude >= raw) break;
   }
-  for (double v = std::ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) {
-    ticks.push_back(std::abs(v) < step * 1e-9 ? 0.0 : v);
+  const double step = m * magnitude;
+  // Tick k is k * m * 10^e, computed as one rounding (k * m / 10^-e for small steps) so that
+  // 0.3 is 0.3 and not 0.1 + 0.1 + 0.1.
+  auto tick = [&](double k) { return e < 0 ? k * m / std::pow(10.0, -e) : k * step; };
+  for (double k = std::ceil(lo / step - 1e-9); tick(k) <= hi + step * 1e-9; ++k) {
+    ticks.push_back(k == 0 ? 0.0 : tick(k));
   }
   return ticks;
 }

@@ -29,7 +29,6 @@ constexpr int kTopRows = 10;
 
 std::string Percent(double fraction) { return FormatNumber(100 * fraction) + "%"; }
 std::string PercentTick(double v) { return FormatNumber(v) + "%"; }
-std::string BytesTick(double v) { return html::FormatBytes(v); }
 
 // Values that span more than two orders of magnitude, all positive, read better on a log axis.
 bool WantsLog(const std::vector<double>& values) {
@@ -305,7 +304,7 @@ std::string ParallelPlot(const Study& s, const std::optional<ParameterImportance
                    .x_label = "",
                    .y_label = "",
                    .css_class = "plot parallel",
-                   .right_margin = 80});
+                   .right_margin = 150});
   plot.SetX(0, n_axes - 1);
   plot.SetY(-0.14, 1.08);
   plot.Raw(fmt::format(
@@ -510,24 +509,31 @@ std::string TopTable(const Study& s) {
 
 std::string FailureTable(const Study& s) {
   std::map<std::string, std::vector<int64_t>> groups;
+  std::map<std::string, std::string> stderr_of;  // The first trial's last lines of stderr.
   for (const auto& t : s.Finished()) {
     if (t.state == TrialState::kFailed) {
       std::string reason = t.failure_reason.substr(0, 300);
       groups[reason].push_back(t.number);
+      if (!stderr_of.count(reason)) {
+        const std::string& tail = t.stderr_tail;
+        stderr_of[reason] = tail.size() > 300 ? "…" + tail.substr(tail.size() - 300) : tail;
+      }
     }
   }
   if (groups.empty()) return "";
   std::string out =
       "<h3>Failures</h3>\n<table class=\"failures\">\n<thead><tr><th>reason</th><th>trials</th>"
-      "<th>which</th></tr></thead>\n<tbody>\n";
+      "<th>which</th><th>stderr of the first</th></tr></thead>\n<tbody>\n";
   for (const auto& [reason, numbers] : groups) {
     std::string which;
     for (size_t k = 0; k < numbers.size() && k < 12; ++k) {
       which += (k ? ", #" : "#") + std::to_string(numbers[k]);
     }
     if (numbers.size() > 12) which += ", …";
-    out += fmt::format("<tr><td class=\"reason\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>\n",
-                       Escape(reason), numbers.size(), which);
+    out += fmt::format(
+        "<tr><td class=\"reason\">{}</td><td class=\"num\">{}</td><td>{}</td>"
+        "<td class=\"reason\"><pre>{}</pre></td></tr>\n",
+        Escape(reason), numbers.size(), which, Escape(stderr_of[reason]));
   }
   return out + "</tbody></table>\n";
 }
@@ -642,7 +648,7 @@ std::string SweepPlot(const SweepData& sweep) {
     }
     plot.Polyline(points, fmt::format("class=\"solver-line\" stroke=\"{}\" stroke-width=\"2\"",
                                       color));
-    legend.push_back({color, sweep.solvers[s], true});
+    legend.push_back({color, sweep.solvers[s] + (points.empty() ? " (no plan)" : ""), true});
   }
   std::vector<std::pair<double, double>> bound;
   for (size_t b = 0; b < sweep.fractions.size(); ++b) {
@@ -659,13 +665,14 @@ std::string SweepPlot(const SweepData& sweep) {
 
 // Every step up to 3000, else the highest and lowest value of each of 1500 buckets, so that the
 // peak stays visible.
-std::vector<std::pair<double, double>> ProfilePoints(const std::vector<int64_t>& bytes) {
+std::vector<std::pair<double, double>> ProfilePoints(const std::vector<int64_t>& bytes,
+                                                    double unit) {
   std::vector<std::pair<double, double>> points;
   const size_t n = bytes.size();
   if (n <= 3000) {
     for (size_t k = 0; k < n; ++k) {
-      if (k > 0) points.push_back({static_cast<double>(k), static_cast<double>(bytes[k - 1])});
-      points.push_back({static_cast<double>(k), static_cast<double>(bytes[k])});
+      if (k > 0) points.push_back({static_cast<double>(k), bytes[k - 1] / unit});
+      points.push_back({static_cast<double>(k), bytes[k] / unit});
     }
     return points;
   }
@@ -673,47 +680,53 @@ std::vector<std::pair<double, double>> ProfilePoints(const std::vector<int64_t>&
   for (size_t b = 0; b < buckets; ++b) {
     const size_t from = b * n / buckets, to = std::max(from + 1, (b + 1) * n / buckets);
     const auto [lo, hi] = std::minmax_element(bytes.begin() + from, bytes.begin() + to);
-    points.push_back({static_cast<double>(from), static_cast<double>(*lo)});
-    points.push_back({static_cast<double>(from), static_cast<double>(*hi)});
+    points.push_back({static_cast<double>(from), *lo / unit});
+    points.push_back({static_cast<double>(from), *hi / unit});
   }
   return points;
 }
 
 std::string ProfilePlot(const MemoryProfile& p) {
-  html::Plot plot({.width = 900,
-                   .height = 420,
-                   .title = fmt::format("{}: memory held at each step", p.graph),
-                   .x_label = "schedule step (compute or free)",
-                   .y_label = "memory held (bytes, fixed included)",
-                   .css_class = "plot memory-profile",
-                   .right_margin = 230});
   double hi = static_cast<double>(p.budget_bytes);
   size_t steps = 1;
   for (const auto* series : {&p.plan, &p.keep_all}) {
     for (int64_t v : *series) hi = std::max(hi, static_cast<double>(v));
     steps = std::max(steps, series->size());
   }
+  // The axis counts in the unit of its largest value, so that its ticks are round numbers.
+  static const char* kUnits[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+  int unit_index = 0;
+  double unit = 1;
+  while (hi / unit >= 1024 && unit_index < 4) {
+    unit *= 1024;
+    ++unit_index;
+  }
+  html::Plot plot({.width = 900,
+                   .height = 420,
+                   .title = fmt::format("{}: memory held at each step", p.graph),
+                   .x_label = "schedule step (compute or free)",
+                   .y_label = fmt::format("memory held ({}, fixed included)", kUnits[unit_index]),
+                   .css_class = "plot memory-profile",
+                   .right_margin = 250});
   plot.SetX(0, static_cast<double>(steps));
-  plot.SetY(0, hi * 1.08);
-  plot.Frame(nullptr, BytesTick);
-  plot.Polyline(ProfilePoints(p.keep_all),
+  plot.SetY(0, hi / unit * 1.08);
+  plot.Frame();
+  plot.Polyline(ProfilePoints(p.keep_all, unit),
                 "class=\"keep-all-line\" stroke=\"#999\" stroke-width=\"1.5\"");
-  plot.Polyline(ProfilePoints(p.plan), fmt::format("class=\"profile-line\" stroke=\"{}\" "
+  plot.Polyline(ProfilePoints(p.plan, unit), fmt::format("class=\"profile-line\" stroke=\"{}\" "
                                                    "stroke-width=\"1.5\"",
                                                    html::Color(0)));
   std::vector<html::LegendEntry> legend = {
       {html::Color(0), "chosen plan", true},
       {"#999", "keep everything", true}};
   if (p.budget_bytes > 0) {
-    plot.Polyline({{0, static_cast<double>(p.budget_bytes)},
-                   {static_cast<double>(steps), static_cast<double>(p.budget_bytes)}},
+    plot.Polyline({{0, p.budget_bytes / unit}, {static_cast<double>(steps), p.budget_bytes / unit}},
                   fmt::format("class=\"budget-line\" stroke=\"{}\" stroke-width=\"1.5\" "
                               "stroke-dasharray=\"6 4\"",
                               kFailedColor));
     legend.push_back({kFailedColor, "budget " + html::FormatBytes(p.budget_bytes), true, "6 4"});
   }
-  plot.Polyline({{0, static_cast<double>(p.fixed_bytes)},
-                 {static_cast<double>(steps), static_cast<double>(p.fixed_bytes)}},
+  plot.Polyline({{0, p.fixed_bytes / unit}, {static_cast<double>(steps), p.fixed_bytes / unit}},
                 "class=\"fixed-line\" stroke=\"#555\" stroke-width=\"1\" stroke-dasharray=\"2 3\"");
   legend.push_back({"#555", "fixed (parameters, optimiser)", true, "2 3"});
   plot.Legend(legend);
@@ -785,6 +798,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.best { font-weight: 700; }
 td.reason { max-width: 560px; word-break: break-word; }
 code { font-size: 13px; }
+td pre { margin: 0; white-space: pre-wrap; font-size: 12px; }
 .note { color: #8a5a00; }
 )";
 

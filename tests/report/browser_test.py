@@ -208,6 +208,31 @@ def check_screenshot(png, width, height):
 # ------------------------------------------------------------------------------------------
 
 
+def check_bad_input(sysopt, work, db, graph):
+    """Bad input: exit 2 with a message naming the file, field or value; nothing written."""
+    with open(os.path.join(work, "bad-sweep.json"), "w") as f:
+        json.dump({"graph": "g", "sweep": [{"fraction": 0.5, "budget_bytes": 10,
+                                            "keep_all_cost": "ten", "lower_bound": 1,
+                                            "plans": []}]}, f)
+    cases = [
+        (["--storage", "missing.db"], 2, "missing.db"),
+        (["--storage", db, "--study", "no-such-study"], 2, "no-such-study"),
+        (["--graph", graph], 2, "--schedule"),
+        (["--sweep", "bad-sweep.json"], 2, "bad-sweep.json: sweep[0].keep_all_cost"),
+        (["--sweep", "nothing-here.json"], 2, "nothing-here.json"),
+        (["--storage", db, "--study", "pareto", "--out", os.path.join(work, "no", "dir.html")],
+         1, "cannot write"),
+    ]
+    for extra, code, needle in cases:
+        out = [] if "--out" in extra else ["--out", "bad.html"]
+        p = subprocess.run([sysopt, "report"] + extra + out, cwd=work, capture_output=True,
+                           text=True, timeout=60)
+        check(p.returncode == code and needle in p.stderr,
+              f"sysopt report {shlex.join(extra)}: exit {p.returncode} (expected {code}), "
+              f"stderr {p.stderr!r} should name {needle!r}")
+        check(not os.path.exists(os.path.join(work, "bad.html")), "a failed report left a file")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sysopt", required=True)
@@ -257,6 +282,8 @@ def main():
         sweep_json = json.loads(sweep.stdout)
         run([sysopt, "remat", "plan", graph, "--budget", "50%", "--solver",
              "greedy-linear,checkpoint-search", "--out", "plan.json", "--quiet"], work)
+
+        check_bad_input(sysopt, work, db, graph)
 
         # Page A: two studies compared, and a memory plan.
         run([sysopt, "report", "--storage", db, "--study", "auto-30", "--study", "random-30",

@@ -194,14 +194,14 @@ void Plot::Text(double px, double py, std::string_view text, std::string_view at
                       Escape(text));
 }
 
-void Plot::Legend(const std::vector<LegendEntry>& entries) {
+void Plot::Legend(const std::vector<LegendEntry>& entries, int dx, int dy) {
   if (entries.empty()) return;
   size_t longest = 0;
   for (const auto& e : entries) longest = std::max(longest, e.label.size());
   const int width = 34 + static_cast<int>(std::min<size_t>(longest, 40) * 7);
   const bool outside = options_.right_margin >= width;
-  const int x0 = outside ? right() + 8 : right() - width - 6;
-  const int y0 = top() + 6;
+  const int x0 = (outside ? right() + 8 : right() - width - 6) + dx;
+  const int y0 = top() + 6 + dy;
   svg_ += "<g class=\"legend\">";
   if (!outside) {
     svg_ += fmt::format(

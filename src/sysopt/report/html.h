@@ -99,8 +99,9 @@ class Plot {
   /// \brief Text at pixel coordinates (escaped).
   void Text(double px, double py, std::string_view text, std::string_view attrs);
 
-  /// \brief A legend at the top right inside the plot (or in the right margin when it is wide).
-  void Legend(const std::vector<LegendEntry>& entries);
+  /// \brief A legend at the top right inside the plot (or in the right margin when it is wide),
+  /// moved `dx`, `dy` pixels.
+  void Legend(const std::vector<LegendEntry>& entries, int dx = 0, int dy = 0);
 
   /// \brief The finished <svg> element.
   std::string Finish();

@@ -389,7 +389,8 @@ std::string ParallelPlot(const Study& s, const std::optional<ParameterImportance
                                       ? "Pareto front"
                                       : fmt::format("best {}", std::min<size_t>(kTopRows,
                                                                                 best.size())),
-                true}});
+                true}},
+              /*dx=*/24, /*dy=*/30);
   return plot.Finish();
 }
 

@@ -35,6 +35,15 @@ TEST(SimulateTest, ComputesExactPeakAndCost) {
   EXPECT_EQ(sim->recomputes, 0);
 }
 
+TEST(SimulateTest, RecordsTheMemoryAfterEachStep) {
+  const Graph g = Triangle();
+  std::vector<int64_t> memory;
+  auto sim = Simulate(g, {{C(0), C(1), C(2), F(0), F(1)}}, &memory);
+  ASSERT_TRUE(sim.ok());
+  // Fixed 100, then + a(3), + b(5), + c(7), - a, - b.
+  EXPECT_EQ(memory, (std::vector<int64_t>{103, 108, 115, 112, 107}));
+}
+
 TEST(SimulateTest, SizesNearTheInt64LimitAreRefusedNotWrapped) {
   constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
   std::vector<Node> nodes(2);

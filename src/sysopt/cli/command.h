@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <string>
 
 #include "sysopt/core/expected.h"
 
@@ -30,5 +31,10 @@ void RegisterExport(CLI::App& app, Action* action);
 void RegisterValidate(CLI::App& app, Action* action);
 void RegisterRemat(CLI::App& app, Action* action);
 void RegisterLlvm(CLI::App& app, Action* action);  ///< Only in builds with the compile part.
+void RegisterReport(CLI::App& app, Action* action);
+
+/// \brief The one line `tune` ends with: the exact `sysopt report` command for the study, its
+/// values shell-quoted; empty for a memory storage, which keeps nothing to report on.
+std::string ReportHint(const std::string& storage, const std::string& study);
 
 }  // namespace sysopt::cli

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   RegisterExport(app, &action);
   RegisterValidate(app, &action);
   RegisterRemat(app, &action);
+  RegisterReport(app, &action);
 #ifdef SYSOPT_WITH_COMPILE
   RegisterLlvm(app, &action);
 #endif

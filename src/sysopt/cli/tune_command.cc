@@ -455,6 +455,9 @@ int Summarise(const TuneArgs& args, const std::string& name, const Study& s, con
         fmt::print("  {} x {} ({})\n", numbers.size(), reason, NumberList(numbers));
       }
     }
+    if (const std::string hint = ReportHint(args.storage, name); !hint.empty()) {
+      fmt::print("{}\n", hint);
+    }
   }
   if (o.signal != 0) return 128 + o.signal;
   if (started > 0 && failed + interrupted == started && !best) return kExitFailure;

@@ -81,6 +81,29 @@ class TreeEnsemble {
 
   bool empty() const { return trees_.empty(); }
 
+  std::vector<TreeView> Views() const {
+    std::vector<TreeView> views;
+    views.reserve(trees_.size());
+    for (const Tree& tree : trees_) {
+      TreeView view;
+      view.reserve(tree.nodes.size());
+      for (const Node& node : tree.nodes) {
+        TreeNodeView v;
+        v.column = node.column;
+        v.threshold = node.threshold;
+        if (node.category_set >= 0) {
+          v.left_choices = tree.category_sets[static_cast<size_t>(node.category_set)];
+        }
+        v.left = node.left;
+        v.right = node.right;
+        v.mean = node.mean;
+        view.push_back(std::move(v));
+      }
+      views.push_back(std::move(view));
+    }
+    return views;
+  }
+
  private:
   struct Split {
     double score = -1.0;
@@ -386,6 +409,10 @@ Expected<void> RandomForest::Train() {
   trees->Fit(X_, y_, DeriveSeed(seed_, static_cast<uint64_t>(fit_count_++)));
   trees_ = std::move(trees);
   return Ok();
+}
+
+std::vector<TreeView> RandomForest::Trees() const {
+  return trees_ ? trees_->Views() : std::vector<TreeView>{};
 }
 
 void RandomForest::Predict(const Eigen::MatrixXd& Xq, Eigen::VectorXd* mean,

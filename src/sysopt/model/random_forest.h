@@ -44,6 +44,21 @@ ForestOptions FeasibilityForestDefaults();
 /// \brief The trees shared by both forests; defined in random_forest.cc.
 class TreeEnsemble;
 
+/// \brief One node of a fitted tree, as analyses of the forest (fanova.h) read it.
+struct TreeNodeView {
+  int column = -1;         ///< Column split on; -1 for a leaf.
+  double threshold = 0.0;  ///< Ordered columns: a value <= threshold goes left.
+  /// Categorical columns: left_choices[k] != 0 sends choice k left; a choice past its end goes
+  /// right. Empty for an ordered split.
+  std::vector<char> left_choices;
+  int left = -1;      ///< Index of the left child in the tree's node list.
+  int right = -1;     ///< Index of the right child.
+  double mean = 0.0;  ///< Mean target of the training rows in the node (the leaf's prediction).
+};
+
+/// \brief A fitted tree: node 0 is the root.
+using TreeView = std::vector<TreeNodeView>;
+
 /// \brief Random forest regressor; mean is the average of the trees' leaf means and variance the
 /// law-of-total-variance combination of leaf variances and the spread of leaf means (as SMAC).
 class RandomForest final : public Surrogate {
@@ -70,6 +85,9 @@ class RandomForest final : public Surrogate {
   double TransformObjective(double y) const override;
   std::string name() const override { return "random_forest"; }
   std::unique_ptr<Surrogate> Clone() const override;
+
+  /// \brief The fitted trees (empty before Fit), predictions in the model scale.
+  std::vector<TreeView> Trees() const;
 
  private:
   Expected<void> Train();

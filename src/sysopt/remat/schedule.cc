@@ -12,7 +12,12 @@ namespace sysopt::remat {
 
 using nlohmann::json;
 
-Expected<SimulationResult> Simulate(const Graph& graph, const Schedule& schedule) {
+Expected<SimulationResult> Simulate(const Graph& graph, const Schedule& schedule,
+                                    std::vector<int64_t>* memory_per_step) {
+  if (memory_per_step) {
+    memory_per_step->clear();
+    memory_per_step->reserve(schedule.steps.size());
+  }
   const int n = graph.size();
   std::vector<char> resident(n, 0);
   std::vector<char> computed(n, 0);
@@ -32,6 +37,7 @@ Expected<SimulationResult> Simulate(const Graph& graph, const Schedule& schedule
       }
       resident[step.node] = 0;
       memory -= node.bytes;
+      if (memory_per_step) memory_per_step->push_back(memory);
       continue;
     }
     if (resident[step.node]) {
@@ -53,6 +59,7 @@ Expected<SimulationResult> Simulate(const Graph& graph, const Schedule& schedule
           node.id, node.name, node.bytes);
     }
     result.peak_bytes = std::max(result.peak_bytes, memory);
+    if (memory_per_step) memory_per_step->push_back(memory);
     result.cost += node.cost;
     ++result.computes;
     if (computed[step.node]) ++result.recomputes;

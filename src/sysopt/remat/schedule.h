@@ -39,8 +39,10 @@ struct SimulationResult {
 /// \brief Executes `schedule` on `graph` and checks it: every compute finds its inputs
 /// resident and its own tensor absent, every free names a resident tensor, and every output is
 /// resident at the end. Returns the exact peak memory and cost, or an InvalidInput error naming
-/// the step and node.
-Expected<SimulationResult> Simulate(const Graph& graph, const Schedule& schedule);
+/// the step and node. With `memory`, also the bytes resident after each step (fixed bytes
+/// included), one entry per step: the memory profile over the schedule.
+Expected<SimulationResult> Simulate(const Graph& graph, const Schedule& schedule,
+                                    std::vector<int64_t>* memory = nullptr);
 
 /// \brief Builds the schedule that computes `order` (node indices, recomputations allowed) and
 /// frees each tensor right after its last read, so no schedule with this compute order uses

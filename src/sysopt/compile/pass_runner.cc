@@ -46,7 +46,9 @@ Spec PassOrderingSpec(const std::string& name, CompileObjective objective, int m
   if (!space.ok()) throw std::logic_error("pass-ordering space: " + space.error().message());
   // No run command, budget or time limit: the pass runner evaluates in process, and the CLI's
   // flags set the rest.
-  return Spec{name, *space, {{std::string(CompileObjectiveColumn(objective)), true}}};
+  return Spec{name,         *space,       {{std::string(CompileObjectiveColumn(objective)), true}},
+              std::nullopt, std::nullopt, std::nullopt,
+              false};
 }
 
 std::vector<int> ConfigActions(const Config& config) {

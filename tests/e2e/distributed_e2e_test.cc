@@ -22,6 +22,7 @@
 #include "common/run_process.h"
 #include "common/temp_dir.h"
 #include "sysopt/storage/storage.h"
+#include "sysopt/study/study.h"
 
 namespace {
 

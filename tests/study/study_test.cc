@@ -325,6 +325,14 @@ TEST(StudyTest, RefreshSeesOtherProcessesTrials) {
   EXPECT_EQ((*mine)->BudgetUsed(), 2);
   EXPECT_EQ((*mine)->Finished().size(), 2u);
   EXPECT_EQ((*mine)->RunningCount(), 1);  // its own re-measurement
+  // Another process's change made before this one's own is still read after it.
+  Record(**theirs, C(7), {7.0, 7.0});
+  auto own = (*mine)->Reserve(C(8), WorkerName(0), 0, 10);
+  ASSERT_TRUE(own.ok());
+  ASSERT_TRUE((*mine)->Finish(own->trial, done).ok());
+  ASSERT_TRUE((*mine)->Refresh().ok());
+  EXPECT_EQ((*mine)->BudgetUsed(), 4);
+  EXPECT_EQ((*mine)->Finished().size(), 4u);
 }
 
 TEST(StudyTest, BestAndParetoFrontOnHandMadeValues) {

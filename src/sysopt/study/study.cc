@@ -172,7 +172,7 @@ Expected<std::unique_ptr<Study>> Study::Open(Storage& storage, const std::string
     auto changed = storage.GetTrialsSince(study->record_.id, study->revision_);
     if (!changed.ok()) return changed.error();
     std::lock_guard lock(study->mutex_);
-    study->AbsorbLocked(std::move(*changed), nullptr);
+    study->AbsorbLocked(std::move(*changed), nullptr, /*read_all=*/true);
   }
   // Trials a stopped run marked interrupted itself (Ctrl-C, a time limit) run again too, unless
   // their configuration has been run since.
@@ -255,13 +255,16 @@ Expected<void> Study::Reload() {
     // This object's own trials stay pending whatever the read shows.
     running_all_[t.id] = TrialRecord{.id = t.id, .number = t.number, .config = t.config};
   }
-  AbsorbLocked(std::move(*trials), nullptr);
+  AbsorbLocked(std::move(*trials), nullptr, /*read_all=*/true);
   return Ok();
 }
 
-void Study::AbsorbLocked(std::vector<TrialRecord> trials, std::vector<Config>* interrupted) {
+void Study::AbsorbLocked(std::vector<TrialRecord> trials, std::vector<Config>* interrupted,
+                         bool read_all) {
   for (auto& t : trials) {
-    revision_ = std::max(revision_, t.revision);
+    // Only a read of every change up to a revision moves the mark: a trial of this process
+    // read alone may be newer than another process's change not read yet.
+    if (read_all) revision_ = std::max(revision_, t.revision);
     // Every sampler and report relies on a history that fits the space.
     if (std::string why = WhyUnusable(t); !why.empty()) {
       running_all_.erase(t.id);
@@ -327,7 +330,7 @@ Expected<std::vector<Config>> Study::Refresh() {
     auto changed = storage_.GetTrialsSince(record_.id, since);
     if (!changed.ok()) return changed.error();
     std::lock_guard lock(mutex_);
-    AbsorbLocked(std::move(*changed), &interrupted);
+    AbsorbLocked(std::move(*changed), &interrupted, /*read_all=*/true);
     return Ok();
   };
   SYSOPT_RETURN_IF_ERROR(read());
@@ -431,7 +434,7 @@ Expected<TrialRecord> Study::Finish(const Trial& trial, TrialOutcome outcome) {
         std::lock_guard lock(mutex_);
         forget();
         std::vector<TrialRecord> one{*now};
-        AbsorbLocked(std::move(one), nullptr);
+        AbsorbLocked(std::move(one), nullptr, /*read_all=*/false);
         return *now;
       }
     }
@@ -451,7 +454,7 @@ Expected<TrialRecord> Study::Finish(const Trial& trial, TrialOutcome outcome) {
   std::lock_guard lock(mutex_);
   forget();
   std::vector<TrialRecord> one{*rec};
-  AbsorbLocked(std::move(one), nullptr);
+  AbsorbLocked(std::move(one), nullptr, /*read_all=*/false);
   return *rec;
 }
 

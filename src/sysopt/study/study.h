@@ -163,8 +163,10 @@ class Study {
   Study(Storage& storage, StudyRecord record, Spec spec);
   Expected<void> Reload();
   /// Takes in trials read from storage (caller holds mutex_); appends to `interrupted` the
-  /// configurations of those newly seen finished as released.
-  void AbsorbLocked(std::vector<TrialRecord> trials, std::vector<Config>* interrupted);
+  /// configurations of those newly seen finished as released. `read_all`: the trials are every
+  /// change since revision_ (GetTrials or GetTrialsSince), so revision_ may advance past them.
+  void AbsorbLocked(std::vector<TrialRecord> trials, std::vector<Config>* interrupted,
+                    bool read_all);
   /// Marks the running trials of gone workers interrupted; returns how many it marked.
   Expected<std::vector<Config>> ReclaimGone();
   /// Why a stored trial cannot be used; empty when it can.

@@ -182,10 +182,12 @@ Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner,
       waiting = true;
       return std::nullopt;
     }
-    if (!queue.empty()) {
+    while (!queue.empty()) {
       Config c = std::move(queue.front());
       queue.pop_front();
-      return c;
+      // A configuration to run again that another process has measured meanwhile is done: only
+      // the sampler asks for deliberate re-measurements.
+      if (!study.FirstCompleteOf(c)) return c;
     }
     // One snapshot: a trial finishing between two separate reads would be in neither.
     auto [history, pending] = study.FinishedAndPending();
@@ -247,8 +249,8 @@ Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner,
           continue;
         }
         if (reserved->status == ReserveStatus::kBudgetFull) {
-          // Another process took the last place since the last read; the queued configuration
-          // (if it was one) may still be needed if that trial is interrupted.
+          // Another process took the last place since the last read: look again after a poll.
+          finished_one.wait_for(lock, poll, [&] { return error || StopRequested(options); });
           continue;
         }
         trial = std::move(reserved->trial);

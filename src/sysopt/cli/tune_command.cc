@@ -596,8 +596,8 @@ int RunStudy(const TuneArgs& args, Spec& spec, TuneArgs effective) {
                "sysopt: study '{}' in {} ({}), sampler {}, seed {}{}, budget {}{}, {} worker{}\n",
                name, RedactStorageUrl(args.storage),
                resume.created ? "new"
-                              : fmt::format("joined with {} finished, {} running", s.BudgetUsed(),
-                                            s.RunningCount()),
+                              : fmt::format("resumed with {} finished, {} running elsewhere",
+                                            s.BudgetUsed(), s.RunningCount()),
                args.sampler, seed, args.seed_given ? "" : " (drawn; --seed fixes it)",
                effective.budget,
                time_limit_s > 0 ? fmt::format(", time limit {}", FormatDuration(time_limit_s)) : "",

@@ -249,6 +249,7 @@ Expected<void> Study::Reload() {
   running_all_.clear();
   set_aside_.clear();
   set_aside_ids_.clear();
+  set_aside_holding_ = 0;
   budget_used_ = 0;
   revision_ = 0;
   for (const Trial& t : running_) {
@@ -269,6 +270,8 @@ void Study::AbsorbLocked(std::vector<TrialRecord> trials, std::vector<Config>* i
     if (std::string why = WhyUnusable(t); !why.empty()) {
       running_all_.erase(t.id);
       if (set_aside_ids_.insert(t.id).second) {
+        // It holds a budget place in the storage that the history does not count.
+        if (!t.released) ++set_aside_holding_;
         auto at = std::upper_bound(
             set_aside_.begin(), set_aside_.end(), t.number,
             [](int64_t n, const SetAsideTrial& s) { return n < s.number; });
@@ -396,7 +399,14 @@ Expected<Trial> Study::Start(const Config& config, const std::string& worker) {
 
 Expected<Reserved> Study::Reserve(const Config& config, const std::string& worker,
                                   int measurement, int budget) {
-  TrialRequest request{config, worker, Now(), ConfigKey(spec_.space, config), budget};
+  int holding_aside = 0;
+  {
+    std::lock_guard lock(mutex_);
+    holding_aside = set_aside_holding_;
+  }
+  // The storage counts the rows set aside here too.
+  TrialRequest request{config, worker, Now(), ConfigKey(spec_.space, config),
+                       budget > 0 ? budget + holding_aside : 0};
   if (measurement > 0) request.key += fmt::format("#{}", measurement);
   auto reserved = storage_.ReserveTrial(record_.id, request);
   if (!reserved.ok()) return reserved.error();

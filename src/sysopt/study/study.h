@@ -185,6 +185,7 @@ class Study {
   std::unordered_set<int64_t> set_aside_ids_;
   int64_t revision_ = 0;
   int budget_used_ = 0;
+  int set_aside_holding_ = 0;  // rows set aside that hold a budget place in the storage
   double grace_s_ = kDefaultHeartbeatGraceS;
 };
 

@@ -154,6 +154,7 @@ Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner,
   // Proposals that another process reserved first, and that this process's view may not show
   // yet (a damaged row holds one): the sampler is told they are pending.
   std::vector<Config> taken;
+  std::vector<Config> run_here;  // configurations this call started
 
   // Takes the next configuration to run, or nothing when the loop should end (or, with
   // `waiting` set, when it should wait for trials in flight here or elsewhere). Caller holds
@@ -185,9 +186,10 @@ Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner,
     while (!queue.empty()) {
       Config c = std::move(queue.front());
       queue.pop_front();
-      // A configuration to run again that another process has measured meanwhile is done: only
-      // the sampler asks for deliberate re-measurements.
-      if (!study.FirstCompleteOf(c)) return c;
+      // A configuration to run again that another process has measured meanwhile is done; one
+      // measured by this call is measured again, as asked.
+      const bool ran_here = std::find(run_here.begin(), run_here.end(), c) != run_here.end();
+      if (ran_here || !study.FirstCompleteOf(c)) return c;
     }
     // One snapshot: a trial finishing between two separate reads would be in neither.
     auto [history, pending] = study.FinishedAndPending();
@@ -254,6 +256,7 @@ Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner,
           continue;
         }
         trial = std::move(reserved->trial);
+        run_here.push_back(trial.config);
         ++in_flight;
         ++report.started;
       }

@@ -7,11 +7,13 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config
   libeigen3-dev nlohmann-json3-dev libsqlite3-dev sqlite3 libcli11-dev libfmt-dev liblbfgspp-dev
   coinor-libcbc-dev coinor-libclp-dev libgtest-dev libgmock-dev libbenchmark-dev python3
+  libpq-dev postgresql
   zlib1g-dev llvm-14 llvm-14-dev clang-14 libclang-14-dev libclang-rt-14-dev
   python3-torch python3-torchvision python3-pytest libopenblas0-pthread
   chromium)  # chromium: headless, renders the HTML report in its test
 if [[ "${1:-}" == "--peers" ]]; then
-  packages+=(python3-optuna python3-numpy)
+  # python3-psycopg2: only for bench/distributed (Optuna's RDB storage on PostgreSQL).
+  packages+=(python3-optuna python3-numpy python3-psycopg2)
 fi
 
 missing=()

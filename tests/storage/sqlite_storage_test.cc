@@ -26,18 +26,24 @@ namespace {
 
 using nlohmann::json;
 
-// The format of schema version 1, written out by hand: any change to the schema in
-// sqlite_storage.cc must fail here, and comes with a new kSqliteSchemaVersion.
+// The format of schema version 2, written out by hand: any change to the schema in
+// sqlite_storage.cc must fail here, and comes with a new kSqliteSchemaVersion. Version 2 is
+// version 1 with columns added by ALTER TABLE (SQLite writes them into the stored CREATE
+// statement as shown) and four indexes.
 constexpr const char* kExpectedSchema = R"(index|sqlite_autoindex_studies_1|studies|
 index|sqlite_autoindex_study_attrs_1|study_attrs|
 index|sqlite_autoindex_trials_1|trials|
+index|trials_holding|trials|CREATE INDEX trials_holding ON trials (study_id, released)
+index|trials_key|trials|CREATE UNIQUE INDEX trials_key ON trials (study_id, config_key) WHERE config_key IS NOT NULL
+index|trials_revision|trials|CREATE INDEX trials_revision ON trials (study_id, revision)
+index|trials_running|trials|CREATE INDEX trials_running ON trials (study_id, number) WHERE state = 'RUNNING'
 table|studies|studies|CREATE TABLE studies (
   id INTEGER PRIMARY KEY,
   name TEXT NOT NULL UNIQUE,
   spec TEXT NOT NULL,
   sampler TEXT NOT NULL,
   created_at REAL NOT NULL
-)
+, revision INTEGER NOT NULL DEFAULT 0)
 table|study_attrs|study_attrs|CREATE TABLE study_attrs (
   study_id INTEGER NOT NULL REFERENCES studies(id),
   key TEXT NOT NULL,
@@ -57,7 +63,7 @@ table|trials|trials|CREATE TABLE trials (
   start_time REAL NOT NULL,
   end_time REAL,
   worker TEXT NOT NULL,
-  attrs TEXT NOT NULL,
+  attrs TEXT NOT NULL, heartbeat REAL, revision INTEGER NOT NULL DEFAULT 0, config_key TEXT, released INTEGER NOT NULL DEFAULT 0,
   UNIQUE (study_id, number)
 )
 )";
@@ -120,8 +126,8 @@ TEST_F(SqliteStorageTest, SchemaMatchesGoldenFormat) {
   RawDb raw(path_);
   EXPECT_EQ(raw.Query("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"),
             kExpectedSchema);
-  EXPECT_EQ(raw.Query("PRAGMA user_version"), "1\n");
-  EXPECT_EQ(kSqliteSchemaVersion, 1);
+  EXPECT_EQ(raw.Query("PRAGMA user_version"), "2\n");
+  EXPECT_EQ(kSqliteSchemaVersion, 2);
   EXPECT_EQ(raw.Query("PRAGMA application_id"), std::to_string(0x5359534F) + "\n");
   EXPECT_EQ(raw.Query("PRAGMA journal_mode"), "wal\n");
 }
@@ -154,8 +160,9 @@ TEST_F(SqliteStorageTest, RowsMatchGoldenEncoding) {
   EXPECT_EQ(raw.Query("SELECT * FROM study_attrs"), "1|fingerprint|\"ab12\"\n");
   EXPECT_EQ(raw.Query("SELECT * FROM trials ORDER BY id"),
             "1|1|0|COMPLETE|[3,0.30000000000000004,2.0,\"x\",[1,0],null]|[0.5,\"Infinity\"]|"
-            "[[0.25,1.0],[0.75,2.0]]||err|10.5|11.25|h:1:2|{\"k\":1}\n"
-            "2|1|1|RUNNING|[]|[]|[]|||12.0||h:1:3|{}\n");
+            "[[0.25,1.0],[0.75,2.0]]||err|10.5|11.25|h:1:2|{\"k\":1}|10.5|2||0\n"
+            "2|1|1|RUNNING|[]|[]|[]|||12.0||h:1:3|{}|12.0|3||0\n");
+  EXPECT_EQ(raw.Query("SELECT revision FROM studies"), "3\n");
 }
 
 TEST_F(SqliteStorageTest, ReopenedDatabaseReturnsIdenticalRecords) {
@@ -386,12 +393,61 @@ TEST_F(SqliteStorageTest, UnwritablePathIsIoErrorNamingPath) {
 
 TEST_F(SqliteStorageTest, RefusesNewerSchemaNamingPathAndVersion) {
   ASSERT_NE(MustOpen(path_), nullptr);
-  RawDb(path_).Exec("PRAGMA user_version = 2");
+  RawDb(path_).Exec("PRAGMA user_version = 3");
   auto storage = OpenSqliteStorage(path_);
   ASSERT_FALSE(storage.ok());
   EXPECT_EQ(storage.error().kind(), ErrorKind::kInvalidInput);
   EXPECT_TRUE(Contains(storage.error().message(), path_)) << storage.error().message();
-  EXPECT_TRUE(Contains(storage.error().message(), "version 2")) << storage.error().message();
+  EXPECT_TRUE(Contains(storage.error().message(), "version 3")) << storage.error().message();
+}
+
+// A file written by the previous format (version 1, built here by hand with its statements) is
+// upgraded in place: its trials keep every field, an interrupted one gives its place back, and
+// numbering and reservations go on from there.
+TEST_F(SqliteStorageTest, VersionOneFileIsUpgradedInPlace) {
+  {
+    RawDb raw(path_);
+    raw.Exec(
+        "CREATE TABLE studies (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, spec TEXT NOT "
+        "NULL, sampler TEXT NOT NULL, created_at REAL NOT NULL)");
+    raw.Exec(
+        "CREATE TABLE study_attrs (study_id INTEGER NOT NULL REFERENCES studies(id), key TEXT "
+        "NOT NULL, value TEXT NOT NULL, PRIMARY KEY (study_id, key))");
+    raw.Exec(
+        "CREATE TABLE trials (id INTEGER PRIMARY KEY, study_id INTEGER NOT NULL REFERENCES "
+        "studies(id), number INTEGER NOT NULL, state TEXT NOT NULL CHECK (state IN ('RUNNING', "
+        "'COMPLETE', 'FAILED')), config TEXT NOT NULL, objective_values TEXT NOT NULL, samples "
+        "TEXT NOT NULL, failure_reason TEXT NOT NULL, stderr_tail TEXT NOT NULL, start_time REAL "
+        "NOT NULL, end_time REAL, worker TEXT NOT NULL, attrs TEXT NOT NULL, UNIQUE (study_id, "
+        "number))");
+    raw.Exec("INSERT INTO studies VALUES (1, 'old', '{}', '{}', 5.0)");
+    raw.Exec(
+        "INSERT INTO trials VALUES (1, 1, 0, 'COMPLETE', '[1]', '[0.5]', '[]', '', '', 6.0, 7.0, "
+        "'w', '{}'), (2, 1, 1, 'FAILED', '[2]', '[]', '[]', 'interrupted', '', 8.0, 9.0, 'w', "
+        "'{}')");
+    raw.Exec("PRAGMA application_id = 1398362959");
+    raw.Exec("PRAGMA user_version = 1");
+  }
+  auto storage = MustOpen(path_);
+  ASSERT_NE(storage, nullptr);
+  EXPECT_EQ(RawDb(path_).Query("PRAGMA user_version"), "2\n");
+  auto trials = storage->GetTrials(1);
+  ASSERT_TRUE(trials.ok()) << trials.error().message();
+  ASSERT_EQ(trials->size(), 2u);
+  EXPECT_EQ((*trials)[0].values, std::vector<double>{0.5});
+  EXPECT_EQ((*trials)[0].heartbeat, 6.0);  // none stored: the start time stands for it
+  EXPECT_FALSE((*trials)[0].released);
+  EXPECT_TRUE((*trials)[1].released);
+  EXPECT_EQ((*trials)[1].failure_reason, "interrupted");
+  // Only the measured trial holds a budget place.
+  auto full = storage->ReserveTrial(1, TrialRequest{{Value(int64_t{3})}, "w", 10.0, "k", 1});
+  ASSERT_TRUE(full.ok());
+  EXPECT_EQ(full->status, ReserveStatus::kBudgetFull);
+  auto next = storage->ReserveTrial(1, TrialRequest{{Value(int64_t{3})}, "w", 10.0, "k", 2});
+  ASSERT_TRUE(next.ok());
+  ASSERT_EQ(next->status, ReserveStatus::kCreated);
+  EXPECT_EQ(next->trial.number, 2);
+  EXPECT_GT(next->trial.revision, 0);
 }
 
 TEST_F(SqliteStorageTest, RefusesAndLeavesAloneAnotherApplicationsDatabase) {

@@ -16,6 +16,7 @@
 #include "sysopt/storage/memory_storage.h"
 #include "sysopt/storage/sqlite_storage.h"
 #include "sysopt/storage/storage.h"
+#include "common/postgres_server.h"
 #include "common/temp_dir.h"
 
 namespace sysopt {
@@ -224,6 +225,14 @@ TEST_P(StorageConformanceTest, FinishTrialRecordsEverythingExactly) {
 
   auto got = storage_->GetTrial(done.id);
   ASSERT_TRUE(got.ok()) << got.error().message();
+  // Finishing is a change: each finished trial has a revision after every creation, in the
+  // order they were finished.
+  auto got_failed = storage_->GetTrial(failed.id);
+  ASSERT_TRUE(got_failed.ok());
+  EXPECT_GT(got->revision, running.revision);
+  EXPECT_GT(got_failed->revision, got->revision);
+  expected_done.revision = got->revision;
+  expected_failed.revision = got_failed->revision;
   EXPECT_EQ(*got, expected_done);
   EXPECT_TRUE(std::signbit(got->values[4]));
   EXPECT_EQ(got->values[3], 4.9e-324);
@@ -410,6 +419,167 @@ TEST(TrialStateTest, NamesRoundTrip) {
   EXPECT_FALSE(ParseTrialState("DONE").ok());
 }
 
+// --- Sharing a study between processes: reservations, budget, heartbeats, revisions. ---
+
+Expected<Reservation> Reserve(Storage& storage, int64_t study, const std::string& key,
+                              int64_t budget = 0, int64_t tag = 0) {
+  return storage.ReserveTrial(study, TrialRequest{{Value(tag)}, "host:1:0", 100.5, key, budget});
+}
+
+TrialOutcome Interrupted() {
+  TrialOutcome o;
+  o.state = TrialState::kFailed;
+  o.failure_reason = "interrupted";
+  o.end_time = 3.0;
+  o.release = true;
+  return o;
+}
+
+TEST_P(StorageConformanceTest, ReservationKeyIsRefusedUntilReleased) {
+  const int64_t s = NewStudy("s");
+  auto first = Reserve(*storage_, s, "x=1");
+  ASSERT_TRUE(first.ok()) << first.error().message();
+  ASSERT_EQ(first->status, ReserveStatus::kCreated);
+  EXPECT_EQ(first->trial.number, 0);
+  EXPECT_EQ(first->trial.state, TrialState::kRunning);
+  auto again = Reserve(*storage_, s, "x=1");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->status, ReserveStatus::kTaken);
+  // Another study, another key, or no key at all: not refused.
+  const int64_t other = NewStudy("other");
+  EXPECT_EQ(Reserve(*storage_, other, "x=1")->status, ReserveStatus::kCreated);
+  EXPECT_EQ(Reserve(*storage_, s, "x=2")->status, ReserveStatus::kCreated);
+  EXPECT_EQ(Reserve(*storage_, s, "")->status, ReserveStatus::kCreated);
+  EXPECT_EQ(Reserve(*storage_, s, "")->status, ReserveStatus::kCreated);
+  // Released (interrupted): the configuration can be reserved again, once.
+  ASSERT_TRUE(storage_->FinishTrial(first->trial.id, Interrupted()).ok());
+  auto released = storage_->GetTrial(first->trial.id);
+  ASSERT_TRUE(released.ok());
+  EXPECT_TRUE(released->released);
+  auto rerun = Reserve(*storage_, s, "x=1");
+  ASSERT_EQ(rerun->status, ReserveStatus::kCreated);
+  EXPECT_EQ(rerun->trial.number, 4);
+  EXPECT_EQ(Reserve(*storage_, s, "x=1")->status, ReserveStatus::kTaken);
+  // Finished without release (a measurement, or a failure of its own): still taken.
+  TrialOutcome done;
+  done.values = {1.0};
+  ASSERT_TRUE(storage_->FinishTrial(rerun->trial.id, done).ok());
+  EXPECT_FALSE(storage_->GetTrial(rerun->trial.id)->released);
+  EXPECT_EQ(Reserve(*storage_, s, "x=1")->status, ReserveStatus::kTaken);
+  auto unknown = Reserve(*storage_, s + other + 100, "x=1");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().kind(), ErrorKind::kNotFound);
+}
+
+TEST_P(StorageConformanceTest, BudgetCountsRunningAndFinishedButNotReleased) {
+  const int64_t s = NewStudy("s");
+  auto a = Reserve(*storage_, s, "a", 2);
+  auto b = Reserve(*storage_, s, "b", 2);
+  ASSERT_EQ(a->status, ReserveStatus::kCreated);
+  ASSERT_EQ(b->status, ReserveStatus::kCreated);
+  EXPECT_EQ(Reserve(*storage_, s, "c", 2)->status, ReserveStatus::kBudgetFull);
+  EXPECT_EQ(Reserve(*storage_, s, "c", 3)->status, ReserveStatus::kCreated);
+  EXPECT_EQ(Reserve(*storage_, s, "d", 3)->status, ReserveStatus::kBudgetFull);
+  // A released trial gives its place back; a failure of its own keeps it.
+  ASSERT_TRUE(storage_->FinishTrial(a->trial.id, Interrupted()).ok());
+  EXPECT_EQ(Reserve(*storage_, s, "d", 3)->status, ReserveStatus::kCreated);
+  TrialOutcome crashed;
+  crashed.state = TrialState::kFailed;
+  crashed.failure_reason = "exit code 3";
+  ASSERT_TRUE(storage_->FinishTrial(b->trial.id, crashed).ok());
+  EXPECT_EQ(Reserve(*storage_, s, "e", 3)->status, ReserveStatus::kBudgetFull);
+  EXPECT_EQ(Reserve(*storage_, s, "e", 4)->status, ReserveStatus::kCreated);
+  auto trials = storage_->GetTrials(s);
+  ASSERT_TRUE(trials.ok());
+  EXPECT_EQ(trials->size(), 5u);  // refusals create nothing
+}
+
+TEST_P(StorageConformanceTest, ConcurrentReservationsShareKeysAndBudgetExactly) {
+  const int64_t s = NewStudy("s");
+  constexpr int kThreads = 4;
+  constexpr int kKeys = 30;
+  constexpr int kBudget = 24;
+  std::atomic<int> created{0}, failures{0};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kThreads; ++w) {
+    threads.emplace_back([&, w] {
+      // Every thread tries every key, each in its own order.
+      for (int i = 0; i < kKeys; ++i) {
+        const int k = (i * (w + 1) * 7 + w) % kKeys;
+        auto r = Reserve(*storage_, s, "k" + std::to_string(k), kBudget, k);
+        if (!r.ok()) {
+          ++failures;
+        } else if (r->status == ReserveStatus::kCreated) {
+          ++created;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(created.load(), kBudget);
+  auto trials = storage_->GetTrials(s);
+  ASSERT_TRUE(trials.ok());
+  ASSERT_EQ(trials->size(), static_cast<size_t>(kBudget));
+  std::set<int64_t> tags;
+  for (size_t n = 0; n < trials->size(); ++n) {
+    EXPECT_EQ((*trials)[n].number, static_cast<int64_t>(n));
+    tags.insert(std::get<int64_t>((*trials)[n].config.at(0)));
+  }
+  EXPECT_EQ(tags.size(), static_cast<size_t>(kBudget)) << "a key was reserved twice";
+}
+
+TEST_P(StorageConformanceTest, TrialsSinceARevisionAreExactlyThoseChanged) {
+  const int64_t s = NewStudy("s");
+  const int64_t other = NewStudy("other");
+  TrialRecord t0 = NewTrial(s, {Value(int64_t{0})});
+  TrialRecord t1 = NewTrial(s, {Value(int64_t{1})});
+  NewTrial(other);
+  EXPECT_GT(t1.revision, t0.revision);
+  EXPECT_GT(t0.revision, 0);
+  auto none = storage_->GetTrialsSince(s, t1.revision);
+  ASSERT_TRUE(none.ok()) << none.error().message();
+  EXPECT_TRUE(none->empty());
+  TrialOutcome done;
+  done.values = {4.0};
+  ASSERT_TRUE(storage_->FinishTrial(t0.id, done).ok());
+  auto changed = storage_->GetTrialsSince(s, t1.revision);
+  ASSERT_TRUE(changed.ok());
+  ASSERT_EQ(changed->size(), 1u);
+  EXPECT_EQ((*changed)[0].id, t0.id);
+  EXPECT_EQ((*changed)[0].state, TrialState::kComplete);
+  EXPECT_GT((*changed)[0].revision, t1.revision);
+  auto all = storage_->GetTrialsSince(s, 0);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].id, t1.id);  // ordered by revision: t0 changed last
+  EXPECT_EQ((*all)[1].id, t0.id);
+  auto running = storage_->GetRunningTrials(s);
+  ASSERT_TRUE(running.ok());
+  ASSERT_EQ(running->size(), 1u);
+  EXPECT_EQ((*running)[0].id, t1.id);
+  EXPECT_FALSE(storage_->GetTrialsSince(s + other + 100, 0).ok());
+}
+
+TEST_P(StorageConformanceTest, HeartbeatRenewsRunningTrialsOnly) {
+  const int64_t s = NewStudy("s");
+  TrialRecord a = NewTrial(s, {Value(int64_t{0})});
+  TrialRecord b = NewTrial(s, {Value(int64_t{1})});
+  EXPECT_EQ(a.heartbeat, 100.5);
+  TrialOutcome done;
+  done.values = {1.0};
+  ASSERT_TRUE(storage_->FinishTrial(b.id, done).ok());
+  const int64_t before = storage_->GetTrial(a.id)->revision;
+  ASSERT_TRUE(storage_->Heartbeat({a.id, b.id, 9999}, 250.25).ok());
+  auto ra = storage_->GetTrial(a.id);
+  auto rb = storage_->GetTrial(b.id);
+  ASSERT_TRUE(ra.ok() && rb.ok());
+  EXPECT_EQ(ra->heartbeat, 250.25);
+  EXPECT_EQ(ra->revision, before);  // a heartbeat is no change to read again
+  EXPECT_EQ(rb->heartbeat, 100.5);
+  ASSERT_TRUE(storage_->Heartbeat({}, 300).ok());
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Backends, StorageConformanceTest,
     ::testing::Values(Backend{"Memory",
@@ -417,6 +587,14 @@ INSTANTIATE_TEST_SUITE_P(
                       Backend{"Sqlite",
                               [](const testing::TempDir& dir) {
                                 auto s = OpenSqliteStorage(dir.File("study.db"));
+                                EXPECT_TRUE(s.ok()) << s.error().message();
+                                return s.ok() ? std::move(*s) : nullptr;
+                              }},
+                      // A real server, one fresh database per test, through the URL.
+                      Backend{"Postgres",
+                              [](const testing::TempDir&) -> std::unique_ptr<Storage> {
+                                auto s = OpenStorage(
+                                    testing::PostgresServer::Shared().NewDatabaseUrl());
                                 EXPECT_TRUE(s.ok()) << s.error().message();
                                 return s.ok() ? std::move(*s) : nullptr;
                               }},

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -51,6 +52,10 @@ pid_t DeadPid() {
   if (child == 0) _exit(0);
   waitpid(child, nullptr, 0);
   return child;
+}
+
+double Fresh() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 std::string HostOf(const std::string& worker) { return worker.substr(0, worker.find(':')); }
@@ -152,12 +157,13 @@ TEST(StudyTest, TrialsOfDeadProcessesAreMarkedInterrupted) {
   const int64_t id = (*first)->record().id;
   const std::string host = HostOf(WorkerName(0));
   const pid_t dead = DeadPid();
-  // A trial of a dead process on this host, one of another host, one of this very process.
-  ASSERT_TRUE(storage->CreateTrial(id, C(5), host + ":" + std::to_string(dead) + ":0", 1.0).ok());
-  ASSERT_TRUE(storage->CreateTrial(id, C(6, "safe"), "elsewhere.example:1:0", 1.0).ok());
-  ASSERT_TRUE(storage->CreateTrial(id, C(7), WorkerName(2), 1.0).ok());
+  // A trial of a dead process on this host, one of another host, one of this very process;
+  // all with a fresh heartbeat, so that only the dead process's are taken for gone.
+  ASSERT_TRUE(storage->CreateTrial(id, C(5), host + ":" + std::to_string(dead) + ":0", Fresh()).ok());
+  ASSERT_TRUE(storage->CreateTrial(id, C(6, "safe"), "elsewhere.example:1:0", Fresh()).ok());
+  ASSERT_TRUE(storage->CreateTrial(id, C(7), WorkerName(2), Fresh()).ok());
   ASSERT_TRUE(
-      storage->CreateTrial(id, C(8), host + ":" + std::to_string(dead) + ":3", 1.0).ok());
+      storage->CreateTrial(id, C(8), host + ":" + std::to_string(dead) + ":3", Fresh()).ok());
 
   ResumeInfo info;
   auto study = Study::Open(*storage, "s", MakeSpec(SpecJson()), {}, &info);
@@ -206,10 +212,10 @@ TEST(StudyTest, ReusedPidDoesNotKeepADeadTunersTrial) {
   // A live process (its pid reused) started at another time than the recorded tuner's...
   const pid_t live = getppid();
   const std::string reused = host + ":" + std::to_string(live) + ":0:1";
-  ASSERT_TRUE(storage->CreateTrial(id, C(1), reused, 1.0).ok());
+  ASSERT_TRUE(storage->CreateTrial(id, C(1), reused, Fresh()).ok());
   // ...while this process, named with its true start time, is alive; so is an old-style name.
-  ASSERT_TRUE(storage->CreateTrial(id, C(2), WorkerName(1), 1.0).ok());
-  ASSERT_TRUE(storage->CreateTrial(id, C(4), host + ":" + std::to_string(live) + ":0", 1.0).ok());
+  ASSERT_TRUE(storage->CreateTrial(id, C(2), WorkerName(1), Fresh()).ok());
+  ASSERT_TRUE(storage->CreateTrial(id, C(4), host + ":" + std::to_string(live) + ":0", Fresh()).ok());
   ResumeInfo info;
   auto study = Study::Open(*storage, "s", MakeSpec(SpecJson()), {}, &info);
   ASSERT_TRUE(study.ok()) << study.error().message();
@@ -230,13 +236,103 @@ TEST(StudyTest, MalformedWorkerNamesDoNotBreakResuming) {
   const int64_t id = (*first)->record().id;
   const std::string host = HostOf(WorkerName(0));
   // No process can be found behind these names: their trials are interrupted, not fatal.
-  ASSERT_TRUE(storage->CreateTrial(id, C(1), host + ":not-a-pid:0", 1.0).ok());
-  ASSERT_TRUE(storage->CreateTrial(id, C(2), "no-colons", 1.0).ok());
+  ASSERT_TRUE(storage->CreateTrial(id, C(1), host + ":not-a-pid:0", Fresh()).ok());
+  ASSERT_TRUE(storage->CreateTrial(id, C(2), "no-colons", Fresh()).ok());
   ResumeInfo info;
   auto study = Study::Open(*storage, "s", MakeSpec(SpecJson()), {}, &info);
   ASSERT_TRUE(study.ok()) << study.error().message();
   EXPECT_EQ(info.interrupted, 2);
   EXPECT_EQ(info.to_rerun, (std::vector<Config>{C(1), C(2)}));
+}
+
+// A worker on another host cannot be asked whether it lives: its trial is taken for dead once
+// its heartbeat is older than the grace period, and then only.
+TEST(StudyTest, TrialOfAnotherHostIsInterruptedWhenItsHeartbeatStops) {
+  auto storage = MakeMemoryStorage();
+  auto opened = Study::Open(*storage, "s", MakeSpec(SpecJson()), {}, nullptr);
+  ASSERT_TRUE(opened.ok());
+  Study& study = **opened;
+  const int64_t id = study.record().id;
+  auto silent = storage->CreateTrial(id, C(5), "elsewhere.example:1:0", Fresh() - 30);
+  auto reserved = storage->ReserveTrial(
+      id, TrialRequest{C(6), "elsewhere.example:2:0", Fresh() - 30, ConfigKey(study.space(), C(6)),
+                       0});
+  ASSERT_TRUE(silent.ok() && reserved.ok());
+  auto beating = reserved->trial;
+  study.SetHeartbeatGrace(20);
+  ASSERT_TRUE(storage->Heartbeat({beating.id}, Fresh()).ok());
+  auto back = study.Refresh();
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_EQ(*back, (std::vector<Config>{C(5)}));
+  auto s5 = storage->GetTrial(silent->id);
+  auto s6 = storage->GetTrial(beating.id);
+  EXPECT_EQ(s5->state, TrialState::kFailed);
+  EXPECT_EQ(s5->failure_reason, "interrupted");
+  EXPECT_TRUE(s5->released);
+  EXPECT_EQ(s6->state, TrialState::kRunning);
+  EXPECT_EQ(study.RunningCount(), 1);
+  EXPECT_EQ(study.Pending(), (std::vector<Config>{C(6)}));
+  EXPECT_EQ(study.BudgetUsed(), 0);
+  // The configuration given back can be reserved again; the running one cannot.
+  auto again = study.Reserve(C(5), WorkerName(0), 0, 0);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->status, ReserveStatus::kCreated);
+  auto twice = study.Reserve(C(6), WorkerName(0), 0, 0);
+  ASSERT_TRUE(twice.ok());
+  EXPECT_EQ(twice->status, ReserveStatus::kTaken);
+  // With a longer grace nothing more is taken.
+  study.SetHeartbeatGrace(3600);
+  auto none = study.Refresh();
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
+// What another process does to the study is seen at the next Refresh, and only what changed
+// is read.
+TEST(StudyTest, RefreshSeesOtherProcessesTrials) {
+  auto storage = MakeMemoryStorage();
+  auto mine = Study::Open(*storage, "s", MakeSpec(SpecJson()), {}, nullptr);
+  auto theirs = Study::Open(*storage, "s", MakeSpec(SpecJson()), {}, nullptr);
+  ASSERT_TRUE(mine.ok() && theirs.ok());
+  {
+    auto first = (*theirs)->Reserve(C(1), WorkerName(1), 0, 10);
+    ASSERT_TRUE(first.ok());
+    TrialOutcome measured;
+    measured.values = {1.0, 2.0};
+    ASSERT_TRUE((*theirs)->Finish(first->trial, measured).ok());
+  }
+  auto running = (*theirs)->Reserve(C(2), WorkerName(1), 0, 10);
+  ASSERT_TRUE(running.ok());
+  ASSERT_EQ(running->status, ReserveStatus::kCreated);
+  EXPECT_EQ((*mine)->BudgetUsed(), 0);
+  ASSERT_TRUE((*mine)->Refresh().ok());
+  EXPECT_EQ((*mine)->BudgetUsed(), 1);
+  EXPECT_EQ((*mine)->Finished().size(), 1u);
+  EXPECT_EQ((*mine)->Pending(), (std::vector<Config>{C(2)}));
+  // The same configuration is refused to this process; a re-measurement of the measured one is
+  // its next measurement, reserved once.
+  EXPECT_EQ((*mine)->Reserve(C(2), WorkerName(0), 0, 10)->status, ReserveStatus::kTaken);
+  EXPECT_EQ((*mine)->Reserve(C(1), WorkerName(0), 0, 10)->status, ReserveStatus::kTaken);
+  EXPECT_EQ((*mine)->Measurements(C(1)), 1);
+  EXPECT_EQ((*mine)->Reserve(C(1), WorkerName(0), 1, 10)->status, ReserveStatus::kCreated);
+  EXPECT_EQ((*theirs)->Reserve(C(1), WorkerName(1), 1, 10)->status, ReserveStatus::kTaken);
+  // The budget counts every process's trials: 1 finished + 2 running.
+  EXPECT_EQ((*mine)->Reserve(C(4), WorkerName(0), 0, 3)->status, ReserveStatus::kBudgetFull);
+  TrialOutcome done;
+  done.values = {3.0, 3.0};
+  ASSERT_TRUE((*theirs)->Finish(running->trial, done).ok());
+  ASSERT_TRUE((*mine)->Refresh().ok());
+  EXPECT_EQ((*mine)->BudgetUsed(), 2);
+  EXPECT_EQ((*mine)->Finished().size(), 2u);
+  EXPECT_EQ((*mine)->RunningCount(), 1);  // its own re-measurement
+  // Another process's change made before this one's own is still read after it.
+  Record(**theirs, C(7), {7.0, 7.0});
+  auto own = (*mine)->Reserve(C(8), WorkerName(0), 0, 10);
+  ASSERT_TRUE(own.ok());
+  ASSERT_TRUE((*mine)->Finish(own->trial, done).ok());
+  ASSERT_TRUE((*mine)->Refresh().ok());
+  EXPECT_EQ((*mine)->BudgetUsed(), 4);
+  EXPECT_EQ((*mine)->Finished().size(), 4u);
 }
 
 TEST(StudyTest, BestAndParetoFrontOnHandMadeValues) {
@@ -443,15 +539,23 @@ class FullDiskStorage final : public Storage {
   Expected<void> SetStudyAttr(int64_t id, const std::string& key, const json& value) override {
     return inner_->SetStudyAttr(id, key, value);
   }
-  Expected<TrialRecord> CreateTrial(int64_t study_id, const Config& config,
-                                    const std::string& worker, double start_time) override {
-    return inner_->CreateTrial(study_id, config, worker, start_time);
+  Expected<Reservation> ReserveTrial(int64_t study_id, const TrialRequest& request) override {
+    return inner_->ReserveTrial(study_id, request);
+  }
+  Expected<void> Heartbeat(const std::vector<int64_t>& ids, double now) override {
+    return inner_->Heartbeat(ids, now);
   }
   Expected<void> FinishTrial(int64_t, const TrialOutcome&) override {
     return IoError("s.db: database or disk is full");
   }
   Expected<std::vector<TrialRecord>> GetTrials(int64_t study_id) override {
     return inner_->GetTrials(study_id);
+  }
+  Expected<std::vector<TrialRecord>> GetTrialsSince(int64_t study_id, int64_t revision) override {
+    return inner_->GetTrialsSince(study_id, revision);
+  }
+  Expected<std::vector<TrialRecord>> GetRunningTrials(int64_t study_id) override {
+    return inner_->GetRunningTrials(study_id);
   }
   Expected<TrialRecord> GetTrial(int64_t id) override { return inner_->GetTrial(id); }
 

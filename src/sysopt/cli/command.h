@@ -26,6 +26,7 @@ using Action = std::function<int()>;
 /// \brief Each Register* adds one subcommand (with its --help text) to `app`; when the user picks
 /// it, `*action` is set to the work to run. main.cc calls them all, parses, then runs `*action`.
 void RegisterTune(CLI::App& app, Action* action);
+void RegisterWorker(CLI::App& app, Action* action);
 void RegisterBest(CLI::App& app, Action* action);
 void RegisterExport(CLI::App& app, Action* action);
 void RegisterValidate(CLI::App& app, Action* action);

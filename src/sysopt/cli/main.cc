@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "sysopt 0.1.0");
   Action action;
   RegisterTune(app, &action);
+  RegisterWorker(app, &action);
   RegisterBest(app, &action);
   RegisterExport(app, &action);
   RegisterValidate(app, &action);

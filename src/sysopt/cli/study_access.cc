@@ -25,8 +25,9 @@ Expected<OpenedStudy> OpenExistingStudy(const std::string& storage_url, const st
     if (all->size() != 1) {
       std::string names;
       for (const auto& s : *all) names += (names.empty() ? "" : ", ") + s.name;
-      return InvalidInput("storage '{}' holds {} studies ({}); choose one with --study", path,
-                          all->size(), names.empty() ? "none" : names);
+      return InvalidInput("storage '{}' holds {} studies ({}); choose one with --study",
+                          RedactStorageUrl(storage_url), all->size(),
+                          names.empty() ? "none" : names);
     }
     study_name = all->front().name;
   }

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <random>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -37,6 +38,8 @@ struct TuneArgs {
   std::string sampler = "auto";
   std::string acquisition = "ei";
   uint64_t seed = 0;
+  bool seed_given = false;
+  std::string heartbeat_grace;  // empty: kDefaultHeartbeatGraceS
   bool json = false;
   bool quiet = false;
   std::string timeout;     // empty: the spec's, else the default derived from measurements
@@ -329,7 +332,7 @@ int Summarise(const TuneArgs& args, const std::string& name, const Study& s, con
 
   if (args.json) {
     nlohmann::json j = {{"study", name},
-                        {"storage", args.storage},
+                        {"storage", RedactStorageUrl(args.storage)},
                         {"budget", args.budget},
                         {"finished", counts.counted},
                         {"counts", CountsJson(counts)},
@@ -467,6 +470,8 @@ int Summarise(const TuneArgs& args, const std::string& name, const Study& s, con
 // ---------------------------------------------------------------------------------------------
 // The run.
 
+int RunStudy(const TuneArgs& args, Spec& spec, TuneArgs effective);
+
 int RunTune(const TuneArgs& args) {
   auto loaded = LoadSpec(args.spec_path);
   if (!loaded.ok()) return ReportError(loaded.error());
@@ -475,6 +480,56 @@ int RunTune(const TuneArgs& args) {
   // A T1 file's Budget (ConfigurationCount) stands in for --budget when none is given.
   TuneArgs effective = args;
   if (!args.budget_given && spec.budget) effective.budget = *spec.budget;
+  return RunStudy(args, spec, effective);
+}
+
+// `sysopt worker`: joins a stored study, with the spec, sampler and budget stored with it.
+int RunWorker(TuneArgs args) {
+  const StorageUrl url = ParseStorageUrl(args.storage);
+  if (url.kind == StorageKind::kSqlite && !std::filesystem::exists(url.location)) {
+    return ReportError(NotFound("storage file '{}' does not exist (start the study with 'sysopt "
+                                "tune SPEC --storage {}' first)",
+                                url.location, args.storage));
+  }
+  auto storage = OpenStorage(args.storage);
+  if (!storage.ok()) return ReportError(storage.error());
+  auto found = (*storage)->FindStudy(args.study);
+  if (!found.ok()) return ReportError(found.error());
+  if (!found->has_value()) {
+    auto all = (*storage)->ListStudies();
+    std::string names;
+    if (all.ok()) {
+      for (const auto& s : *all) names += (names.empty() ? "" : ", ") + s.name;
+    }
+    return ReportError(NotFound("no study named '{}' in {} (studies: {}); start it with 'sysopt "
+                                "tune SPEC --storage URL --study NAME'",
+                                args.study, RedactStorageUrl(args.storage),
+                                names.empty() ? "none" : names));
+  }
+  const StudyRecord& record = **found;
+  auto spec = ParseSpec(record.spec, fmt::format("study '{}'", args.study));
+  if (!spec.ok()) return ReportError(spec.error());
+  if (!spec->run || spec->run->command.empty()) {
+    return ReportError(InvalidInput("study '{}' stores no run command to evaluate", args.study));
+  }
+  args.spec_path = fmt::format("study '{}'", args.study);
+  args.sampler = record.sampler.value("name", std::string("auto"));
+  args.acquisition = record.sampler.value("acquisition", std::string("ei"));
+  TuneArgs effective = args;
+  if (!args.budget_given) {
+    const auto budget = record.attrs.find("budget");
+    if (budget == record.attrs.end() || !budget->is_number_integer()) {
+      return ReportError(InvalidInput(
+          "study '{}' stores no budget; give one with --budget", args.study));
+    }
+    effective.budget = budget->get<int>();
+    args.budget = effective.budget;
+  }
+  storage->reset();
+  return RunStudy(args, *spec, effective);
+}
+
+int RunStudy(const TuneArgs& args, Spec& spec, TuneArgs effective) {
   if (effective.budget < 1) return ReportError(InvalidInput("--budget must be at least 1"));
   if (args.workers < 1) return ReportError(InvalidInput("--workers must be at least 1"));
   if (args.confirm < 0) return ReportError(InvalidInput("--confirm must be at least 0"));
@@ -495,7 +550,20 @@ int RunTune(const TuneArgs& args) {
                                            : runner.error());
   }
 
-  SamplerOptions sampler_options{args.seed, effective.budget, args.acquisition};
+  double grace_s = kDefaultHeartbeatGraceS;
+  if (!args.heartbeat_grace.empty()) {
+    auto parsed = ParseDuration(args.heartbeat_grace);
+    if (!parsed.ok()) return ReportError(parsed.error().WithContext("--heartbeat-grace"));
+    if (!(*parsed > 0)) return ReportError(InvalidInput("--heartbeat-grace must be positive"));
+    grace_s = *parsed;
+  }
+  // Processes sharing a study must not propose in lockstep: without --seed each draws its own.
+  uint64_t seed = args.seed;
+  if (!args.seed_given) {
+    std::random_device device;
+    seed = (uint64_t{device()} << 32 | device()) % 1'000'000'000;
+  }
+  SamplerOptions sampler_options{seed, effective.budget, args.acquisition};
   auto sampler = MakeSampler(args.sampler, sampler_options);
   if (!sampler.ok()) return ReportError(sampler.error());
 
@@ -505,10 +573,18 @@ int RunTune(const TuneArgs& args) {
   ResumeInfo resume;
   auto study = Study::Open(
       **storage, name, spec,
-      {{"name", args.sampler}, {"seed", args.seed}, {"acquisition", args.acquisition}}, &resume);
+      {{"name", args.sampler}, {"seed", seed}, {"acquisition", args.acquisition}}, &resume);
   if (!study.ok()) return ReportError(study.error());
   Study& s = **study;
+  s.SetHeartbeatGrace(grace_s);
   WarnSetAside(s);
+  // `sysopt worker` joins with the budget the study was started with.
+  if (!s.record().attrs.contains("budget") || args.budget_given) {
+    if (auto set = (*storage)->SetStudyAttr(s.record().id, "budget", effective.budget);
+        !set.ok()) {
+      return ReportError(set.error());
+    }
+  }
   // A resumed study's earlier runs set the default timeout from the start.
   for (const auto& t : s.Finished()) {
     if (t.state != TrialState::kComplete || !t.attrs.contains("run_seconds")) continue;
@@ -519,10 +595,14 @@ int RunTune(const TuneArgs& args) {
 
   if (!args.quiet) {
     const RunSpec& run = *spec.run;
-    fmt::print(stderr, "sysopt: study '{}' in {} ({}), sampler {}, budget {}{}, {} worker{}\n",
-               name, args.storage,
-               resume.created ? "new" : fmt::format("resumed with {} finished", s.BudgetUsed()),
-               args.sampler, effective.budget,
+    fmt::print(stderr,
+               "sysopt: study '{}' in {} ({}), sampler {}, seed {}{}, budget {}{}, {} worker{}\n",
+               name, RedactStorageUrl(args.storage),
+               resume.created ? "new"
+                              : fmt::format("resumed with {} finished, {} running elsewhere",
+                                            s.BudgetUsed(), s.RunningCount()),
+               args.sampler, seed, args.seed_given ? "" : " (drawn; --seed fixes it)",
+               effective.budget,
                time_limit_s > 0 ? fmt::format(", time limit {}", FormatDuration(time_limit_s)) : "",
                args.workers, args.workers == 1 ? "" : "s");
     fmt::print(stderr, "sysopt: each trial: {}{} run{}, timeout {}\n",
@@ -554,6 +634,7 @@ int RunTune(const TuneArgs& args) {
   options.workers = args.workers;
   options.cancel = &g_cancel;
   options.time_limit_s = time_limit_s;
+  options.poll_interval_s = std::min(0.25, grace_s / 8);
   Progress progress(s);
   if (!args.quiet) options.on_trial = [&](const TuneProgress& p) { progress(p); };
   InstallStopSignals();
@@ -627,9 +708,15 @@ void RegisterTune(CLI::App& app, Action* action) {
   cmd->add_option("--workers,-j", args->workers, "Configurations evaluated at once")
       ->capture_default_str();
   cmd->add_option("--storage", args->storage,
-                  "SQLite file to record the study in (\"memory\" keeps nothing)")
+                  "Where the study is recorded: a SQLite file, a PostgreSQL URL "
+                  "(postgresql://user@host:port/db) for workers on several machines, or "
+                  "\"memory\" (keeps nothing). Processes started on one storage and study share "
+                  "its budget and never run a configuration twice")
       ->capture_default_str();
   cmd->add_option("--study", args->study, "Study name (default: the spec's name)");
+  cmd->add_option("--heartbeat-grace", args->heartbeat_grace,
+                  "A running trial whose worker gave no sign of life for this long (e.g. 60s) is "
+                  "marked interrupted and run again by another process; default 60s");
   std::string samplers;
   for (const auto& [n, d] : SamplerDescriptions()) samplers += fmt::format("\n  {}: {}", n, d);
   cmd->add_option("--sampler", args->sampler, "Search strategy:" + samplers)->capture_default_str();
@@ -637,8 +724,9 @@ void RegisterTune(CLI::App& app, Action* action) {
                   "Acquisition of the Bayesian samplers: ei (log expected improvement) or lcb "
                   "(lower confidence bound)")
       ->capture_default_str();
-  cmd->add_option("--seed", args->seed, "Random seed (runs with the same seed propose the same)")
-      ->capture_default_str();
+  cmd->add_option("--seed", args->seed,
+                  "Random seed (runs with the same seed propose the same); default: drawn anew by "
+                  "each process and printed");
   cmd->add_option("--replay", args->replay,
                   "Answer every configuration from a recording of the space instead of running "
                   "anything: a Kernel Tuner cache file or a T4 results file, plain or gzipped. "
@@ -651,7 +739,39 @@ void RegisterTune(CLI::App& app, Action* action) {
                   "placeholders are replaced by values, {{ and }} stand for literal braces");
   cmd->callback([args, action, cmd] {
     args->budget_given = cmd->count("--budget") > 0;
+    args->seed_given = cmd->count("--seed") > 0;
     *action = [args] { return RunTune(*args); };
+  });
+}
+
+void RegisterWorker(CLI::App& app, Action* action) {
+  auto args = std::make_shared<TuneArgs>();
+  auto* cmd = app.add_subcommand(
+      "worker",
+      "Join a study that 'sysopt tune' started: evaluate its configurations until it holds its "
+      "budget of finished trials in all. Needs only the storage and the study name: the spec, "
+      "the sampler and the budget are stored with the study. Start it on as many machines as "
+      "you like against one PostgreSQL storage (or several times on one machine against a "
+      "SQLite file); a worker that dies has its running trial marked interrupted after the "
+      "heartbeat grace, and another worker runs it again.");
+  cmd->add_option("--storage", args->storage, "The study's storage: PostgreSQL URL or SQLite file")
+      ->required();
+  cmd->add_option("--study", args->study, "Study name")->required();
+  cmd->add_option("--budget,-n", args->budget,
+                  "Finished trials the study should hold (default: the budget it was started with)");
+  cmd->add_option("--workers,-j", args->workers, "Configurations evaluated at once by this worker")
+      ->capture_default_str();
+  cmd->add_option("--time-limit", args->time_limit, "Time for this worker, e.g. 8h");
+  cmd->add_option("--seed", args->seed, "Random seed (default: drawn anew and printed)");
+  cmd->add_option("--heartbeat-grace", args->heartbeat_grace,
+                  "Silence after which another worker's running trial is taken for dead; "
+                  "default 60s");
+  cmd->add_flag("--json", args->json, "Print the summary as JSON on stdout");
+  cmd->add_flag("--quiet,-q", args->quiet, "No progress lines on stderr");
+  cmd->callback([args, action, cmd] {
+    args->budget_given = cmd->count("--budget") > 0;
+    args->seed_given = cmd->count("--seed") > 0;
+    *action = [args] { return RunWorker(*args); };
   });
 }
 

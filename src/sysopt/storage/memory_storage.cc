@@ -1,7 +1,9 @@
 #include "sysopt/storage/memory_storage.h"
 
 #include <chrono>
+#include <algorithm>
 #include <map>
+#include <set>
 #include <mutex>
 #include <utility>
 
@@ -26,7 +28,7 @@ class MemoryStorage final : public Storage {
     study.spec = spec;
     study.sampler = sampler;
     study.created_at = NowSeconds();
-    studies_.push_back(Study{study, {}});
+    studies_.push_back(Study{study, {}, {}, 0, 0});
     study_by_name_.emplace(name, study.id);
     return study;
   }
@@ -55,22 +57,41 @@ class MemoryStorage final : public Storage {
     return Ok();
   }
 
-  Expected<TrialRecord> CreateTrial(int64_t study_id, const Config& config,
-                                    const std::string& worker, double start_time) override {
+  Expected<Reservation> ReserveTrial(int64_t study_id, const TrialRequest& request) override {
     std::lock_guard lock(mutex_);
     Study* study = FindStudyLocked(study_id);
     if (study == nullptr) return NotFound("memory storage: no study with id {}", study_id);
+    if (!request.key.empty() && study->keys.contains(request.key)) {
+      return Reservation{ReserveStatus::kTaken, {}};
+    }
+    if (request.budget > 0 && study->holding >= request.budget) {
+      return Reservation{ReserveStatus::kBudgetFull, {}};
+    }
     TrialRecord trial;
     trial.id = static_cast<int64_t>(trials_.size()) + 1;
     trial.study_id = study_id;
     trial.number = static_cast<int64_t>(study->trial_ids.size());
     trial.state = TrialState::kRunning;
-    trial.config = config;
-    trial.start_time = start_time;
-    trial.worker = worker;
+    trial.config = request.config;
+    trial.start_time = request.start_time;
+    trial.heartbeat = request.start_time;
+    trial.worker = request.worker;
+    trial.revision = ++study->revision;
     trials_.push_back(trial);
+    keys_.push_back(request.key);
     study->trial_ids.push_back(trial.id);
-    return trial;
+    if (!request.key.empty()) study->keys.insert(request.key);
+    ++study->holding;
+    return Reservation{ReserveStatus::kCreated, trial};
+  }
+
+  Expected<void> Heartbeat(const std::vector<int64_t>& trial_ids, double now) override {
+    std::lock_guard lock(mutex_);
+    for (int64_t id : trial_ids) {
+      TrialRecord* trial = FindTrialLocked(id);
+      if (trial != nullptr && trial->state == TrialState::kRunning) trial->heartbeat = now;
+    }
+    return Ok();
   }
 
   Expected<void> FinishTrial(int64_t trial_id, const TrialOutcome& outcome) override {
@@ -91,6 +112,14 @@ class MemoryStorage final : public Storage {
     trial->stderr_tail = outcome.stderr_tail;
     trial->end_time = outcome.end_time;
     trial->attrs = outcome.attrs.is_null() ? nlohmann::json::object() : outcome.attrs;
+    Study& study = studies_[trial->study_id - 1];
+    trial->revision = ++study.revision;
+    if (outcome.release) {
+      trial->released = true;
+      study.keys.erase(keys_[trial_id - 1]);
+      keys_[trial_id - 1].clear();
+      --study.holding;
+    }
     return Ok();
   }
 
@@ -101,6 +130,31 @@ class MemoryStorage final : public Storage {
     std::vector<TrialRecord> out;
     out.reserve(study->trial_ids.size());
     for (int64_t id : study->trial_ids) out.push_back(trials_[id - 1]);
+    return out;
+  }
+
+  Expected<std::vector<TrialRecord>> GetTrialsSince(int64_t study_id,
+                                                    int64_t revision) override {
+    std::lock_guard lock(mutex_);
+    const Study* study = FindStudyLocked(study_id);
+    if (study == nullptr) return NotFound("memory storage: no study with id {}", study_id);
+    std::vector<TrialRecord> out;
+    for (int64_t id : study->trial_ids) {
+      if (trials_[id - 1].revision > revision) out.push_back(trials_[id - 1]);
+    }
+    std::sort(out.begin(), out.end(),
+              [](const TrialRecord& a, const TrialRecord& b) { return a.revision < b.revision; });
+    return out;
+  }
+
+  Expected<std::vector<TrialRecord>> GetRunningTrials(int64_t study_id) override {
+    std::lock_guard lock(mutex_);
+    const Study* study = FindStudyLocked(study_id);
+    if (study == nullptr) return NotFound("memory storage: no study with id {}", study_id);
+    std::vector<TrialRecord> out;
+    for (int64_t id : study->trial_ids) {
+      if (trials_[id - 1].state == TrialState::kRunning) out.push_back(trials_[id - 1]);
+    }
     return out;
   }
 
@@ -115,6 +169,9 @@ class MemoryStorage final : public Storage {
   struct Study {
     StudyRecord record;
     std::vector<int64_t> trial_ids;  // Index = trial number.
+    std::set<std::string> keys;      // Reservation keys held.
+    int64_t holding = 0;             // Trials holding a budget place.
+    int64_t revision = 0;
   };
 
   Study* FindStudyLocked(int64_t id) {
@@ -130,6 +187,7 @@ class MemoryStorage final : public Storage {
   std::vector<Study> studies_;  // Study id i is at index i - 1.
   std::map<std::string, int64_t> study_by_name_;
   std::vector<TrialRecord> trials_;  // Trial id i is at index i - 1.
+  std::vector<std::string> keys_;    // The reservation key of each trial, "" once released.
 };
 
 }  // namespace

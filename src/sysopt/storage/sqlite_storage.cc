@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "sysopt/core/json.h"
+#include "sysopt/storage/row_encoding.h"
 
 namespace sysopt {
 namespace {
@@ -57,88 +58,28 @@ constexpr const char* kSchema[] = {
 ))sql",
 };
 
+// Version 2 adds what several processes sharing a study need: reservation keys, budget places,
+// heartbeats and revisions, with their indexes. A version 1 file is brought up to version 2 by
+// these same statements, so that a migrated file and a new one are alike.
+constexpr const char* kSchemaV2[] = {
+    "ALTER TABLE studies ADD COLUMN revision INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE trials ADD COLUMN heartbeat REAL",
+    "ALTER TABLE trials ADD COLUMN revision INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE trials ADD COLUMN config_key TEXT",
+    "ALTER TABLE trials ADD COLUMN released INTEGER NOT NULL DEFAULT 0",
+    "UPDATE trials SET released = 1 WHERE state = 'FAILED' AND failure_reason = 'interrupted'",
+    "CREATE UNIQUE INDEX trials_key ON trials (study_id, config_key) WHERE config_key IS NOT NULL",
+    "CREATE INDEX trials_revision ON trials (study_id, revision)",
+    "CREATE INDEX trials_holding ON trials (study_id, released)",
+    "CREATE INDEX trials_running ON trials (study_id, number) WHERE state = 'RUNNING'",
+};
+
 constexpr std::string_view kTrialColumns =
     "id, study_id, number, state, config, objective_values, samples, failure_reason, "
-    "stderr_tail, start_time, end_time, worker, attrs";
+    "stderr_tail, start_time, end_time, worker, attrs, heartbeat, revision, released";
 
 double NowSeconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-// Invalid UTF-8 in a string would make nlohmann throw; replacing it keeps a bad byte in a
-// user's stderr or attribute from failing a whole trial.
-std::string Dump(const nlohmann::json& json) {
-  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-// JSON has no NaN or infinity (nlohmann writes them as null), so non-finite reals are written
-// as strings to read back exactly.
-nlohmann::json EncodeReal(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
-  return v;
-}
-
-Expected<double> DecodeReal(const nlohmann::json& json) {
-  if (json.is_number()) return json.get<double>();
-  if (json == "NaN") return std::numeric_limits<double>::quiet_NaN();
-  if (json == "Infinity") return std::numeric_limits<double>::infinity();
-  if (json == "-Infinity") return -std::numeric_limits<double>::infinity();
-  return InvalidInput("expected a real number, got {}", Dump(json));
-}
-
-nlohmann::json EncodeReals(const std::vector<double>& values) {
-  nlohmann::json out = nlohmann::json::array();
-  for (double v : values) out.push_back(EncodeReal(v));
-  return out;
-}
-
-Expected<std::vector<double>> DecodeReals(const nlohmann::json& json) {
-  if (!json.is_array()) return InvalidInput("expected an array of reals, got {}", Dump(json));
-  std::vector<double> out;
-  out.reserve(json.size());
-  for (const auto& e : json) {
-    auto v = DecodeReal(e);
-    if (!v.ok()) return v.error();
-    out.push_back(*v);
-  }
-  return out;
-}
-
-nlohmann::json EncodeSamples(const std::vector<std::vector<double>>& samples) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& s : samples) out.push_back(EncodeReals(s));
-  return out;
-}
-
-Expected<std::vector<std::vector<double>>> DecodeSamples(const nlohmann::json& json) {
-  if (!json.is_array()) return InvalidInput("expected an array of arrays, got {}", Dump(json));
-  std::vector<std::vector<double>> out;
-  out.reserve(json.size());
-  for (const auto& e : json) {
-    auto v = DecodeReals(e);
-    if (!v.ok()) return v.error();
-    out.push_back(std::move(*v));
-  }
-  return out;
-}
-
-nlohmann::json EncodeConfig(const Config& config) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const Value& v : config) out.push_back(ValueToJson(v));
-  return out;
-}
-
-Expected<Config> DecodeConfig(const nlohmann::json& json) {
-  if (!json.is_array()) return InvalidInput("expected an array of values, got {}", Dump(json));
-  Config out;
-  out.reserve(json.size());
-  for (const auto& e : json) {
-    auto v = ValueFromJson(e);
-    if (!v.ok()) return v.error();
-    out.push_back(std::move(*v));
-  }
-  return out;
 }
 
 struct DbCloser {
@@ -300,24 +241,39 @@ class SqliteStorage final : public Storage {
     return Ok();
   }
 
-  Expected<TrialRecord> CreateTrial(int64_t study_id, const Config& config,
-                                    const std::string& worker, double start_time) override {
+  Expected<Reservation> ReserveTrial(int64_t study_id, const TrialRequest& request) override {
     TrialRecord trial;
     trial.study_id = study_id;
     trial.state = TrialState::kRunning;
-    trial.config = config;
-    trial.start_time = start_time;
-    trial.worker = worker;
-    const std::string config_text = Dump(EncodeConfig(config));
+    trial.config = request.config;
+    trial.start_time = request.start_time;
+    trial.heartbeat = request.start_time;
+    trial.worker = request.worker;
+    const std::string config_text = Dump(EncodeConfig(request.config));
     const std::string empty_array = "[]";
     const std::string attrs_text = Dump(trial.attrs);
 
     std::lock_guard lock(mutex_);
-    // IMMEDIATE takes the write lock before reading MAX(number), so two processes cannot both
-    // read the same maximum; the UNIQUE (study_id, number) constraint backs this up.
+    // IMMEDIATE takes the write lock before reading MAX(number), the key and the budget, so two
+    // processes cannot both read the same state; the UNIQUE constraints back this up.
     SYSOPT_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
     RollbackGuard guard(db_.get());
     SYSOPT_RETURN_IF_ERROR(CheckStudyExistsLocked(study_id));
+    if (!request.key.empty()) {
+      auto q = Prepare("SELECT 1 FROM trials WHERE study_id = ? AND config_key = ?");
+      if (!q.ok()) return q.error();
+      int rc = q->Bind(study_id).Bind(std::string_view(request.key)).Step();
+      if (rc == SQLITE_ROW) return Reservation{ReserveStatus::kTaken, {}};
+      if (rc != SQLITE_DONE) return DbError("looking up a reservation key");
+    }
+    if (request.budget > 0) {
+      auto q = Prepare("SELECT COUNT(*) FROM trials WHERE study_id = ? AND released = 0");
+      if (!q.ok()) return q.error();
+      if (q->Bind(study_id).Step() != SQLITE_ROW) {
+        return DbError(fmt::format("counting trials of study {}", study_id));
+      }
+      if (q->Int(0) >= request.budget) return Reservation{ReserveStatus::kBudgetFull, {}};
+    }
     {
       auto q = Prepare("SELECT COALESCE(MAX(number) + 1, 0) FROM trials WHERE study_id = ?");
       if (!q.ok()) return q.error();
@@ -326,20 +282,27 @@ class SqliteStorage final : public Storage {
       }
       trial.number = q->Int(0);
     }
+    auto revision = NextRevisionLocked(study_id);
+    if (!revision.ok()) return revision.error();
+    trial.revision = *revision;
     {
       auto q = Prepare(
           "INSERT INTO trials (study_id, number, state, config, objective_values, samples, "
-          "failure_reason, stderr_tail, start_time, end_time, worker, attrs) "
-          "VALUES (?, ?, 'RUNNING', ?, ?, ?, '', '', ?, NULL, ?, ?)");
+          "failure_reason, stderr_tail, start_time, end_time, worker, attrs, heartbeat, "
+          "revision, config_key, released) "
+          "VALUES (?, ?, 'RUNNING', ?, ?, ?, '', '', ?, NULL, ?, ?, ?, ?, NULLIF(?, ''), 0)");
       if (!q.ok()) return q.error();
       q->Bind(study_id)
           .Bind(trial.number)
           .Bind(std::string_view(config_text))
           .Bind(std::string_view(empty_array))
           .Bind(std::string_view(empty_array))
-          .Bind(start_time)
-          .Bind(std::string_view(worker))
-          .Bind(std::string_view(attrs_text));
+          .Bind(request.start_time)
+          .Bind(std::string_view(request.worker))
+          .Bind(std::string_view(attrs_text))
+          .Bind(request.start_time)
+          .Bind(trial.revision)
+          .Bind(std::string_view(request.key));
       if (q->Step() != SQLITE_DONE) {
         return DbError(fmt::format("creating trial {} of study {}", trial.number, study_id));
       }
@@ -347,7 +310,24 @@ class SqliteStorage final : public Storage {
     trial.id = sqlite3_last_insert_rowid(db_.get());
     SYSOPT_RETURN_IF_ERROR(Exec("COMMIT"));
     guard.Release();
-    return trial;
+    return Reservation{ReserveStatus::kCreated, std::move(trial)};
+  }
+
+  Expected<void> Heartbeat(const std::vector<int64_t>& trial_ids, double now) override {
+    if (trial_ids.empty()) return Ok();
+    std::lock_guard lock(mutex_);
+    SYSOPT_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    RollbackGuard guard(db_.get());
+    for (int64_t id : trial_ids) {
+      auto q = Prepare("UPDATE trials SET heartbeat = ? WHERE id = ? AND state = 'RUNNING'");
+      if (!q.ok()) return q.error();
+      if (q->Bind(now).Bind(id).Step() != SQLITE_DONE) {
+        return DbError(fmt::format("renewing the heartbeat of trial {}", id));
+      }
+    }
+    SYSOPT_RETURN_IF_ERROR(Exec("COMMIT"));
+    guard.Release();
+    return Ok();
   }
 
   Expected<void> FinishTrial(int64_t trial_id, const TrialOutcome& outcome) override {
@@ -362,22 +342,28 @@ class SqliteStorage final : public Storage {
     std::lock_guard lock(mutex_);
     SYSOPT_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
     RollbackGuard guard(db_.get());
+    int64_t study_id = 0;
     {
-      auto q = Prepare("SELECT state FROM trials WHERE id = ?");
+      auto q = Prepare("SELECT state, study_id FROM trials WHERE id = ?");
       if (!q.ok()) return q.error();
       int rc = q->Bind(trial_id).Step();
       if (rc == SQLITE_DONE) return NotFound("{}: no trial with id {}", path_, trial_id);
       if (rc != SQLITE_ROW) return DbError(fmt::format("reading trial {}", trial_id));
       const std::string state = q->Text(0);
+      study_id = q->Int(1);
       if (state != TrialStateName(TrialState::kRunning)) {
         return InvalidInput("{}: trial {} is already {}; a finished trial never changes", path_,
                             trial_id, state);
       }
     }
+    auto revision = NextRevisionLocked(study_id);
+    if (!revision.ok()) return revision.error();
     {
       auto q = Prepare(
           "UPDATE trials SET state = ?, objective_values = ?, samples = ?, failure_reason = ?, "
-          "stderr_tail = ?, end_time = ?, attrs = ? WHERE id = ? AND state = 'RUNNING'");
+          "stderr_tail = ?, end_time = ?, attrs = ?, revision = ?, "
+          "config_key = CASE WHEN ? THEN NULL ELSE config_key END, released = ? "
+          "WHERE id = ? AND state = 'RUNNING'");
       if (!q.ok()) return q.error();
       q->Bind(TrialStateName(outcome.state))
           .Bind(std::string_view(values_text))
@@ -386,6 +372,9 @@ class SqliteStorage final : public Storage {
           .Bind(std::string_view(outcome.stderr_tail))
           .Bind(outcome.end_time)
           .Bind(std::string_view(attrs_text))
+          .Bind(*revision)
+          .Bind(int64_t{outcome.release})
+          .Bind(int64_t{outcome.release})
           .Bind(trial_id);
       if (q->Step() != SQLITE_DONE) return DbError(fmt::format("finishing trial {}", trial_id));
     }
@@ -395,28 +384,25 @@ class SqliteStorage final : public Storage {
   }
 
   Expected<std::vector<TrialRecord>> GetTrials(int64_t study_id) override {
-    std::lock_guard lock(mutex_);
-    SYSOPT_RETURN_IF_ERROR(Exec("BEGIN"));
-    RollbackGuard guard(db_.get());
-    SYSOPT_RETURN_IF_ERROR(CheckStudyExistsLocked(study_id));
-    std::vector<TrialRecord> trials;
-    {
-      static const std::string kSql =
-          fmt::format("SELECT {} FROM trials WHERE study_id = ? ORDER BY number", kTrialColumns);
-      auto q = Prepare(kSql);
-      if (!q.ok()) return q.error();
-      q->Bind(study_id);
-      int rc;
-      while ((rc = q->Step()) == SQLITE_ROW) {
-        auto trial = ReadTrialRow(*q);
-        if (!trial.ok()) return trial.error();
-        trials.push_back(std::move(*trial));
-      }
-      if (rc != SQLITE_DONE) return DbError(fmt::format("reading trials of study {}", study_id));
-    }
-    SYSOPT_RETURN_IF_ERROR(Exec("COMMIT"));
-    guard.Release();
-    return trials;
+    static const std::string kSql = fmt::format(
+        "SELECT {} FROM trials WHERE study_id = ? AND number >= ? ORDER BY number", kTrialColumns);
+    return ReadTrials(kSql, study_id, 0);
+  }
+
+  Expected<std::vector<TrialRecord>> GetTrialsSince(int64_t study_id,
+                                                    int64_t revision) override {
+    static const std::string kSql = fmt::format(
+        "SELECT {} FROM trials WHERE study_id = ? AND revision > ? ORDER BY revision",
+        kTrialColumns);
+    return ReadTrials(kSql, study_id, revision);
+  }
+
+  Expected<std::vector<TrialRecord>> GetRunningTrials(int64_t study_id) override {
+    static const std::string kSql = fmt::format(
+        "SELECT {} FROM trials WHERE study_id = ? AND state = 'RUNNING' AND number >= ? "
+        "ORDER BY number",
+        kTrialColumns);
+    return ReadTrials(kSql, study_id, 0);
   }
 
   Expected<TrialRecord> GetTrial(int64_t trial_id) override {
@@ -432,6 +418,42 @@ class SqliteStorage final : public Storage {
   }
 
  private:
+  // Runs `sql` (a SELECT of kTrialColumns with two parameters: the study id and `arg`) in one
+  // read transaction.
+  Expected<std::vector<TrialRecord>> ReadTrials(const std::string& sql, int64_t study_id,
+                                                int64_t arg) {
+    std::lock_guard lock(mutex_);
+    SYSOPT_RETURN_IF_ERROR(Exec("BEGIN"));
+    RollbackGuard guard(db_.get());
+    SYSOPT_RETURN_IF_ERROR(CheckStudyExistsLocked(study_id));
+    std::vector<TrialRecord> trials;
+    {
+      auto q = Prepare(sql);
+      if (!q.ok()) return q.error();
+      q->Bind(study_id).Bind(arg);
+      int rc;
+      while ((rc = q->Step()) == SQLITE_ROW) {
+        auto trial = ReadTrialRow(*q);
+        if (!trial.ok()) return trial.error();
+        trials.push_back(std::move(*trial));
+      }
+      if (rc != SQLITE_DONE) return DbError(fmt::format("reading trials of study {}", study_id));
+    }
+    SYSOPT_RETURN_IF_ERROR(Exec("COMMIT"));
+    guard.Release();
+    return trials;
+  }
+
+  // The study's next revision, inside the caller's write transaction.
+  Expected<int64_t> NextRevisionLocked(int64_t study_id) {
+    auto q = Prepare("UPDATE studies SET revision = revision + 1 WHERE id = ? RETURNING revision");
+    if (!q.ok()) return q.error();
+    if (q->Bind(study_id).Step() != SQLITE_ROW) {
+      return DbError(fmt::format("advancing the revision of study {}", study_id));
+    }
+    return q->Int(0);
+  }
+
   Error DbError(std::string_view what) const {
     return IoError("SQLite database '{}': {} failed: {}", path_, what, sqlite3_errmsg(db_.get()));
   }
@@ -524,43 +546,15 @@ class SqliteStorage final : public Storage {
     t.id = q.Int(0);
     t.study_id = q.Int(1);
     t.number = q.Int(2);
-    auto damaged = [&](std::string_view column, const Error& e) {
-      if (t.damage.empty()) t.damage = fmt::format("column {}: {}", column, e.message());
-    };
-    auto json_of = [&](int index, std::string_view column) -> std::optional<nlohmann::json> {
-      auto json = sysopt::ParseJson(q.Text(index));
-      if (json.ok()) return std::move(*json);
-      damaged(column, json.error());
-      return std::nullopt;
-    };
-    auto state = ParseTrialState(q.Text(3));
-    if (state.ok()) {
-      t.state = *state;
-    } else {
-      t.state = TrialState::kFailed;
-      damaged("state", state.error());
-    }
-    if (auto json = json_of(4, "config")) {
-      auto config = DecodeConfig(*json);
-      if (config.ok()) t.config = std::move(*config);
-      if (!config.ok()) damaged("config", config.error());
-    }
-    if (auto json = json_of(5, "objective_values")) {
-      auto values = DecodeReals(*json);
-      if (values.ok()) t.values = std::move(*values);
-      if (!values.ok()) damaged("objective_values", values.error());
-    }
-    if (auto json = json_of(6, "samples")) {
-      auto samples = DecodeSamples(*json);
-      if (samples.ok()) t.samples = std::move(*samples);
-      if (!samples.ok()) damaged("samples", samples.error());
-    }
+    DecodeTrialColumns(q.Text(3), q.Text(4), q.Text(5), q.Text(6), q.Text(12), t);
     t.failure_reason = q.Text(7);
     t.stderr_tail = q.Text(8);
     t.start_time = q.Real(9);
     t.end_time = q.IsNull(10) ? 0.0 : q.Real(10);
     t.worker = q.Text(11);
-    if (auto attrs = json_of(12, "attrs")) t.attrs = std::move(*attrs);
+    t.heartbeat = q.IsNull(13) ? t.start_time : q.Real(13);
+    t.revision = q.Int(14);
+    t.released = q.Int(15) != 0;
     return t;
   }
 
@@ -594,7 +588,7 @@ Expected<void> CheckSchemaVersion(const std::string& path, int64_t version, int6
         "newer sysopt",
         path, version, kSqliteSchemaVersion);
   }
-  if (version != kSqliteSchemaVersion) {
+  if (version != kSqliteSchemaVersion && version != 1) {
     return InvalidInput("'{}' has unknown sysopt schema version {} (this build reads version {})",
                         path, version, kSqliteSchemaVersion);
   }
@@ -648,8 +642,12 @@ Expected<void> CreateSchemaIfMissing(sqlite3* db, const std::string& path) {
   auto state = ReadSchemaState(db, path);
   if (!state.ok()) return state.error();
   SYSOPT_RETURN_IF_ERROR(CheckSchemaState(path, *state));
-  if (state->version != 0) return Ok();  // Guard rolls back the empty transaction.
-  for (const char* sql : kSchema) SYSOPT_RETURN_IF_ERROR(ExecOnOpen(db, path, sql));
+  if (state->version == kSqliteSchemaVersion) return Ok();  // Guard rolls back.
+  if (state->version == 0) {
+    for (const char* sql : kSchema) SYSOPT_RETURN_IF_ERROR(ExecOnOpen(db, path, sql));
+  }
+  // Version 1 (or the tables just made) up to version 2.
+  for (const char* sql : kSchemaV2) SYSOPT_RETURN_IF_ERROR(ExecOnOpen(db, path, sql));
   SYSOPT_RETURN_IF_ERROR(
       ExecOnOpen(db, path, fmt::format("PRAGMA application_id = {}", kSqliteApplicationId)));
   SYSOPT_RETURN_IF_ERROR(
@@ -714,7 +712,9 @@ Expected<std::unique_ptr<Storage>> OpenSqliteStorage(const std::string& path) {
   }
   SYSOPT_RETURN_IF_ERROR(ExecOnOpen(db.get(), path, "PRAGMA synchronous = NORMAL"));
   SYSOPT_RETURN_IF_ERROR(ExecOnOpen(db.get(), path, "PRAGMA foreign_keys = ON"));
-  if (state->version == 0) SYSOPT_RETURN_IF_ERROR(CreateSchemaIfMissing(db.get(), path));
+  if (state->version != kSqliteSchemaVersion) {
+    SYSOPT_RETURN_IF_ERROR(CreateSchemaIfMissing(db.get(), path));
+  }
 
   return std::unique_ptr<Storage>(std::make_unique<SqliteStorage>(path, std::move(db)));
 }

@@ -20,7 +20,7 @@
 namespace sysopt {
 
 /// \brief The schema version this build writes and reads (`PRAGMA user_version`).
-inline constexpr int kSqliteSchemaVersion = 1;
+inline constexpr int kSqliteSchemaVersion = 2;
 
 /// \brief Marks a file as a sysopt database (`PRAGMA application_id`): "SYSO" in ASCII.
 inline constexpr int32_t kSqliteApplicationId = 0x5359534F;
@@ -29,7 +29,8 @@ inline constexpr int32_t kSqliteApplicationId = 0x5359534F;
 ///
 /// A new or empty file gets the current schema. IoError (naming the path) when the file cannot
 /// be opened or created, or is not a database; InvalidInput (naming the path) when it is a
-/// database of another application or has a schema version other than kSqliteSchemaVersion.
+/// database of another application or has a schema version other than kSqliteSchemaVersion
+/// (a version 1 file is upgraded in place to version 2 on opening).
 /// Each CreateTrial and FinishTrial is its own committed transaction before it returns.
 Expected<std::unique_ptr<Storage>> OpenSqliteStorage(const std::string& path);
 

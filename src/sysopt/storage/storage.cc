@@ -24,8 +24,18 @@ Expected<TrialState> ParseTrialState(std::string_view name) {
   return InvalidInput("unknown trial state '{}' (expected RUNNING, COMPLETE or FAILED)", name);
 }
 
-std::string StorageFilePath(const std::string& url) {
-  if (url == "memory" || url == ":memory:") return "";
+Expected<TrialRecord> Storage::CreateTrial(int64_t study_id, const Config& config,
+                                           const std::string& worker, double start_time) {
+  auto reserved = ReserveTrial(study_id, TrialRequest{config, worker, start_time, "", 0});
+  if (!reserved.ok()) return reserved.error();
+  return std::move(reserved->trial);
+}
+
+StorageUrl ParseStorageUrl(const std::string& url) {
+  if (url == "memory" || url == ":memory:") return {StorageKind::kMemory, ""};
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+    return {StorageKind::kPostgres, url};
+  }
   std::string path = url;
   constexpr std::string_view kPrefix = "sqlite:";
   if (path.starts_with(kPrefix)) {
@@ -33,14 +43,40 @@ std::string StorageFilePath(const std::string& url) {
     // SQLAlchemy-style "sqlite:///relative.db" and "sqlite:////abs/path.db".
     if (path.starts_with("///")) path.erase(0, 3);
   }
-  return path;
+  return {StorageKind::kSqlite, path};
+}
+
+std::string StorageFilePath(const std::string& url) {
+  const StorageUrl parsed = ParseStorageUrl(url);
+  return parsed.kind == StorageKind::kSqlite ? parsed.location : "";
+}
+
+std::string RedactStorageUrl(const std::string& url) {
+  if (ParseStorageUrl(url).kind != StorageKind::kPostgres) return url;
+  // scheme://user:password@host...: the password is between the first ':' after the scheme
+  // and the last '@' of the authority.
+  const size_t start = url.find("://") + 3;
+  const size_t slash = url.find('/', start);
+  const std::string authority = url.substr(start, slash == std::string::npos ? slash : slash - start);
+  const size_t at = authority.rfind('@');
+  if (at == std::string::npos) return url;
+  const size_t colon = authority.find(':');
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, start + colon + 1) + "***" + url.substr(start + at);
 }
 
 Expected<std::unique_ptr<Storage>> OpenStorage(const std::string& url) {
-  if (url == "memory" || url == ":memory:") return MakeMemoryStorage();
-  const std::string path = StorageFilePath(url);
-  if (path.empty()) return InvalidInput("storage URL '{}' names no database file", url);
-  return OpenSqliteStorage(path);
+  const StorageUrl parsed = ParseStorageUrl(url);
+  switch (parsed.kind) {
+    case StorageKind::kMemory:
+      return MakeMemoryStorage();
+    case StorageKind::kPostgres:
+      return OpenPostgresStorage(parsed.location);
+    case StorageKind::kSqlite:
+      break;
+  }
+  if (parsed.location.empty()) return InvalidInput("storage URL '{}' names no database file", url);
+  return OpenSqliteStorage(parsed.location);
 }
 
 }  // namespace sysopt

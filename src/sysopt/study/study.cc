@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "sysopt/core/json.h"
+#include "sysopt/core/log.h"
 
 namespace sysopt {
 
@@ -102,6 +103,20 @@ bool CountsTowardsBudget(const TrialRecord& t) {
   return t.state == TrialState::kFailed && t.failure_reason != kInterrupted;
 }
 
+std::string ConfigKey(const Space& space, const Config& config) {
+  const std::string text = space.ConfigToJson(config).dump(-1, ' ', false,
+                                                          nlohmann::json::error_handler_t::replace);
+  // Short keys are the configuration itself (readable in the database); long ones (index
+  // limits) two independent 64-bit FNV-1a hashes of it.
+  if (text.size() <= 200) return text;
+  uint64_t a = 0xcbf29ce484222325ULL, b = 0x84222325cbf29ce4ULL;
+  for (unsigned char c : text) a = (a ^ c) * 0x100000001b3ULL;
+  for (auto it = text.rbegin(); it != text.rend(); ++it) {
+    b = (b ^ static_cast<unsigned char>(*it)) * 0x100000001b3ULL;
+  }
+  return fmt::format("fnv:{:016x}{:016x}:{}", a, b, text.size());
+}
+
 std::string WorkerName(int index) {
   static const std::string start = ProcessStartTime(getpid());
   if (start.empty()) return fmt::format("{}:{}:{}", HostName(), getpid(), index);
@@ -146,23 +161,19 @@ Expected<std::unique_ptr<Study>> Study::Open(Storage& storage, const std::string
     }
   }
   std::unique_ptr<Study> study(new Study(storage, std::move(record), spec));
-  auto trials = storage.GetTrials(study->record_.id);
-  if (!trials.ok()) return trials.error();
-  for (auto& t : *trials) {
-    // A damaged row is left alone: it is set aside by Reload, not run again.
-    if (t.state == TrialState::kRunning && OwnerIsGone(t.worker) && study->WhyUnusable(t).empty()) {
-      TrialOutcome outcome;
-      outcome.state = TrialState::kFailed;
-      outcome.failure_reason = kInterrupted;
-      outcome.end_time = Now();
-      // Another process resuming at the same moment may win the race; that is fine.
-      if (storage.FinishTrial(t.id, outcome).ok()) {
-        ++info->interrupted;
-        info->to_rerun.push_back(t.config);
-      }
-    }
-  }
   SYSOPT_RETURN_IF_ERROR(study->Reload());
+  // Trials left running by processes that are gone (dead on this host, or silent for the grace
+  // period on any host) are interrupted and run again first.
+  auto reclaimed = study->ReclaimGone();
+  if (!reclaimed.ok()) return reclaimed.error();
+  info->interrupted = static_cast<int>(reclaimed->size());
+  for (auto& c : *reclaimed) info->to_rerun.push_back(std::move(c));
+  {
+    auto changed = storage.GetTrialsSince(study->record_.id, study->revision_);
+    if (!changed.ok()) return changed.error();
+    std::lock_guard lock(study->mutex_);
+    study->AbsorbLocked(std::move(*changed), nullptr, /*read_all=*/true);
+  }
   // Trials a stopped run marked interrupted itself (Ctrl-C, a time limit) run again too, unless
   // their configuration has been run since.
   const auto& history = *study->finished_;
@@ -233,18 +244,143 @@ Expected<void> Study::Reload() {
   auto trials = storage_.GetTrials(record_.id);
   if (!trials.ok()) return trials.error();
   std::lock_guard lock(mutex_);
-  auto& finished = MutableFinished();
-  finished.clear();
+  MutableFinished().clear();
+  finished_ids_.clear();
+  running_all_.clear();
   set_aside_.clear();
-  for (auto& t : *trials) {
+  set_aside_ids_.clear();
+  set_aside_holding_ = 0;
+  budget_used_ = 0;
+  revision_ = 0;
+  for (const Trial& t : running_) {
+    // This object's own trials stay pending whatever the read shows.
+    running_all_[t.id] = TrialRecord{.id = t.id, .number = t.number, .config = t.config};
+  }
+  AbsorbLocked(std::move(*trials), nullptr, /*read_all=*/true);
+  return Ok();
+}
+
+void Study::AbsorbLocked(std::vector<TrialRecord> trials, std::vector<Config>* interrupted,
+                         bool read_all) {
+  for (auto& t : trials) {
+    // Only a read of every change up to a revision moves the mark: a trial of this process
+    // read alone may be newer than another process's change not read yet.
+    if (read_all) revision_ = std::max(revision_, t.revision);
     // Every sampler and report relies on a history that fits the space.
     if (std::string why = WhyUnusable(t); !why.empty()) {
-      set_aside_.push_back({t.number, std::move(why)});
+      running_all_.erase(t.id);
+      if (set_aside_ids_.insert(t.id).second) {
+        // It holds a budget place in the storage that the history does not count.
+        if (!t.released) ++set_aside_holding_;
+        auto at = std::upper_bound(
+            set_aside_.begin(), set_aside_.end(), t.number,
+            [](int64_t n, const SetAsideTrial& s) { return n < s.number; });
+        set_aside_.insert(at, {t.number, std::move(why)});
+      }
       continue;
     }
-    if (t.state != TrialState::kRunning) finished.push_back(std::move(t));
+    if (t.state == TrialState::kRunning) {
+      if (!finished_ids_.contains(t.id)) running_all_[t.id] = std::move(t);
+      continue;
+    }
+    running_all_.erase(t.id);
+    if (!finished_ids_.insert(t.id).second) continue;
+    if (CountsTowardsBudget(t)) ++budget_used_;
+    if (interrupted != nullptr && t.released && t.failure_reason == kInterrupted) {
+      interrupted->push_back(t.config);
+    }
+    // Keep number order even when trials finish out of order.
+    auto& finished = MutableFinished();
+    auto at = std::upper_bound(finished.begin(), finished.end(), t.number,
+                               [](int64_t n, const TrialRecord& u) { return n < u.number; });
+    finished.insert(at, std::move(t));
   }
-  return Ok();
+}
+
+Expected<std::vector<Config>> Study::ReclaimGone() {
+  std::vector<TrialRecord> gone;
+  {
+    std::lock_guard lock(mutex_);
+    const double stale = Now() - grace_s_;
+    for (const auto& [id, t] : running_all_) {
+      const bool mine = std::any_of(running_.begin(), running_.end(),
+                                    [&](const Trial& r) { return r.id == id; });
+      if (mine) continue;
+      if (t.heartbeat < stale || OwnerIsGone(t.worker)) gone.push_back(t);
+    }
+  }
+  std::vector<Config> out;
+  for (const TrialRecord& t : gone) {
+    TrialOutcome outcome;
+    outcome.state = TrialState::kFailed;
+    outcome.failure_reason = kInterrupted;
+    outcome.end_time = Now();
+    outcome.release = true;
+    outcome.attrs = {{"interrupted_by", "heartbeat"}};
+    // Another process may win the race to mark it; that is fine.
+    if (storage_.FinishTrial(t.id, outcome).ok()) out.push_back(t.config);
+  }
+  return out;
+}
+
+Expected<std::vector<Config>> Study::Refresh() {
+  std::vector<Config> interrupted;
+  auto read = [&]() -> Expected<void> {
+    int64_t since = 0;
+    {
+      std::lock_guard lock(mutex_);
+      since = revision_;
+    }
+    auto changed = storage_.GetTrialsSince(record_.id, since);
+    if (!changed.ok()) return changed.error();
+    std::lock_guard lock(mutex_);
+    AbsorbLocked(std::move(*changed), &interrupted, /*read_all=*/true);
+    return Ok();
+  };
+  SYSOPT_RETURN_IF_ERROR(read());
+  auto reclaimed = ReclaimGone();
+  if (!reclaimed.ok()) return reclaimed.error();
+  if (!reclaimed->empty()) SYSOPT_RETURN_IF_ERROR(read());
+  return interrupted;
+}
+
+Expected<void> Study::Beat() {
+  std::vector<int64_t> ids;
+  {
+    std::lock_guard lock(mutex_);
+    for (const Trial& t : running_) ids.push_back(t.id);
+  }
+  return storage_.Heartbeat(ids, Now());
+}
+
+void Study::SetHeartbeatGrace(double seconds) {
+  std::lock_guard lock(mutex_);
+  grace_s_ = seconds;
+}
+
+double Study::heartbeat_grace() const {
+  std::lock_guard lock(mutex_);
+  return grace_s_;
+}
+
+int Study::RunningCount() const {
+  std::lock_guard lock(mutex_);
+  return static_cast<int>(running_all_.size());
+}
+
+std::optional<int64_t> Study::FirstCompleteOf(const Config& config) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& t : *finished_) {
+    if (t.state == TrialState::kComplete && t.config == config) return t.number;
+  }
+  return std::nullopt;
+}
+
+int Study::Measurements(const Config& config) const {
+  std::lock_guard lock(mutex_);
+  return static_cast<int>(std::count_if(finished_->begin(), finished_->end(), [&](const auto& t) {
+    return t.state == TrialState::kComplete && t.config == config;
+  }));
 }
 
 std::vector<SetAsideTrial> Study::SetAside() const {
@@ -258,12 +394,61 @@ Expected<Trial> Study::Start(const Config& config, const std::string& worker) {
   Trial trial{rec->id, rec->number, config};
   std::lock_guard lock(mutex_);
   running_.push_back(trial);
+  running_all_[rec->id] = std::move(*rec);
   return trial;
+}
+
+Expected<Reserved> Study::Reserve(const Config& config, const std::string& worker,
+                                  int measurement, int budget) {
+  int holding_aside = 0;
+  {
+    std::lock_guard lock(mutex_);
+    holding_aside = set_aside_holding_;
+  }
+  // The storage counts the rows set aside here too.
+  TrialRequest request{config, worker, Now(), ConfigKey(spec_.space, config),
+                       budget > 0 ? budget + holding_aside : 0};
+  if (measurement > 0) request.key += fmt::format("#{}", measurement);
+  auto reserved = storage_.ReserveTrial(record_.id, request);
+  if (!reserved.ok()) return reserved.error();
+  Reserved out{reserved->status, {}};
+  if (reserved->status != ReserveStatus::kCreated) return out;
+  out.trial = Trial{reserved->trial.id, reserved->trial.number, config};
+  std::lock_guard lock(mutex_);
+  running_.push_back(out.trial);
+  running_all_[reserved->trial.id] = std::move(reserved->trial);
+  return out;
 }
 
 Expected<TrialRecord> Study::Finish(const Trial& trial, TrialOutcome outcome) {
   if (outcome.end_time == 0) outcome.end_time = Now();
+  if (outcome.state == TrialState::kFailed && outcome.failure_reason == kInterrupted) {
+    outcome.release = true;  // run again, by this process or another
+  }
+  auto forget = [&] {
+    running_.erase(std::remove_if(running_.begin(), running_.end(),
+                                  [&](const Trial& t) { return t.id == trial.id; }),
+                   running_.end());
+    running_all_.erase(trial.id);
+  };
   if (auto stored = storage_.FinishTrial(trial.id, outcome); !stored.ok()) {
+    // Another worker took this one for dead (its heartbeat came too late) and gave its
+    // configuration back: the result is dropped and the configuration runs again.
+    if (stored.error().kind() == ErrorKind::kInvalidInput) {
+      auto now = storage_.GetTrial(trial.id);
+      if (now.ok() && now->state == TrialState::kFailed && now->released) {
+        Log(LogLevel::kWarning,
+            fmt::format("trial {} was marked interrupted by another worker while it ran (its "
+                        "heartbeat was late); its result is dropped and its configuration is "
+                        "offered again",
+                        trial.number));
+        std::lock_guard lock(mutex_);
+        forget();
+        std::vector<TrialRecord> one{*now};
+        AbsorbLocked(std::move(one), nullptr, /*read_all=*/false);
+        return *now;
+      }
+    }
     // A full disk must not lose the measurement: the error carries it, and the trial stays
     // RUNNING in the storage, to be run again when the study resumes.
     std::string result = outcome.state == TrialState::kComplete
@@ -278,14 +463,9 @@ Expected<TrialRecord> Study::Finish(const Trial& trial, TrialOutcome outcome) {
   auto rec = storage_.GetTrial(trial.id);
   if (!rec.ok()) return rec.error();
   std::lock_guard lock(mutex_);
-  running_.erase(std::remove_if(running_.begin(), running_.end(),
-                                [&](const Trial& t) { return t.id == trial.id; }),
-                 running_.end());
-  // Keep number order even when workers finish out of order.
-  auto& finished = MutableFinished();
-  auto at = std::upper_bound(finished.begin(), finished.end(), rec->number,
-                             [](int64_t n, const TrialRecord& t) { return n < t.number; });
-  finished.insert(at, *rec);
+  forget();
+  std::vector<TrialRecord> one{*rec};
+  AbsorbLocked(std::move(one), nullptr, /*read_all=*/false);
   return *rec;
 }
 
@@ -302,7 +482,7 @@ std::vector<TrialRecord> Study::Finished() const {
 std::vector<Config> Study::Pending() const {
   std::lock_guard lock(mutex_);
   std::vector<Config> out;
-  for (const auto& t : running_) out.push_back(t.config);
+  for (const auto& [id, t] : running_all_) out.push_back(t.config);
   return out;
 }
 
@@ -310,13 +490,13 @@ std::pair<std::shared_ptr<const std::vector<TrialRecord>>, std::vector<Config>>
 Study::FinishedAndPending() const {
   std::lock_guard lock(mutex_);
   std::vector<Config> pending;
-  for (const auto& t : running_) pending.push_back(t.config);
+  for (const auto& [id, t] : running_all_) pending.push_back(t.config);
   return {finished_, std::move(pending)};
 }
 
 int Study::BudgetUsed() const {
   std::lock_guard lock(mutex_);
-  return static_cast<int>(std::count_if(finished_->begin(), finished_->end(), CountsTowardsBudget));
+  return budget_used_;
 }
 
 std::vector<bool> Study::Directions() const {
@@ -400,14 +580,6 @@ double Study::FrontHypervolume(std::vector<double>* reference) const {
       reference != nullptr && !reference->empty() ? as_minimised(*reference) : NadirReference(all);
   if (reference != nullptr) *reference = as_minimised(ref);  // back in the objectives' directions
   return ref.empty() ? 0.0 : Hypervolume(front, ref);
-}
-
-std::optional<int64_t> Study::FirstCompleteNumberOf(const Config& config) const {
-  std::lock_guard lock(mutex_);
-  for (const auto& t : *finished_) {
-    if (t.state == TrialState::kComplete && t.config == config) return t.number;
-  }
-  return std::nullopt;
 }
 
 std::optional<TrialRecord> Study::FirstComplete() const {

@@ -3,10 +3,19 @@
 /// that a killed run can be resumed. The study also answers the questions asked of its history:
 /// the best trial, the Pareto front, how many trials count towards the budget.
 ///
+/// Several processes may share one study through one storage (SQLite on one machine, PostgreSQL
+/// on many): Refresh reads what the others did since the last read, Reserve creates a trial only
+/// for a configuration nobody else holds and while the study's budget has room, Beat renews the
+/// heartbeat of this process's running trials, and trials whose worker is gone (its heartbeat
+/// older than the grace period, or its process dead on this host) are marked FAILED
+/// "interrupted", giving their configuration back.
+///
 /// Thread safety: every method may be called from several threads (the tuner's workers); the
 /// in-memory history is guarded by a mutex and the storage is itself thread-safe.
 
+#include <map>
 #include <memory>
+#include <unordered_set>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -42,6 +51,19 @@ struct Trial {
   Config config;
 };
 
+/// \brief What Study::Reserve did: the trial when status is kCreated.
+struct Reserved {
+  ReserveStatus status = ReserveStatus::kCreated;
+  Trial trial;
+};
+
+/// \brief Seconds after its last heartbeat that a running trial of another worker is taken for
+/// dead, unless Study::SetHeartbeatGrace says otherwise.
+inline constexpr double kDefaultHeartbeatGraceS = 60;
+
+/// \brief The reservation key of a configuration: equal configurations, equal keys.
+std::string ConfigKey(const Space& space, const Config& config);
+
 /// \brief True for finished trials that count towards a budget: COMPLETE, or FAILED for a reason
 /// of their own (not "interrupted", which is re-proposed instead).
 bool CountsTowardsBudget(const TrialRecord& trial);
@@ -64,8 +86,37 @@ class Study {
   const Space& space() const { return spec_.space; }
   const StudyRecord& record() const { return record_; }
 
-  /// \brief Records a new RUNNING trial durably and returns it.
+  /// \brief Records a new RUNNING trial durably and returns it (no reservation, no budget: for
+  /// deliberate re-measurements).
   Expected<Trial> Start(const Config& config, const std::string& worker);
+
+  /// \brief Records a new RUNNING trial unless another trial of the study holds the same
+  /// configuration (kTaken; a configuration measured `measurement` times before is reserved as
+  /// its next measurement, so deliberate re-measurements are possible too) or the study already
+  /// holds `budget` trials running or counting towards it (kBudgetFull; 0: no limit).
+  Expected<Reserved> Reserve(const Config& config, const std::string& worker, int measurement,
+                             int budget);
+
+  /// \brief Reads the trials other processes created or finished since the last read, and
+  /// marks FAILED "interrupted" the running trials of workers that are gone. Returns the
+  /// configurations of trials newly seen interrupted, to be offered again.
+  Expected<std::vector<Config>> Refresh();
+
+  /// \brief Renews the heartbeat of this object's running trials.
+  Expected<void> Beat();
+
+  /// \brief Seconds without a heartbeat after which another worker's trial is taken for dead.
+  void SetHeartbeatGrace(double seconds);
+  double heartbeat_grace() const;
+
+  /// \brief Trials running in the study now, in every process, as last read.
+  int RunningCount() const;
+
+  /// \brief The number of the first COMPLETE trial of `config`, if any.
+  std::optional<int64_t> FirstCompleteOf(const Config& config) const;
+
+  /// \brief How many COMPLETE trials measured `config`.
+  int Measurements(const Config& config) const;
 
   /// \brief Records the outcome of a trial durably; the finished record is returned. When the
   /// storage cannot record it (a full disk), the error names the trial, its configuration and
@@ -75,7 +126,7 @@ class Study {
   /// \brief Finished trials (COMPLETE and FAILED), in number order.
   std::vector<TrialRecord> Finished() const;
 
-  /// \brief Configurations currently RUNNING in this process.
+  /// \brief Configurations currently RUNNING, in this process and (as last read) in others.
   std::vector<Config> Pending() const;
 
   /// \brief Finished() and Pending() read at one instant, so that a trial finishing meanwhile
@@ -102,9 +153,6 @@ class Study {
 
   /// \brief The first COMPLETE trial (the default configuration when the space declares one).
   std::optional<TrialRecord> FirstComplete() const;
-  /// \brief The number of the first completed trial of `config`, if any (without copying the
-  /// history: this is asked before every trial).
-  std::optional<int64_t> FirstCompleteNumberOf(const Config& config) const;
 
   /// \brief Per objective, true when it is minimised.
   std::vector<bool> Directions() const;
@@ -115,6 +163,13 @@ class Study {
  private:
   Study(Storage& storage, StudyRecord record, Spec spec);
   Expected<void> Reload();
+  /// Takes in trials read from storage (caller holds mutex_); appends to `interrupted` the
+  /// configurations of those newly seen finished as released. `read_all`: the trials are every
+  /// change since revision_ (GetTrials or GetTrialsSince), so revision_ may advance past them.
+  void AbsorbLocked(std::vector<TrialRecord> trials, std::vector<Config>* interrupted,
+                    bool read_all);
+  /// Marks the running trials of gone workers interrupted; returns how many it marked.
+  Expected<std::vector<Config>> ReclaimGone();
   /// Why a stored trial cannot be used; empty when it can.
   std::string WhyUnusable(const TrialRecord& trial) const;
 
@@ -128,8 +183,15 @@ class Study {
   // does not copy a long history each time.
   std::shared_ptr<std::vector<TrialRecord>> finished_ = std::make_shared<std::vector<TrialRecord>>();
   std::vector<TrialRecord>& MutableFinished();
-  std::vector<Trial> running_;
+  std::unordered_set<int64_t> finished_ids_;
+  std::vector<Trial> running_;                  // this object's own
+  std::map<int64_t, TrialRecord> running_all_;  // every process's, by id, as last read
   std::vector<SetAsideTrial> set_aside_;
+  std::unordered_set<int64_t> set_aside_ids_;
+  int64_t revision_ = 0;
+  int budget_used_ = 0;
+  int set_aside_holding_ = 0;  // rows set aside that hold a budget place in the storage
+  double grace_s_ = kDefaultHeartbeatGraceS;
 };
 
 /// \brief This process's worker name for thread `index`: "host:pid:index:start", where start is

@@ -17,8 +17,43 @@ using Clock = std::chrono::steady_clock;
 
 // The first completed trial of the same configuration, if any: a new trial of it re-measures.
 std::optional<int64_t> RemeasureOf(const Study& study, const Config& config) {
-  return study.FirstCompleteNumberOf(config);
+  return study.FirstCompleteOf(config);
 }
+
+// Renews the heartbeat of the study's running trials from a thread of its own, so that a
+// trial running for hours is not taken for dead by the other workers.
+class HeartbeatThread {
+ public:
+  HeartbeatThread(Study& study, double interval_s) : study_(study) {
+    const auto interval = std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(std::max(0.05, interval_s)));
+    thread_ = std::thread([this, interval] {
+      std::unique_lock lock(mutex_);
+      while (!cv_.wait_for(lock, interval, [this] { return done_; })) {
+        lock.unlock();
+        // A failure (the database is away) is retried by the storage and then at the next
+        // beat; the grace period is several beats long.
+        (void)study_.Beat();
+        lock.lock();
+      }
+    });
+  }
+  ~HeartbeatThread() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  Study& study_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
 
 // Stops the trials in flight at the time limit, from a thread of its own: the workers are
 // inside the runner then.
@@ -87,6 +122,7 @@ TrialOutcome OutcomeFromRun(const RunResult& result) {
   outcome.failure_reason = result.failure_reason;
   outcome.stderr_tail = result.stderr_tail;
   outcome.attrs = {{"elapsed_s", result.elapsed_s}, {"run_seconds", result.run_seconds}};
+  outcome.release = result.interrupted;
   return outcome;
 }
 
@@ -103,6 +139,8 @@ Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner,
   Deadline deadline(options.time_limit_s, options.cancel);
   const auto& objectives = study.spec().objectives;
   const Space& space = study.space();
+  const auto poll = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(std::max(0.01, options.poll_interval_s)));
   if (space.HasUserDefault()) {
     // The user's default goes first so the summary can say how much better the tuned one is.
     const Config def = space.Default();
@@ -113,7 +151,14 @@ Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner,
     if (!measured && space.IsFeasible(def)) queue.push_front(def);
   }
 
-  // Takes the next configuration to run, or nothing when the loop should end. Caller holds mutex.
+  // Proposals that another process reserved first, and that this process's view may not show
+  // yet (a damaged row holds one): the sampler is told they are pending.
+  std::vector<Config> taken;
+  std::vector<Config> run_here;  // configurations this call started
+
+  // Takes the next configuration to run, or nothing when the loop should end (or, with
+  // `waiting` set, when it should wait for trials in flight here or elsewhere). Caller holds
+  // mutex.
   auto next = [&]() -> std::optional<Config> {
     if (error || report.exhausted) return std::nullopt;
     if (deadline.Passed()) {
@@ -124,23 +169,41 @@ Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner,
       report.stopped = true;
       return std::nullopt;
     }
-    if (study.BudgetUsed() + in_flight >= options.budget) return std::nullopt;
-    if (!queue.empty()) {
+    // What the other processes did since the last look; trials of gone workers come back.
+    auto interrupted = study.Refresh();
+    if (!interrupted.ok()) {
+      error = interrupted.error();
+      return std::nullopt;
+    }
+    for (auto& c : *interrupted) queue.push_back(std::move(c));
+    const int used = study.BudgetUsed();
+    if (used >= options.budget) return std::nullopt;
+    if (used + study.RunningCount() >= options.budget) {
+      // The budget is held by running trials; one may yet be interrupted and need a rerun.
+      waiting = true;
+      return std::nullopt;
+    }
+    while (!queue.empty()) {
       Config c = std::move(queue.front());
       queue.pop_front();
-      return c;
+      // A configuration to run again that another process has measured meanwhile is done; one
+      // measured by this call is measured again, as asked.
+      const bool ran_here = std::find(run_here.begin(), run_here.end(), c) != run_here.end();
+      if (ran_here || !study.FirstCompleteOf(c)) return c;
     }
     // One snapshot: a trial finishing between two separate reads would be in neither.
-    const auto [history, pending] = study.FinishedAndPending();
+    auto [history, pending] = study.FinishedAndPending();
+    pending.insert(pending.end(), taken.begin(), taken.end());
     auto proposed = sampler.Ask(SamplerContext{space, objectives, *history, pending}, 1);
     if (!proposed.ok()) {
       error = proposed.error();
       return std::nullopt;
     }
     if (proposed->empty()) {
-      // With trials in flight, the sampler may only be waiting for their results (a greedy
-      // step, a design): ask again when one finishes. With none, the space is used up.
-      if (in_flight > 0) {
+      // With trials in flight (here or in another process), the sampler may only be waiting
+      // for their results (a greedy step, a design): ask again when one finishes. With none,
+      // the space is used up.
+      if (in_flight > 0 || study.RunningCount() > 0) {
         waiting = true;
       } else {
         report.exhausted = true;
@@ -163,17 +226,37 @@ Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner,
           const int before = report.started - in_flight;
           config = next();
           if (config || !waiting) break;
-          finished_one.wait(lock, [&] { return report.started - in_flight != before || error; });
+          // A trial finishing here wakes this at once; those of other processes are seen at
+          // the next poll.
+          finished_one.wait_for(lock, poll, [&] {
+            return report.started - in_flight != before || error || StopRequested(options) ||
+                   deadline.Passed();
+          });
         }
         if (!config) return;
         remeasure_of = RemeasureOf(study, *config);
         // Recorded as RUNNING before it runs: a crash from here on leaves a trace to resume from.
-        auto started = study.Start(*config, worker);
-        if (!started.ok()) {
-          error = started.error();
+        // Reserved atomically in the storage: no other process runs the same configuration
+        // (a re-measurement reserves the configuration's next measurement), and the budget
+        // is shared by all.
+        const int measurement = remeasure_of ? study.Measurements(*config) : 0;
+        auto reserved = study.Reserve(*config, worker, measurement, options.budget);
+        if (!reserved.ok()) {
+          error = reserved.error();
           return;
         }
-        trial = std::move(*started);
+        if (reserved->status == ReserveStatus::kTaken) {
+          ++report.taken;
+          taken.push_back(*config);
+          continue;
+        }
+        if (reserved->status == ReserveStatus::kBudgetFull) {
+          // Another process took the last place since the last read: look again after a poll.
+          finished_one.wait_for(lock, poll, [&] { return error || StopRequested(options); });
+          continue;
+        }
+        trial = std::move(reserved->trial);
+        run_here.push_back(trial.config);
         ++in_flight;
         ++report.started;
       }
@@ -212,12 +295,17 @@ Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner,
   };
 
   const int workers = std::max(1, options.workers);
-  if (workers == 1) {
-    work(0);
-  } else {
-    std::vector<std::thread> threads;
-    for (int i = 0; i < workers; ++i) threads.emplace_back(work, i);
-    for (auto& t : threads) t.join();
+  {
+    HeartbeatThread heartbeat(study, options.heartbeat_interval_s > 0
+                                         ? options.heartbeat_interval_s
+                                         : study.heartbeat_grace() / 4);
+    if (workers == 1) {
+      work(0);
+    } else {
+      std::vector<std::thread> threads;
+      for (int i = 0; i < workers; ++i) threads.emplace_back(work, i);
+      for (auto& t : threads) t.join();
+    }
   }
   if (error) return *error;
   return report;

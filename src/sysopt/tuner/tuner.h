@@ -32,8 +32,16 @@ struct TuneProgress {
 };
 
 struct TuneOptions {
-  int budget = 50;  ///< Stop when the study holds this many finished trials.
-  int workers = 1;  ///< Configurations evaluated at once.
+  /// Stop when the study holds this many finished trials, counting those of every process
+  /// sharing it: each trial is reserved in the storage only while the budget has room.
+  int budget = 50;
+  int workers = 1;  ///< Configurations evaluated at once by this process.
+  /// Seconds between two heartbeats of this process's running trials; 0: a quarter of the
+  /// study's heartbeat grace.
+  double heartbeat_interval_s = 0;
+  /// Seconds between two reads of the storage while this process waits for the trials of
+  /// other processes (the budget is held by running trials, or the sampler waits for results).
+  double poll_interval_s = 0.25;
   /// Called (under a lock, from a worker thread) after every finished trial.
   std::function<void(const TuneProgress&)> on_trial;
   /// When set and true, no new trial is started; trials in flight finish.
@@ -55,6 +63,7 @@ struct TuneReport {
   bool stopped = false;    ///< Stopped early on request.
   int interrupted = 0;     ///< Trials stopped while running (a cancellation or the time limit).
   bool time_limit_reached = false;
+  int taken = 0;  ///< Proposals another process had reserved first, proposed again.
 };
 
 /// \brief Runs the loop. `rerun` holds configurations to evaluate first (those of interrupted

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages sysopt needs to build and test, skipping those already present.
-# Usage: scripts/setup.sh [--peers]   (--peers adds Python, Optuna and torch for bench/peers and tools/)
+# Usage: scripts/setup.sh [--peers]   (--peers adds Optuna and torch for bench/peers, bench/python
+# and tools/; pybind11 and pytest for the Python module and its tests are always installed)
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config
   libeigen3-dev nlohmann-json3-dev libsqlite3-dev sqlite3 libcli11-dev libfmt-dev liblbfgspp-dev
   coinor-libcbc-dev coinor-libclp-dev libgtest-dev libgmock-dev libbenchmark-dev python3
+  python3-dev pybind11-dev python3-pytest
   zlib1g-dev llvm-14 llvm-14-dev clang-14 libclang-14-dev libclang-rt-14-dev)
 if [[ "${1:-}" == "--peers" ]]; then
   packages+=(python3-optuna python3-numpy python3-torch python3-torchvision)

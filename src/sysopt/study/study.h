@@ -124,6 +124,17 @@ class Study {
   std::vector<SetAsideTrial> set_aside_;
 };
 
+/// \brief A storage and a study loaded from it.
+struct OpenedStudy {
+  std::unique_ptr<Storage> storage;
+  std::unique_ptr<Study> study;
+};
+
+/// \brief Opens `storage_url` (which must exist, unless it is "memory") and loads the named
+/// study; with an empty name, the only study in the storage (InvalidInput naming them when it
+/// holds several or none).
+Expected<OpenedStudy> OpenExistingStudy(const std::string& storage_url, const std::string& name);
+
 /// \brief This process's worker name for thread `index`: "host:pid:index:start", where start is
 /// the process's start time from /proc/PID/stat (omitted where /proc cannot tell), so that a
 /// later process that reuses the pid is not taken for this one.

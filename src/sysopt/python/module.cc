@@ -54,10 +54,6 @@ T Take(Expected<T> value) {
   return std::move(*value);
 }
 
-void Check(const Expected<void>& done) {
-  if (!done.ok()) Raise(done.error());
-}
-
 // ---------------------------------------------------------------------------------------------
 // JSON <-> Python.
 
@@ -115,7 +111,8 @@ json FromPy(py::handle h, const std::string& where) {
     return out;
   }
   // numpy scalars and other number-likes.
-  if (py::hasattr(h, "__index__")) return py::int_(py::reinterpret_borrow<py::object>(h)).cast<int64_t>();
+  if (py::hasattr(h, "__index__"))
+    return py::int_(py::reinterpret_borrow<py::object>(h)).cast<int64_t>();
   if (py::hasattr(h, "__float__")) {
     return py::float_(py::reinterpret_borrow<py::object>(h)).cast<double>();
   }
@@ -239,9 +236,10 @@ Expected<std::vector<double>> ValuesFromPy(const Study& study, py::handle value)
     }
     return values;
   }
-  return InvalidInput("expected a number, a sequence of numbers or a dict of them by objective "
-                      "name, got {}",
-                      py::repr(value).cast<std::string>());
+  return InvalidInput(
+      "expected a number, a sequence of numbers or a dict of them by objective "
+      "name, got {}",
+      py::repr(value).cast<std::string>());
 }
 
 std::string DescribeException(py::error_already_set& e) {
@@ -285,6 +283,12 @@ class PythonRunner final : public Runner {
     }
   }
 
+  // A KeyboardInterrupt: no trial starts from now on, and optimize raises it at the end.
+  void NoteInterrupt() {
+    interrupted_.store(true);
+    stop_.store(true);
+  }
+
   bool interrupted() const { return interrupted_.load(); }
   std::atomic<bool>* stop() { return &stop_; }
 
@@ -322,8 +326,7 @@ class PythonRunner final : public Runner {
 
   Error Interrupted() {
     interrupted_here_ = true;
-    if (!stop_.exchange(true)) interrupted_.store(true);
-    interrupted_.store(true);
+    NoteInterrupt();
     return RuntimeError("interrupted");
   }
 
@@ -390,8 +393,8 @@ class PyStudy {
     TrialOutcome outcome;
     if (failed) {
       if (!value.is_none()) {
-        Raise(InvalidInput("tell: trial #{}: give a value or failed=, not both",
-                           trial.trial.number));
+        Raise(
+            InvalidInput("tell: trial #{}: give a value or failed=, not both", trial.trial.number));
       }
       outcome = FailedOutcome(*failed);
     } else {
@@ -400,7 +403,8 @@ class PyStudy {
                            trial.trial.number));
       }
       auto values = ValuesFromPy(*study_, value);
-      if (!values.ok()) Raise(values.error().WithContext(fmt::format("tell: trial #{}", trial.trial.number)));
+      if (!values.ok())
+        Raise(values.error().WithContext(fmt::format("tell: trial #{}", trial.trial.number)));
       outcome = OutcomeFromValues(*study_, std::move(*values));
     }
     TrialRecord record;
@@ -435,7 +439,7 @@ class PyStudy {
         try {
           (*on_trial)(MakeRecord(*study_, p.trial));
         } catch (py::error_already_set& e) {
-          callback_error = std::move(e);
+          callback_error.emplace(std::move(e));
           runner->stop()->store(true);
         }
       };
@@ -470,8 +474,10 @@ class PyStudy {
         }
         if (PyErr_CheckSignals() != 0) {
           py::error_already_set e;
-          if (!e.matches(PyExc_KeyboardInterrupt)) {
-            if (!callback_error) callback_error = std::move(e);
+          if (e.matches(PyExc_KeyboardInterrupt)) {
+            runner->NoteInterrupt();
+          } else if (!callback_error) {
+            callback_error.emplace(std::move(e));
           }
           runner->stop()->store(true);
           runner->InterruptCalls();
@@ -550,9 +556,10 @@ std::unique_ptr<PyStudy> CreateStudy(const PySpace& space, py::object objectives
     if (!load_if_exists) {
       auto found = Take(opened->FindStudy(study_name));
       if (found) {
-        Raise(InvalidInput("create_study: study '{}' already exists in {}; pass "
-                           "load_if_exists=True to continue it, or another name",
-                           study_name, storage));
+        Raise(
+            InvalidInput("create_study: study '{}' already exists in {}; pass "
+                         "load_if_exists=True to continue it, or another name",
+                         study_name, storage));
       }
     }
   }
@@ -604,8 +611,10 @@ py::dict Plan(py::object graph, py::object budget, py::object solvers, double ti
   } else if (py::isinstance<py::str>(budget)) {
     budget_text = budget.cast<std::string>();
   } else {
-    throw py::type_error("budget: expected bytes (an int) or a string such as \"6GiB\" or "
-                         "\"50%\", got " + py::repr(budget).cast<std::string>());
+    throw py::type_error(
+        "budget: expected bytes (an int) or a string such as \"6GiB\" or "
+        "\"50%\", got " +
+        py::repr(budget).cast<std::string>());
   }
   json result;
   {
@@ -662,16 +671,17 @@ Errors raise sysopt.Error with the engine's message (field and value).)")
                   "Reads a sysopt spec or a T1 file: its space, objectives and run section.")
       .def_property_readonly("name", [](const PySpace& s) { return s.spec.name; })
       .def_property_readonly(
-          "parameters",
-          [](const PySpace& s) { return ToPy(s.spec.space.ToJson()["parameters"]); },
+          "parameters", [](const PySpace& s) { return ToPy(s.spec.space.ToJson()["parameters"]); },
           "The parameters as spec dicts.")
-      .def_property_readonly(
-          "constraints",
-          [](const PySpace& s) { return ToPy(s.spec.ToJson().value("constraints", json::array())); })
+      .def_property_readonly("constraints",
+                             [](const PySpace& s) {
+                               return ToPy(s.spec.ToJson().value("constraints", json::array()));
+                             })
       .def_property_readonly("objectives",
                              [](const PySpace& s) { return ToPy(s.spec.ToJson()["objectives"]); })
-      .def("to_json", [](const PySpace& s) { return ToPy(s.spec.ToJson()); },
-           "The spec as a dict (what a study stores).")
+      .def(
+          "to_json", [](const PySpace& s) { return ToPy(s.spec.ToJson()); },
+          "The spec as a dict (what a study stores).")
       .def("__len__", [](const PySpace& s) { return s.spec.space.size(); })
       .def("__repr__", [](const PySpace& s) {
         return fmt::format("Space(name='{}', {} parameters)", s.spec.name, s.spec.space.size());
@@ -703,8 +713,8 @@ Errors raise sysopt.Error with the engine's message (field and value).)")
             return py::float_(r.record.values[0]);
           },
           "The first objective's value; None for a failed trial.")
-      .def_property_readonly("failed",
-                             [](const PyRecord& r) { return r.record.state == TrialState::kFailed; })
+      .def_property_readonly(
+          "failed", [](const PyRecord& r) { return r.record.state == TrialState::kFailed; })
       .def_property_readonly("failure_reason",
                              [](const PyRecord& r) { return r.record.failure_reason; })
       .def_property_readonly("start_time", [](const PyRecord& r) { return r.record.start_time; })
@@ -734,23 +744,21 @@ storage (a SQLite file, or "memory"). Made by create_study or load_study.)")
                              "True when this call created the study, False when it resumed one.")
       .def_property_readonly("sampler", &PyStudy::sampler_name)
       .def_property_readonly("seed", &PyStudy::seed)
-      .def_property_readonly(
-          "space", [](const PyStudy& s) { return PySpace{s.study().spec()}; })
-      .def_property_readonly(
-          "objectives",
-          [](const PyStudy& s) {
-            std::vector<std::string> names;
-            for (const auto& o : s.study().spec().objectives) names.push_back(o.name);
-            return names;
-          })
-      .def_property_readonly(
-          "directions",
-          [](const PyStudy& s) {
-            std::vector<std::string> d;
-            for (const auto& o : s.study().spec().objectives)
-              d.push_back(o.minimize ? "minimize" : "maximize");
-            return d;
-          })
+      .def_property_readonly("space", [](const PyStudy& s) { return PySpace{s.study().spec()}; })
+      .def_property_readonly("objectives",
+                             [](const PyStudy& s) {
+                               std::vector<std::string> names;
+                               for (const auto& o : s.study().spec().objectives)
+                                 names.push_back(o.name);
+                               return names;
+                             })
+      .def_property_readonly("directions",
+                             [](const PyStudy& s) {
+                               std::vector<std::string> d;
+                               for (const auto& o : s.study().spec().objectives)
+                                 d.push_back(o.minimize ? "minimize" : "maximize");
+                               return d;
+                             })
       .def("ask", &PyStudy::Ask, py::arg("n") = py::none(),
            R"(Proposes a configuration, recorded as a running trial: study.ask() gives one Trial
 (None once a finite space is used up), study.ask(n) a list of up to n.)")
@@ -825,9 +833,8 @@ is judged by its mean), or None.)")
       });
 
   m.def("create_study", &CreateStudy, py::arg("space"), py::arg("objectives") = py::none(),
-        py::arg("storage") = "sysopt.db", py::arg("name") = py::none(),
-        py::arg("sampler") = "auto", py::arg("seed") = 0, py::arg("acquisition") = "ei",
-        py::arg("load_if_exists") = true,
+        py::arg("storage") = "sysopt.db", py::arg("name") = py::none(), py::arg("sampler") = "auto",
+        py::arg("seed") = 0, py::arg("acquisition") = "ei", py::arg("load_if_exists") = true,
         R"(Creates a study in `storage` (a SQLite file path or URL, or "memory"), or resumes the one
 of that name there, as `sysopt tune` does. objectives: a name, a list of names (all minimised),
 a dict name -> "minimize"/"maximize", or spec dicts; default: the space's (one "value",

@@ -407,8 +407,7 @@ Expected<OpenedStudy> OpenExistingStudy(const std::string& storage_url, const st
   // The URL is read exactly as OpenStorage reads it ("sqlite:///rel.db" included).
   const std::string path = StorageFilePath(storage_url);
   if (!path.empty() && !std::filesystem::exists(path)) {
-    return NotFound("storage file '{}' does not exist (create a study in it first)",
-                    path);
+    return NotFound("storage file '{}' does not exist (create a study in it first)", path);
   }
   auto storage = OpenStorage(storage_url);
   if (!storage.ok()) return storage.error();

@@ -22,8 +22,8 @@ namespace sysopt {
 
 /// \brief What resuming a stored study found.
 struct ResumeInfo {
-  bool created = false;          ///< True when the study did not exist before.
-  int interrupted = 0;           ///< RUNNING trials of dead processes now marked failed.
+  bool created = false;  ///< True when the study did not exist before.
+  int interrupted = 0;   ///< RUNNING trials of dead processes now marked failed.
   int stopped = 0;  ///< Trials an earlier run stopped itself (FAILED "interrupted"), not yet rerun.
   std::vector<Config> to_rerun;  ///< Both kinds' configurations, to be proposed again first.
 };

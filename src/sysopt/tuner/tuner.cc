@@ -1,8 +1,7 @@
 #include "sysopt/tuner/tuner.h"
 
-#include <signal.h>
-
 #include <fmt/format.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <chrono>
@@ -118,9 +117,8 @@ std::deque<Config> FirstConfigs(const Study& study, std::vector<Config> rerun) {
 TrialOutcome OutcomeFromValues(const Study& study, std::vector<double> values) {
   const size_t want = study.spec().objectives.size();
   if (values.size() != want) {
-    return FailedOutcome(fmt::format("{} objective value{} given for {} objective{}",
-                                     values.size(), values.size() == 1 ? "" : "s", want,
-                                     want == 1 ? "" : "s"));
+    return FailedOutcome(fmt::format("{} objective value{} given for {} objective{}", values.size(),
+                                     values.size() == 1 ? "" : "s", want, want == 1 ? "" : "s"));
   }
   for (size_t i = 0; i < values.size(); ++i) {
     if (!std::isfinite(values[i])) {
@@ -182,9 +180,10 @@ Expected<TrialRecord> AskTell::Tell(const Trial& trial, TrialOutcome outcome) {
   // Told twice: say so plainly rather than as a storage failure.
   for (const auto& t : study_.Finished()) {
     if (t.number == trial.number) {
-      return InvalidInput("tell: trial #{} of study '{}' is already finished ({}); a finished "
-                          "trial never changes",
-                          trial.number, study_.name(), TrialStateName(t.state));
+      return InvalidInput(
+          "tell: trial #{} of study '{}' is already finished ({}); a finished "
+          "trial never changes",
+          trial.number, study_.name(), TrialStateName(t.state));
     }
   }
   return study_.Finish(trial, std::move(outcome));

@@ -33,7 +33,8 @@ def simulate(graph, steps):
 
 def test_plan_within_budget_from_a_dict(graphs):
     graph = json.loads((graphs / "synthetic_chain16.json").read_text())
-    plan = sysopt.remat.plan(graph, budget="50%", time_limit=20)
+    plan = sysopt.remat.plan(graph, budget="50%", solvers=["sqrtn-ap", "greedy-ap", "milp"],
+                             time_limit=20)
     assert plan["best"] is not None
     assert plan["budget_bytes"] < plan["keep_all_peak"]
     peak, cost, _ = simulate(graph, plan["schedule"]["steps"])
@@ -42,7 +43,9 @@ def test_plan_within_budget_from_a_dict(graphs):
     assert cost >= sum(n["cost"] for n in graph["nodes"])
     assert plan["overhead"] == pytest.approx(cost / plan["keep_all_cost"] - 1)
     assert plan["lower_bound"] <= plan["cost"] + 1e-9
-    assert {p["solver"] for p in plan["plans"]} >= {plan["best"]}
+    assert [p["solver"] for p in plan["plans"]] == ["sqrtn-ap", "greedy-ap", "milp"]
+    # The MILP is exact on a graph this small: no plan of the others is cheaper.
+    assert all(p["cost"] >= plan["cost"] for p in plan["plans"] if p["feasible"])
 
 
 def test_plan_from_a_path_with_bytes(graphs):
@@ -86,7 +89,8 @@ def test_the_gil_is_released_while_the_engine_plans(graphs):
         time.sleep(0.05)
         before = count
         start = time.monotonic()
-        sysopt.remat.plan(graphs / "synthetic_residual24.json", budget="40%", time_limit=5)
+        sysopt.remat.plan(graphs / "synthetic_chain16.json", budget="50%", solvers="milp",
+                          time_limit=10)
         elapsed = time.monotonic() - start
         during = count - before
     finally:

@@ -74,12 +74,12 @@ py::object ToPy(const json& j) {
     case json::value_t::array: {
       py::list out;
       for (const auto& x : j) out.append(ToPy(x));
-      return std::move(out);
+      return out;
     }
     case json::value_t::object: {
       py::dict out;
       for (const auto& [k, v] : j.items()) out[py::str(k)] = ToPy(v);
-      return std::move(out);
+      return out;
     }
     default:
       return py::none();
@@ -132,14 +132,10 @@ struct PySpace {
   static PySpace FromList(py::handle parameters, py::handle constraints, const std::string& name) {
     json j = {{"name", name}, {"parameters", FromPy(parameters, "parameters")}};
     if (!constraints.is_none()) j["constraints"] = FromPy(constraints, "constraints");
-    Spec spec;
-    {
-      py::gil_scoped_release release;
-      auto parsed = ParseSpec(j, "Space");
-      if (!parsed.ok()) throw EngineError(parsed.error().message());
-      spec = std::move(*parsed);
-    }
-    return PySpace{std::move(spec)};
+    py::gil_scoped_release release;
+    auto parsed = ParseSpec(j, "Space");
+    if (!parsed.ok()) throw EngineError(parsed.error().message());
+    return PySpace{std::move(*parsed)};
   }
 
   static PySpace FromSpec(py::handle path) {
@@ -380,7 +376,7 @@ class PyStudy {
     }
     py::list out;
     for (auto& t : trials) out.append(MakeTrial(std::move(t)));
-    if (n) return std::move(out);
+    if (n) return out;
     if (out.empty()) return py::none();
     return out[0];
   }
@@ -543,7 +539,7 @@ std::unique_ptr<PyStudy> CreateStudy(const PySpace& space, py::object objectives
   const std::string study_name = name.value_or(space.spec.name);
   j["name"] = study_name;
   std::unique_ptr<Storage> opened;
-  Spec spec;
+  std::optional<Spec> spec;
   {
     py::gil_scoped_release release;
     auto parsed = ParseSpec(j, "create_study");
@@ -551,7 +547,7 @@ std::unique_ptr<PyStudy> CreateStudy(const PySpace& space, py::object objectives
     spec = std::move(*parsed);
     // A spec file's run section (its command, folder) stays with the study, as `sysopt tune`
     // stores it.
-    spec.run = space.spec.run;
+    spec->run = space.spec.run;
     opened = Take(OpenStorage(storage));
     if (!load_if_exists) {
       auto found = Take(opened->FindStudy(study_name));
@@ -564,7 +560,7 @@ std::unique_ptr<PyStudy> CreateStudy(const PySpace& space, py::object objectives
     }
   }
   py::gil_scoped_release release;
-  return std::make_unique<PyStudy>(std::move(opened), storage, study_name, spec, sampler, seed,
+  return std::make_unique<PyStudy>(std::move(opened), storage, study_name, *spec, sampler, seed,
                                    acquisition);
 }
 

@@ -203,3 +203,31 @@ def test_finite_space_is_exhausted():
         study.tell(t, t.config["k"])
     assert study.ask() is None
     assert math.isclose(study.best.value, 1)
+
+
+def test_time_limit_stops_starting_trials():
+    import time
+
+    study = sysopt.create_study(small_space(), storage="memory", sampler="random", seed=1)
+
+    def slow(c):
+        time.sleep(0.1)
+        return f(c)
+
+    t0 = time.monotonic()
+    result = study.optimize(slow, budget=1000, time_limit=0.35)
+    assert time.monotonic() - t0 < 2
+    assert result["time_limit_reached"]
+    assert 2 <= len(study.trials) <= 5
+
+
+def test_an_exception_in_the_callback_stops_and_is_raised():
+    study = sysopt.create_study(small_space(), storage="memory", sampler="random", seed=1)
+
+    def callback(record):
+        if record.number == 2:
+            raise LookupError("enough")
+
+    with pytest.raises(LookupError, match="enough"):
+        study.optimize(f, budget=50, callback=callback)
+    assert len(study.trials) == 3

@@ -59,8 +59,12 @@ def test_tell_failed_nan_and_twice(tmp_path):
     c = study.ask()
     with pytest.raises(sysopt.Error, match="value"):
         study.tell(c)
+    with pytest.raises(sysopt.Error, match="2 values given for 1 objectives"):
+        study.tell(c, [1.0, 2.0])
+    assert study.tell(c, 4.0).value == 4.0  # a refused tell leaves the trial running
+    d = study.ask()
     with pytest.raises(sysopt.Error, match="not both"):
-        study.tell(c, 1.0, failed="x")
+        study.tell(d, 1.0, failed="x")
     assert study.best is None
 
 

@@ -56,7 +56,7 @@ int RunPlan(const PlanArgs& args) {
   auto graph = remat::LoadGraph(args.graph_path);
   if (!graph.ok()) return ReportError(graph.error());
   auto budget = remat::ParseBudget(args.budget, *graph);
-  if (!budget.ok()) return ReportError(budget.error());
+  if (!budget.ok()) return ReportError(budget.error().WithContext("--budget"));
   remat::PlannerOptions options{*budget, SplitList(args.solver), args.time_limit, args.seed};
   auto result = remat::RunPlanner(*graph, options, PlannerProgress(args.quiet, ""));
   if (!result.ok()) return ReportError(result.error());

@@ -2,6 +2,7 @@
 // layer over the spec parser, the study, the samplers, the tuner and the memory planner. Every
 // call into the engine runs with the GIL released, so Python threads and the objective overlap
 // with it; the objective itself is called with the GIL held.
+#include <fmt/ranges.h>
 #include <pybind11/functional.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -238,6 +239,12 @@ Expected<std::vector<double>> ValuesFromPy(const Study& study, py::handle value)
       py::repr(value).cast<std::string>());
 }
 
+std::vector<std::string> Objectives(const Study& study) {
+  std::vector<std::string> names;
+  for (const auto& o : study.spec().objectives) names.push_back(o.name);
+  return names;
+}
+
 std::string DescribeException(py::error_already_set& e) {
   std::string type = py::str(e.type().attr("__name__")).cast<std::string>();
   std::string message = py::str(e.value()).cast<std::string>();
@@ -399,6 +406,11 @@ class PyStudy {
                            trial.trial.number));
       }
       auto values = ValuesFromPy(*study_, value);
+      if (values.ok() && values->size() != study_->spec().objectives.size()) {
+        values = InvalidInput("{} values given for {} objectives ({})", values->size(),
+                              study_->spec().objectives.size(),
+                              fmt::join(Objectives(*study_), ", "));
+      }
       if (!values.ok())
         Raise(values.error().WithContext(fmt::format("tell: trial #{}", trial.trial.number)));
       outcome = OutcomeFromValues(*study_, std::move(*values));
@@ -617,7 +629,11 @@ py::dict Plan(py::object graph, py::object budget, py::object solvers, double ti
     py::gil_scoped_release release;
     const remat::Graph g =
         Take(path ? remat::LoadGraph(*path) : remat::GraphFromJson(graph_json, "graph"));
-    const int64_t b = budget_bytes ? *budget_bytes : Take(remat::ParseBudget(budget_text, g));
+    const int64_t b = budget_bytes ? *budget_bytes : [&] {
+      auto parsed = remat::ParseBudget(budget_text, g);
+      if (!parsed.ok()) Raise(parsed.error().WithContext("budget"));
+      return *parsed;
+    }();
     if (b <= 0) Raise(InvalidInput("budget: expected a positive number of bytes, got {}", b));
     remat::PlannerOptions options{b, solver_list, time_limit, seed};
     const remat::PlannerResult r = Take(remat::RunPlanner(g, options));
@@ -646,6 +662,9 @@ PYBIND11_MODULE(_core, m) {
   using namespace sysopt;
   using namespace sysopt::python;
   m.doc() = "sysopt: search and learning for systems configuration (the engine's core).";
+  // The classes are sysopt.Space, sysopt.Study, ... (re-exported by sysopt/__init__.py), in
+  // their reprs and in the signatures of the docstrings.
+  m.attr("__name__") = "sysopt";
   py::register_exception<EngineError>(m, "Error", PyExc_ValueError);
 
   py::class_<PySpace>(m, "Space", R"(A search space: parameters and constraints.
@@ -854,4 +873,5 @@ without a name, the only study in the storage. The sampler and seed default to t
 (bytes, or a string "6GiB" or "50%" of the keep-everything activation peak), as
 `sysopt remat plan --json` does. Returns a dict with the best plan's "schedule", "peak_bytes",
 "cost", "overhead", "gap", the "lower_bound", and every solver's figures under "plans".)");
+  m.attr("__name__") = "sysopt._core";
 }

@@ -177,16 +177,14 @@ Expected<int64_t> ParseBudget(const std::string& text, const Graph& graph) {
       percent = std::stod(text.substr(0, text.size() - 1), &used);
       if (used != text.size() - 1) throw std::invalid_argument(text);
     } catch (const std::exception&) {
-      return InvalidInput("budget '{}': expected a size (6GiB) or a percentage (50%)", text);
+      return InvalidInput("'{}': expected a size (6GiB) or a percentage (50%)", text);
     }
     if (!FractionGivesBudget(percent / 100.0, graph)) {
-      return InvalidInput("budget '{}': must be a positive percentage within range", text);
+      return InvalidInput("'{}': must be a positive percentage within range", text);
     }
     return BudgetAtFraction(graph, percent / 100.0);
   }
-  auto size = ParseSize(text);
-  if (!size.ok()) return size.error().WithContext("budget");
-  return size;
+  return ParseSize(text);
 }
 
 nlohmann::json PlannerResultJson(const PlannerResult& r, int64_t budget_bytes) {

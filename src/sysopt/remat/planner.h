@@ -77,7 +77,8 @@ int64_t BudgetAtFraction(const Graph& graph, double fraction);
 bool FractionGivesBudget(double fraction, const Graph& graph);
 
 /// \brief Reads a memory budget: a size ("6GiB", see ParseSize) or a percentage of the
-/// keep-everything activation peak on top of the fixed bytes ("50%").
+/// keep-everything activation peak on top of the fixed bytes ("50%"). The error names the
+/// text; the caller adds what it was given as (e.g. "--budget").
 Expected<int64_t> ParseBudget(const std::string& text, const Graph& graph);
 
 /// \brief Result of the maximum-batch search for one solver.

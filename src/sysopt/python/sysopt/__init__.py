@@ -54,8 +54,3 @@ def _to_pandas(self):
 
 
 Study.to_pandas = _to_pandas
-
-# Shown as sysopt.Error, sysopt.Study, ... in tracebacks and reprs.
-for _cls in (Error, Space, Study, Trial, TrialRecord):
-    _cls.__module__ = "sysopt"
-del _cls

@@ -7,7 +7,7 @@
 namespace sysopt::cli {
 
 Expected<OpenedStudy> OpenExistingStudy(const std::string& storage_url, const std::string& name) {
-  auto opened = sysopt::OpenExistingStudy(storage_url, name);
+  auto opened = sysopt::OpenExistingStudy(storage_url, name, "--study");
   if (!opened.ok()) return opened.error();
   WarnSetAside(*opened->study);
   return opened;

@@ -580,7 +580,7 @@ std::unique_ptr<PyStudy> LoadStudy(const std::string& storage, std::optional<std
                                    std::optional<std::string> sampler,
                                    std::optional<uint64_t> seed) {
   py::gil_scoped_release release;
-  OpenedStudy opened = Take(OpenExistingStudy(storage, name.value_or("")));
+  OpenedStudy opened = Take(OpenExistingStudy(storage, name.value_or(""), "name="));
   const json& stored = opened.study->record().sampler;
   const std::string sampler_name =
       sampler.value_or(stored.is_object() ? stored.value("name", "auto") : "auto");

@@ -403,7 +403,8 @@ std::optional<TrialRecord> Study::FirstComplete() const {
   return std::nullopt;
 }
 
-Expected<OpenedStudy> OpenExistingStudy(const std::string& storage_url, const std::string& name) {
+Expected<OpenedStudy> OpenExistingStudy(const std::string& storage_url, const std::string& name,
+                                        std::string_view how_to_name) {
   // The URL is read exactly as OpenStorage reads it ("sqlite:///rel.db" included).
   const std::string path = StorageFilePath(storage_url);
   if (!path.empty() && !std::filesystem::exists(path)) {
@@ -418,8 +419,8 @@ Expected<OpenedStudy> OpenExistingStudy(const std::string& storage_url, const st
     if (all->size() != 1) {
       std::string names;
       for (const auto& s : *all) names += (names.empty() ? "" : ", ") + s.name;
-      return InvalidInput("storage '{}' holds {} studies ({}); name the one to open", path,
-                          all->size(), names.empty() ? "none" : names);
+      return InvalidInput("storage '{}' holds {} studies ({}); choose one with {}", path,
+                          all->size(), names.empty() ? "none" : names, how_to_name);
     }
     study_name = all->front().name;
   }

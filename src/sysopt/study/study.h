@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -132,8 +133,9 @@ struct OpenedStudy {
 
 /// \brief Opens `storage_url` (which must exist, unless it is "memory") and loads the named
 /// study; with an empty name, the only study in the storage (InvalidInput naming them when it
-/// holds several or none).
-Expected<OpenedStudy> OpenExistingStudy(const std::string& storage_url, const std::string& name);
+/// holds several or none, saying to choose one with `how_to_name`, e.g. "--study").
+Expected<OpenedStudy> OpenExistingStudy(const std::string& storage_url, const std::string& name,
+                                        std::string_view how_to_name);
 
 /// \brief This process's worker name for thread `index`: "host:pid:index:start", where start is
 /// the process's start time from /proc/PID/stat (omitted where /proc cannot tell), so that a

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
 #include <mutex>
 #include <set>
 #include <string>
@@ -391,6 +392,68 @@ TEST(TunerTest, AProgramThatCannotRunStopsTheStudyAfterOneTrial) {
             std::string::npos)
       << report.error().message();
   EXPECT_EQ(f.study->Finished().size(), 1u);
+}
+
+TEST(AskTellTest, ProposesTheDefaultAndReruns) {
+  Fixture f(SpaceJson(true));
+  const Config rerun = {Value(int64_t{3}), Value(int64_t{4})};
+  AskTell asker(*f.study, *f.sampler, {rerun});
+  auto first = asker.Ask(1, WorkerName(0));
+  ASSERT_TRUE(first.ok()) << first.error().message();
+  ASSERT_EQ(first->size(), 1u);
+  EXPECT_EQ((*first)[0].config, f.study->space().Default());
+  EXPECT_EQ((*first)[0].number, 0);
+  auto batch = asker.Ask(4, WorkerName(0));
+  ASSERT_TRUE(batch.ok()) << batch.error().message();
+  ASSERT_EQ(batch->size(), 4u);
+  EXPECT_EQ((*batch)[0].config, rerun);
+  // Every trial asked is RUNNING in the storage at once, and all five differ.
+  EXPECT_EQ(f.study->Pending().size(), 5u);
+  std::set<std::string> distinct;
+  for (const auto& t : *batch) {
+    std::string key;
+    for (const auto& v : t.config) key += ValueToString(v) + ",";
+    distinct.insert(key);
+    EXPECT_TRUE(f.study->space().IsFeasible(t.config));
+  }
+  EXPECT_EQ(distinct.size(), 4u);
+  auto told = asker.Tell((*first)[0], OutcomeFromValues(*f.study, {F((*first)[0].config)}));
+  ASSERT_TRUE(told.ok()) << told.error().message();
+  EXPECT_EQ(told->state, TrialState::kComplete);
+  EXPECT_DOUBLE_EQ(told->values.at(0), F((*first)[0].config));
+  auto again = asker.Tell((*first)[0], OutcomeFromValues(*f.study, {1.0}));
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.error().message().find("already finished"), std::string::npos)
+      << again.error().message();
+  EXPECT_EQ(asker.Ask(0, WorkerName(0)).ok(), false);
+}
+
+TEST(AskTellTest, QueuedConfigurationsGoToTuneOnce) {
+  Fixture f(SpaceJson(true));
+  const Config rerun = {Value(int64_t{3}), Value(int64_t{4})};
+  AskTell asker(*f.study, *f.sampler, {rerun});
+  auto first = asker.Ask(1, WorkerName(0));  // the default, now in flight
+  ASSERT_TRUE(first.ok());
+  std::vector<Config> queued = asker.TakeQueued();
+  ASSERT_EQ(queued.size(), 1u);
+  EXPECT_EQ(queued[0], rerun);
+  EXPECT_TRUE(asker.TakeQueued().empty());
+  // The default in flight is not queued a second time.
+  const auto queue = FirstConfigs(*f.study, queued);
+  ASSERT_EQ(queue.size(), 1u);
+  EXPECT_EQ(queue.front(), rerun);
+}
+
+TEST(AskTellTest, OutcomesFromValuesCheckCountAndFiniteness) {
+  Fixture f(SpaceJson(false));
+  EXPECT_EQ(OutcomeFromValues(*f.study, {2.5}).state, TrialState::kComplete);
+  const TrialOutcome nan = OutcomeFromValues(*f.study, {std::nan("")});
+  EXPECT_EQ(nan.state, TrialState::kFailed);
+  EXPECT_EQ(nan.failure_reason, "objective 1 is NaN");
+  const TrialOutcome two = OutcomeFromValues(*f.study, {1.0, 2.0});
+  EXPECT_EQ(two.state, TrialState::kFailed);
+  EXPECT_EQ(two.failure_reason, "2 objective values given for 1 objective");
+  EXPECT_EQ(FailedOutcome("no GPU").failure_reason, "no GPU");
 }
 
 TEST(TunerTest, ConfirmInterleavesTheConfigurations) {

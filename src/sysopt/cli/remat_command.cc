@@ -34,67 +34,7 @@ std::vector<std::string> SplitList(const std::string& text) {
   return items;
 }
 
-// Whether fixed bytes + `fraction` of the keep-everything activation peak is a positive byte
-// count (false for NaN, infinities, non-positive fractions and budgets too large for int64_t).
-bool FractionGivesBudget(double fraction, const remat::Graph& graph) {
-  const double activations =
-      static_cast<double>(remat::KeepEverythingPeak(graph) - graph.fixed_bytes);
-  return std::isfinite(fraction) && fraction > 0 &&
-         static_cast<double>(graph.fixed_bytes) + fraction * activations <= 9.0e18;
-}
-
-// A budget is a size ("6GiB") or a percentage of the keep-everything activation peak ("50%").
-Expected<int64_t> ParseBudget(const std::string& text, const remat::Graph& graph) {
-  if (!text.empty() && text.back() == '%') {
-    double percent = 0;
-    try {
-      size_t used = 0;
-      percent = std::stod(text.substr(0, text.size() - 1), &used);
-      if (used != text.size() - 1) throw std::invalid_argument(text);
-    } catch (const std::exception&) {
-      return InvalidInput("--budget '{}': expected a size (6GiB) or a percentage (50%)", text);
-    }
-    if (!FractionGivesBudget(percent / 100.0, graph)) {
-      return InvalidInput("--budget '{}': must be a positive percentage within range", text);
-    }
-    return remat::BudgetAtFraction(graph, percent / 100.0);
-  }
-  auto size = remat::ParseSize(text);
-  if (!size.ok()) return size.error().WithContext("--budget");
-  return size;
-}
-
 std::string Percent(double x) { return fmt::format("{:.2f}%", 100.0 * x); }
-
-json EntryJson(const remat::PlanEntry& e) {
-  json j = {{"solver", e.solver},
-            {"feasible", e.plan.feasible},
-            {"has_schedule", e.plan.has_schedule},
-            {"solve_seconds", e.solve_seconds},
-            {"proven_optimal", e.plan.proven_optimal},
-            {"lower_bound", e.plan.lower_bound},
-            {"status", e.plan.status}};
-  if (e.plan.has_schedule) {
-    j["peak_bytes"] = e.sim.peak_bytes;
-    j["cost"] = e.sim.cost;
-    j["overhead"] = e.overhead;
-    j["gap"] = e.gap;
-    j["recomputes"] = e.sim.recomputes;
-  }
-  return j;
-}
-
-json ResultJson(const remat::PlannerResult& r, int64_t budget) {
-  json entries = json::array();
-  for (const auto& e : r.entries) entries.push_back(EntryJson(e));
-  return {{"budget_bytes", budget},
-          {"keep_all_peak", r.keep_all_peak},
-          {"keep_all_cost", r.keep_all_cost},
-          {"lower_bound", r.lower_bound},
-          {"bound_source", r.bound_source},
-          {"best", r.best >= 0 ? json(r.entries[r.best].solver) : json(nullptr)},
-          {"plans", entries}};
-}
 
 struct PlanArgs {
   std::string graph_path, budget, solver = "auto", out;
@@ -115,8 +55,8 @@ remat::SolverStarted PlannerProgress(bool quiet, std::string prefix) {
 int RunPlan(const PlanArgs& args) {
   auto graph = remat::LoadGraph(args.graph_path);
   if (!graph.ok()) return ReportError(graph.error());
-  auto budget = ParseBudget(args.budget, *graph);
-  if (!budget.ok()) return ReportError(budget.error());
+  auto budget = remat::ParseBudget(args.budget, *graph);
+  if (!budget.ok()) return ReportError(budget.error().WithContext("--budget"));
   remat::PlannerOptions options{*budget, SplitList(args.solver), args.time_limit, args.seed};
   auto result = remat::RunPlanner(*graph, options, PlannerProgress(args.quiet, ""));
   if (!result.ok()) return ReportError(result.error());
@@ -131,7 +71,7 @@ int RunPlan(const PlanArgs& args) {
     if (!saved.ok()) return ReportError(saved.error());
   }
   if (args.json) {
-    fmt::print("{}\n", ResultJson(*result, *budget).dump(2));
+    fmt::print("{}\n", remat::PlannerResultJson(*result, *budget).dump(2));
   } else {
     fmt::print(
         "graph {} ({} nodes), budget {} ({} of the keep-everything activation peak {}, "
@@ -243,7 +183,7 @@ int RunSweep(const SweepArgs& args) {
     } catch (const std::exception&) {
       return ReportError(InvalidInput("--fractions: '{}' is not a number", f));
     }
-    if (!FractionGivesBudget(fractions.back(), *graph)) {
+    if (!remat::FractionGivesBudget(fractions.back(), *graph)) {
       return ReportError(
           InvalidInput("--fractions: '{}' must be a positive number within range", f));
     }
@@ -272,7 +212,7 @@ int RunSweep(const SweepArgs& args) {
       overhead[s].push_back(e.plan.feasible ? e.overhead : NAN);
     }
     bounds.push_back(result->lower_bound / result->keep_all_cost - 1.0);
-    json j = ResultJson(*result, budget);
+    json j = remat::PlannerResultJson(*result, budget);
     j["fraction"] = f;
     sweeps.push_back(j);
   }

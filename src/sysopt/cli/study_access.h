@@ -13,15 +13,7 @@ namespace sysopt::cli {
 /// \brief Default storage file of every command.
 inline constexpr const char* kDefaultStorage = "sysopt.db";
 
-/// \brief Storage plus a study loaded from it.
-struct OpenedStudy {
-  std::unique_ptr<Storage> storage;
-  std::unique_ptr<Study> study;
-};
-
-/// \brief Opens `storage_url` (which must exist, unless it is "memory") and loads the named
-/// study; with an empty name, the only study in the storage. Warns on stderr about each stored
-/// trial that cannot be used (WarnSetAside).
+/// \brief sysopt::OpenExistingStudy; warns on stderr about each stored trial that cannot be used (WarnSetAside).
 Expected<OpenedStudy> OpenExistingStudy(const std::string& storage_url, const std::string& name);
 
 /// \brief Prints one warning on stderr for each trial the study set aside, naming it and why.

@@ -95,18 +95,7 @@ int RunExport(const ReadArgs& args) {
   auto opened = OpenExistingStudy(args.storage, args.study);
   if (!opened.ok()) return ReportError(opened.error());
   const Study& s = *opened->study;
-  std::string text;
-  switch (*format) {
-    case ExportFormat::kCsv:
-      text = ExportCsv(s);
-      break;
-    case ExportFormat::kJson:
-      text = ExportJson(s).dump(2) + "\n";
-      break;
-    case ExportFormat::kT4:
-      text = ExportT4(s).dump(2) + "\n";
-      break;
-  }
+  const std::string text = ExportText(s, *format);
   if (args.output.empty() || args.output == "-") {
     fmt::print("{}", text);
     return kExitOk;

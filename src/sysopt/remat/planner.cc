@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <stdexcept>
+
+#include "sysopt/remat/size.h"
 
 namespace sysopt::remat {
 
@@ -158,6 +161,59 @@ Expected<std::vector<MaxBatchEntry>> MaxBatch(const Graph& graph, int64_t budget
     entries.push_back(entry);
   }
   return entries;
+}
+
+bool FractionGivesBudget(double fraction, const Graph& graph) {
+  const double activations = static_cast<double>(KeepEverythingPeak(graph) - graph.fixed_bytes);
+  return std::isfinite(fraction) && fraction > 0 &&
+         static_cast<double>(graph.fixed_bytes) + fraction * activations <= 9.0e18;
+}
+
+Expected<int64_t> ParseBudget(const std::string& text, const Graph& graph) {
+  if (!text.empty() && text.back() == '%') {
+    double percent = 0;
+    try {
+      size_t used = 0;
+      percent = std::stod(text.substr(0, text.size() - 1), &used);
+      if (used != text.size() - 1) throw std::invalid_argument(text);
+    } catch (const std::exception&) {
+      return InvalidInput("'{}': expected a size (6GiB) or a percentage (50%)", text);
+    }
+    if (!FractionGivesBudget(percent / 100.0, graph)) {
+      return InvalidInput("'{}': must be a positive percentage within range", text);
+    }
+    return BudgetAtFraction(graph, percent / 100.0);
+  }
+  return ParseSize(text);
+}
+
+nlohmann::json PlannerResultJson(const PlannerResult& r, int64_t budget_bytes) {
+  using nlohmann::json;
+  json entries = json::array();
+  for (const auto& e : r.entries) {
+    json j = {{"solver", e.solver},
+              {"feasible", e.plan.feasible},
+              {"has_schedule", e.plan.has_schedule},
+              {"solve_seconds", e.solve_seconds},
+              {"proven_optimal", e.plan.proven_optimal},
+              {"lower_bound", e.plan.lower_bound},
+              {"status", e.plan.status}};
+    if (e.plan.has_schedule) {
+      j["peak_bytes"] = e.sim.peak_bytes;
+      j["cost"] = e.sim.cost;
+      j["overhead"] = e.overhead;
+      j["gap"] = e.gap;
+      j["recomputes"] = e.sim.recomputes;
+    }
+    entries.push_back(std::move(j));
+  }
+  return {{"budget_bytes", budget_bytes},
+          {"keep_all_peak", r.keep_all_peak},
+          {"keep_all_cost", r.keep_all_cost},
+          {"lower_bound", r.lower_bound},
+          {"bound_source", r.bound_source},
+          {"best", r.best >= 0 ? json(r.entries[r.best].solver) : json(nullptr)},
+          {"plans", entries}};
 }
 
 }  // namespace sysopt::remat

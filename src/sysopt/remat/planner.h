@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,12 @@ struct PlannerResult {
   int best = -1;              ///< Index of the cheapest feasible entry, or -1.
 };
 
+/// \brief {"budget_bytes", "keep_all_peak", "keep_all_cost", "lower_bound", "bound_source",
+/// "best" (the solver's name, or null), "plans": [{"solver", "feasible", "has_schedule",
+/// "solve_seconds", "proven_optimal", "lower_bound", "status", and with a schedule "peak_bytes",
+/// "cost", "overhead", "gap", "recomputes"}]}: what `sysopt remat plan --json` prints.
+nlohmann::json PlannerResultJson(const PlannerResult& result, int64_t budget_bytes);
+
 /// \brief The solvers "auto" runs for this graph: the baselines, the stage search, and the
 /// MILP (up to 120 nodes), LP rounding (up to 200) or the stage-boundary LP bound (above).
 std::vector<std::string> AutoSolvers(const Graph& graph);
@@ -63,6 +70,16 @@ int64_t KeepEverythingPeak(const Graph& graph);
 /// \brief fixed bytes + `fraction` of the keep-everything activation peak (peak minus fixed
 /// bytes), rounded down: the budgets "30%", "50%" ... of sweeps and benchmarks.
 int64_t BudgetAtFraction(const Graph& graph, double fraction);
+
+/// \brief Whether fixed bytes + `fraction` of the keep-everything activation peak is a positive
+/// byte count (false for NaN, infinities, non-positive fractions and budgets too large for
+/// int64_t).
+bool FractionGivesBudget(double fraction, const Graph& graph);
+
+/// \brief Reads a memory budget: a size ("6GiB", see ParseSize) or a percentage of the
+/// keep-everything activation peak on top of the fixed bytes ("50%"). The error names the
+/// text; the caller adds what it was given as (e.g. "--budget").
+Expected<int64_t> ParseBudget(const std::string& text, const Graph& graph);
 
 /// \brief Result of the maximum-batch search for one solver.
 struct MaxBatchEntry {

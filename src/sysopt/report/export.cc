@@ -188,4 +188,16 @@ nlohmann::json ExportT4(const Study& study) {
   return {{"schema_version", "1.0.0"}, {"results", results}};
 }
 
+std::string ExportText(const Study& study, ExportFormat format) {
+  switch (format) {
+    case ExportFormat::kCsv:
+      return ExportCsv(study);
+    case ExportFormat::kJson:
+      return ExportJson(study).dump(2) + "\n";
+    case ExportFormat::kT4:
+      return ExportT4(study).dump(2) + "\n";
+  }
+  return "";
+}
+
 }  // namespace sysopt

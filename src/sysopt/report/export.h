@@ -33,6 +33,10 @@ nlohmann::json ExportJson(const Study& study);
 /// correctness (1 or 0) and measurements (one per objective).
 nlohmann::json ExportT4(const Study& study);
 
+/// \brief The study as `sysopt export` writes it in `format`: the CSV, or the JSON documents
+/// indented by 2 with a final newline.
+std::string ExportText(const Study& study, ExportFormat format);
+
 /// \brief How a study's trials divide: what `tune` and `best` both report.
 struct TrialCounts {
   int total = 0;  ///< Finished trials (COMPLETE and FAILED).

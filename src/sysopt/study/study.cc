@@ -10,6 +10,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <system_error>
@@ -588,6 +589,33 @@ std::optional<TrialRecord> Study::FirstComplete() const {
     if (t.state == TrialState::kComplete) return t;
   }
   return std::nullopt;
+}
+
+Expected<OpenedStudy> OpenExistingStudy(const std::string& storage_url, const std::string& name,
+                                        std::string_view how_to_name) {
+  // The URL is read exactly as OpenStorage reads it ("sqlite:///rel.db" included).
+  const std::string path = StorageFilePath(storage_url);
+  if (!path.empty() && !std::filesystem::exists(path)) {
+    return NotFound("storage file '{}' does not exist (create a study in it first)", path);
+  }
+  auto storage = OpenStorage(storage_url);
+  if (!storage.ok()) return storage.error();
+  std::string study_name = name;
+  if (study_name.empty()) {
+    auto all = (*storage)->ListStudies();
+    if (!all.ok()) return all.error();
+    if (all->size() != 1) {
+      std::string names;
+      for (const auto& s : *all) names += (names.empty() ? "" : ", ") + s.name;
+      return InvalidInput("storage '{}' holds {} studies ({}); choose one with {}",
+                          RedactStorageUrl(storage_url), all->size(),
+                          names.empty() ? "none" : names, how_to_name);
+    }
+    study_name = all->front().name;
+  }
+  auto study = Study::Load(**storage, study_name);
+  if (!study.ok()) return study.error();
+  return OpenedStudy{std::move(*storage), std::move(*study)};
 }
 
 }  // namespace sysopt

@@ -19,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -31,8 +32,8 @@ namespace sysopt {
 
 /// \brief What resuming a stored study found.
 struct ResumeInfo {
-  bool created = false;          ///< True when the study did not exist before.
-  int interrupted = 0;           ///< RUNNING trials of dead processes now marked failed.
+  bool created = false;  ///< True when the study did not exist before.
+  int interrupted = 0;   ///< RUNNING trials of dead processes now marked failed.
   int stopped = 0;  ///< Trials an earlier run stopped itself (FAILED "interrupted"), not yet rerun.
   std::vector<Config> to_rerun;  ///< Both kinds' configurations, to be proposed again first.
 };
@@ -193,6 +194,18 @@ class Study {
   int set_aside_holding_ = 0;  // rows set aside that hold a budget place in the storage
   double grace_s_ = kDefaultHeartbeatGraceS;
 };
+
+/// \brief A storage and a study loaded from it.
+struct OpenedStudy {
+  std::unique_ptr<Storage> storage;
+  std::unique_ptr<Study> study;
+};
+
+/// \brief Opens `storage_url` (which must exist, unless it is "memory") and loads the named
+/// study; with an empty name, the only study in the storage (InvalidInput naming them when it
+/// holds several or none, saying to choose one with `how_to_name`, e.g. "--study").
+Expected<OpenedStudy> OpenExistingStudy(const std::string& storage_url, const std::string& name,
+                                        std::string_view how_to_name);
 
 /// \brief This process's worker name for thread `index`: "host:pid:index:start", where start is
 /// the process's start time from /proc/PID/stat (omitted where /proc cannot tell), so that a

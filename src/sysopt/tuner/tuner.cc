@@ -1,9 +1,11 @@
 #include "sysopt/tuner/tuner.h"
 
+#include <fmt/format.h>
 #include <signal.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -126,18 +128,9 @@ TrialOutcome OutcomeFromRun(const RunResult& result) {
   return outcome;
 }
 
-Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner,
-                          const TuneOptions& options, std::vector<Config> rerun) {
-  std::mutex mutex;
-  std::condition_variable finished_one;
-  bool waiting = false;  // the last Ask proposed nothing while trials were in flight
-  TuneReport report;
-  std::optional<Error> error;
-  int in_flight = 0;
-  std::deque<Config> queue(rerun.begin(), rerun.end());
-  const Clock::time_point t0 = Clock::now();
-  Deadline deadline(options.time_limit_s, options.cancel);
-  const auto& objectives = study.spec().objectives;
+std::deque<Config> FirstConfigs(const Study& study, std::vector<Config> rerun) {
+  std::deque<Config> queue(std::make_move_iterator(rerun.begin()),
+                           std::make_move_iterator(rerun.end()));
   const Space& space = study.space();
   const auto poll = std::chrono::duration_cast<Clock::duration>(
       std::chrono::duration<double>(std::max(0.01, options.poll_interval_s)));
@@ -148,8 +141,102 @@ Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner,
     const bool measured = std::any_of(history.begin(), history.end(), [&](const TrialRecord& t) {
       return t.config == def && CountsTowardsBudget(t);
     });
-    if (!measured && space.IsFeasible(def)) queue.push_front(def);
+    const auto pending = study.Pending();
+    const bool queued = std::find(queue.begin(), queue.end(), def) != queue.end() ||
+                        std::find(pending.begin(), pending.end(), def) != pending.end();
+    if (!measured && !queued && space.IsFeasible(def)) queue.push_front(def);
   }
+  return queue;
+}
+
+TrialOutcome OutcomeFromValues(const Study& study, std::vector<double> values) {
+  const size_t want = study.spec().objectives.size();
+  if (values.size() != want) {
+    return FailedOutcome(fmt::format("{} objective value{} given for {} objective{}", values.size(),
+                                     values.size() == 1 ? "" : "s", want, want == 1 ? "" : "s"));
+  }
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!std::isfinite(values[i])) {
+      return FailedOutcome(
+          fmt::format("objective {} is {}", i + 1, std::isnan(values[i]) ? "NaN" : "infinite"));
+    }
+  }
+  TrialOutcome outcome;
+  outcome.state = TrialState::kComplete;
+  outcome.samples = {values};
+  outcome.values = std::move(values);
+  return outcome;
+}
+
+TrialOutcome FailedOutcome(std::string reason) {
+  TrialOutcome outcome;
+  outcome.state = TrialState::kFailed;
+  outcome.failure_reason = std::move(reason);
+  return outcome;
+}
+
+AskTell::AskTell(Study& study, Sampler& sampler, std::vector<Config> rerun)
+    : study_(study), sampler_(sampler), queue_(FirstConfigs(study, std::move(rerun))) {}
+
+Expected<std::vector<Trial>> AskTell::Ask(int n, const std::string& worker) {
+  if (n < 1) return InvalidInput("ask: the number of trials must be at least 1, got {}", n);
+  std::lock_guard lock(mutex_);
+  std::vector<Trial> trials;
+  // Each is started before the next proposal, so the sampler sees it pending.
+  while (static_cast<int>(trials.size()) < n && !queue_.empty()) {
+    auto started = study_.Start(queue_.front(), worker);
+    if (!started.ok()) return started.error();
+    queue_.pop_front();
+    trials.push_back(std::move(*started));
+  }
+  const int wanted = n - static_cast<int>(trials.size());
+  if (wanted == 0) return trials;
+  const auto [history, pending] = study_.FinishedAndPending();
+  auto proposed = sampler_.Ask(
+      SamplerContext{study_.space(), study_.spec().objectives, history, pending}, wanted);
+  if (!proposed.ok()) return proposed.error();
+  for (const Config& config : *proposed) {
+    auto started = study_.Start(config, worker);
+    if (!started.ok()) return started.error();
+    trials.push_back(std::move(*started));
+  }
+  return trials;
+}
+
+std::vector<Config> AskTell::TakeQueued() {
+  std::lock_guard lock(mutex_);
+  std::vector<Config> out(std::make_move_iterator(queue_.begin()),
+                          std::make_move_iterator(queue_.end()));
+  queue_.clear();
+  return out;
+}
+
+Expected<TrialRecord> AskTell::Tell(const Trial& trial, TrialOutcome outcome) {
+  // Told twice: say so plainly rather than as a storage failure.
+  for (const auto& t : study_.Finished()) {
+    if (t.number == trial.number) {
+      return InvalidInput(
+          "tell: trial #{} of study '{}' is already finished ({}); a finished "
+          "trial never changes",
+          trial.number, study_.name(), TrialStateName(t.state));
+    }
+  }
+  return study_.Finish(trial, std::move(outcome));
+}
+
+Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner,
+                          const TuneOptions& options, std::vector<Config> rerun) {
+  std::mutex mutex;
+  std::condition_variable finished_one;
+  bool waiting = false;  // the last Ask proposed nothing while trials were in flight
+  TuneReport report;
+  std::optional<Error> error;
+  int in_flight = 0;
+  std::deque<Config> queue = FirstConfigs(study, std::move(rerun));
+  const Clock::time_point t0 = Clock::now();
+  Deadline deadline(options.time_limit_s, options.cancel);
+  const auto& objectives = study.spec().objectives;
+  const Space& space = study.space();
 
   // Proposals that another process reserved first, and that this process's view may not show
   // yet (a damaged row holds one): the sampler is told they are pending.

@@ -3,8 +3,11 @@
 /// result in the study before the next step, until the study holds the budget of finished trials.
 
 #include <atomic>
+#include <deque>
 #include <functional>
+#include <mutex>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "sysopt/core/expected.h"
@@ -81,5 +84,50 @@ Expected<TuneReport> Confirm(Study& study, Runner& runner, const std::vector<Con
 
 /// \brief Turns a runner's result into the outcome a study records.
 TrialOutcome OutcomeFromRun(const RunResult& result);
+
+/// \brief The configurations a run evaluates before asking the sampler: `rerun` (those of
+/// interrupted trials), preceded by the space's declared default when it is feasible, neither
+/// in `rerun` nor in flight, and no trial counting towards the budget has measured it yet.
+std::deque<Config> FirstConfigs(const Study& study, std::vector<Config> rerun);
+
+/// \brief The outcome of an evaluation made by the caller: COMPLETE with `values` (one per
+/// objective), or FAILED when their number does not match the objectives or one is NaN or
+/// infinite (the reason says which, counting from 1).
+TrialOutcome OutcomeFromValues(const Study& study, std::vector<double> values);
+
+/// \brief A FAILED outcome with `reason`.
+TrialOutcome FailedOutcome(std::string reason);
+
+/// \brief Ask and tell for a caller that evaluates configurations itself (the Python package's
+/// `study.ask()` / `study.tell()`): proposals come in the order Tune would make them (the
+/// default and interrupted trials first, then the sampler), and each is recorded RUNNING in
+/// the study when asked, so another process sees it as in flight.
+///
+/// Thread safety: Ask and Tell may be called from several threads; Ask calls the sampler under
+/// a lock of its own.
+class AskTell {
+ public:
+  /// \brief `study` and `sampler` are borrowed and must outlive this object.
+  AskTell(Study& study, Sampler& sampler, std::vector<Config> rerun);
+
+  /// \brief Starts up to `n` trials (n >= 1) under the worker name `worker`. Fewer (possibly
+  /// none) means the sampler has nothing left to propose. Errors: the sampler cannot propose,
+  /// or storage fails.
+  Expected<std::vector<Trial>> Ask(int n, const std::string& worker);
+
+  /// \brief Records the outcome of a trial Ask started; InvalidInput when it is already
+  /// finished.
+  Expected<TrialRecord> Tell(const Trial& trial, TrialOutcome outcome);
+
+  /// \brief Hands over the configurations queued to go first and not yet asked for (to pass
+  /// to Tune as its `rerun`), leaving none queued.
+  std::vector<Config> TakeQueued();
+
+ private:
+  Study& study_;
+  Sampler& sampler_;
+  std::mutex mutex_;
+  std::deque<Config> queue_;
+};
 
 }  // namespace sysopt

@@ -283,8 +283,9 @@ int main(int argc, char** argv) {
           bound_source = s;
         }
       }
-      const double bound_gap =
+      double bound_gap =
           best ? (best->sim.cost - lower_bound) / std::max(lower_bound, 1e-300) : NAN;
+      if (std::abs(bound_gap) < 1e-9) bound_gap = 0;  // equal up to rounding
       md += fmt::format(" {} ({}) | {} |\n", Pct(lower_bound / result->keep_all_cost - 1.0),
                         bound_source, best ? Pct(bound_gap) : "-");
       if (best && bound_gap <= 0.02) ++within_2pct;

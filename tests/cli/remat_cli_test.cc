@@ -326,7 +326,7 @@ TEST(RematPlanCli, TimeLimitBoundsTheWholeCommandOnTheLargestShippedGraph) {
   ASSERT_EQ(p.exit_code, 0) << Describe(p);
   EXPECT_LT(wall, limit + 1.0) << largest;
   const json r = json::parse(p.out);
-  EXPECT_LE(r["wall_seconds"].get<double>(), limit + 0.2);
+  EXPECT_LE(r["wall_seconds"].get<double>(), limit + 0.5);
   // Each solver had a share of the one clock, not the whole limit.
   double shares = 0;
   for (const json& e : r["plans"]) {
@@ -339,7 +339,7 @@ TEST(RematPlanCli, TimeLimitBoundsTheWholeCommandOnTheLargestShippedGraph) {
       EXPECT_TRUE(Contains(e["status"].get<std::string>(), "not computed")) << e.dump();
     }
   }
-  EXPECT_LT(shares, limit + 0.2);
+  EXPECT_LT(shares, limit + 0.5);
 
   // A non-positive limit is refused.
   const Proc bad = RunSysopt({"remat", "plan", kChain16, "--budget", "50%", "--time-limit", "0"});
@@ -466,11 +466,13 @@ TEST(RematPlanCli, ProgressGoesToStderrUnlessQuiet) {
                                          "keep-all,greedy-linear"};
   const Proc p = RunSysopt(args);
   ASSERT_EQ(p.exit_code, 0) << Describe(p);
-  // One line per solver, in order, on stderr only: stdout stays the report.
+  // One line per solver, in order, then the wall time, on stderr only: stdout stays the report.
   const std::vector<std::string> lines = Lines(p.err);
-  ASSERT_EQ(lines.size(), 2u) << p.err;
+  ASSERT_EQ(lines.size(), 3u) << p.err;
   EXPECT_TRUE(Contains(lines[0], "[1/2] keep-all")) << lines[0];
   EXPECT_TRUE(Contains(lines[1], "[2/2] greedy-linear")) << lines[1];
+  EXPECT_TRUE(Contains(lines[2], "done in")) << lines[2];
+  EXPECT_TRUE(Contains(lines[2], "of the 60 s limit")) << lines[2];
   EXPECT_FALSE(Contains(p.out, "[1/2]")) << p.out;
 
   std::vector<std::string> quiet = args;

@@ -199,7 +199,10 @@ int RunPlan(const PlanArgs& args) {
                  e.plan.feasible ? "" : "over budget; ", e.plan.status);
     }
     if (result->best < 0) fmt::print("no solver found a plan within the budget\n");
-    fmt::print("wall time {:.2f} s of the {:g} s limit\n", wall_seconds, args.time_limit);
+  }
+  if (!args.quiet) {
+    fmt::print(stderr, "sysopt: done in {:.2f} s of the {:g} s limit\n", wall_seconds,
+               args.time_limit);
   }
   return result->best >= 0 ? kExitOk : kExitFailure;
 }

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 
+#include <optional>
+
 #include "sysopt/core/rng.h"
 #include "sysopt/remat/checkpoints.h"
 #include "sysopt/remat/solver.h"
@@ -15,18 +17,22 @@ CheckpointEval SearchCheckpoints(const Graph& graph, const SolveOptions& options
                                  int* evaluations_out) {
   const int64_t budget = options.budget_bytes;
   const Deadline& deadline = options.deadline;
-  // The start: the better of Chen's best baseline and the greedy over kept tensors, each
-  // within a share of the time (both always return a plan).
-  CheckpointEval best = BestChenBaseline(graph, budget, deadline.Share(0.15));
-  {
-    CheckpointEval greedy = GreedyRecompute(graph, budget, deadline.Share(0.2));
-    if (BetterPlan(greedy.sim, best.sim, budget)) best = std::move(greedy);
-  }
+  // The start: the best of the plans found before (the planner passes those of the solvers it
+  // ran earlier: Chen's baselines and the greedy over kept tensors, when `auto` runs them), or,
+  // without any, the better of Chen's best baseline and the greedy, each within a share of the
+  // time (both always return a plan).
+  std::optional<CheckpointEval> start;
   for (const std::vector<char>& policy : options.start_policies) {
     if (static_cast<int>(policy.size()) != graph.size()) continue;
-    CheckpointEval start = EvaluateCheckpoints(graph, policy);
-    if (BetterPlan(start.sim, best.sim, budget)) best = std::move(start);
+    CheckpointEval eval = EvaluateCheckpoints(graph, policy);
+    if (!start || BetterPlan(eval.sim, start->sim, budget)) start = std::move(eval);
   }
+  if (!start) {
+    start = BestChenBaseline(graph, budget, deadline.Share(0.15));
+    CheckpointEval greedy = GreedyRecompute(graph, budget, deadline.Share(0.2));
+    if (BetterPlan(greedy.sim, start->sim, budget)) start = std::move(greedy);
+  }
+  CheckpointEval best = std::move(*start);
   const std::vector<int> forward = ForwardNodes(graph);
   const double total = graph.TotalCost();
   Rng rng(DeriveSeed(options.seed, 29));

@@ -107,7 +107,10 @@ class Greedy {
         const std::vector<int> order = Order(keep);
         const SimulationResult before = best_ ? best_->sim : SimulationResult{};
         const bool had = best_.has_value();
-        for (char mode : {kSegment, kTransient}) SearchCount(order, mode);
+        // Dropped tensors recomputed once per backward segment first; recomputed at every use
+        // (less memory, more compute) when that does not fit or while time is left.
+        SearchCount(order, kSegment);
+        if (best_->sim.peak_bytes > budget_ || !deadline.Expired()) SearchCount(order, kTransient);
         // The next round's values come from the set just chosen.
         std::vector<char> next(graph_.size(), 0);
         for (int v = 0; v < graph_.size(); ++v) next[v] = best_->checkpoint[v] == kCheckpoint;

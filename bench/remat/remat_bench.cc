@@ -177,7 +177,7 @@ int main(int argc, char** argv) {
       "* The baselines are Chen et al.'s (`sqrtn-*`, `greedy-*`: segment checkpointing on "
       "articulation points or the linearised graph) and `greedy-recompute` (keep the forward "
       "tensors with the most recomputation per byte, recompute the rest on demand from the "
-      "nearest kept ancestors; the simple greedy of issue 13, also a knapsack over saved "
+      "nearest kept ancestors; a knapsack over saved "
       "tensors as PyTorch's activation-budget partitioner does).\n"
       "* `checkpoint-search`, `stage-search` and the bound solvers are also run alone, each with "
       "the same {:g} s.\n"

@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -38,8 +40,9 @@ constexpr int64_t kMiB = 1024 * 1024;
 
 // Every solver name the documentation lists (docs/remat.md, "Solvers").
 const std::vector<std::string> kAllSolverNames = {
-    "keep-all",          "sqrtn-ap",    "sqrtn-linear", "greedy-ap", "greedy-linear",
-    "checkpoint-search", "stage-search", "lp-rounding", "milp", "lp-bound"};
+    "keep-all",          "sqrtn-ap",     "sqrtn-linear", "greedy-ap", "greedy-linear",
+    "greedy-recompute",  "checkpoint-search", "stage-search", "lp-rounding", "milp",
+    "lp-bound"};
 
 // ---------------------------------------------------------------------------------------------
 // Running sysopt as a subprocess.
@@ -270,6 +273,80 @@ TEST(RematPlanCli, BestScheduleIsValidWithinBudgetAndMatchesSimulate) {
   EXPECT_EQ((*best)["recomputes"].get<int>(), ref.recomputes);
 }
 
+TEST(RematPlanCli, PlanFileRecordsItsGraphBudgetAndSolver) {
+  TempDir dir;
+  const std::string out = dir.File("plan.json");
+  const json result = RunJson(
+      {"remat", "plan", kChain16, "--budget", "50%", "--time-limit", "1", "--out", out, "--json"});
+  const json plan = ReadJson(out);
+  ASSERT_TRUE(plan.contains("graph")) << plan.dump();
+  EXPECT_EQ(plan["graph"]["path"], kChain16);
+  EXPECT_EQ(plan["graph"]["name"], "chain16");
+  EXPECT_EQ(plan["graph"]["nodes"], 32);
+  // FNV-1a 64 of the graph file's bytes, computed here.
+  const std::string text = ReadFile(kChain16);
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : text) h = (h ^ c) * 0x100000001b3ull;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  EXPECT_EQ(plan["graph"]["content_hash"], hex);
+  EXPECT_EQ(plan["graph"]["hash_function"], "fnv1a64");
+  EXPECT_EQ(plan["budget_bytes"].get<int64_t>(), Chain16Budget(0.5));
+  EXPECT_EQ(plan["budget"], "50%");
+  EXPECT_EQ(plan["solver"], result["best"]);
+  EXPECT_DOUBLE_EQ(plan["time_limit_s"].get<double>(), 1.0);
+  const json* best = EntryOf(result, result["best"].get<std::string>());
+  ASSERT_NE(best, nullptr);
+  EXPECT_EQ(plan["peak_bytes"], (*best)["peak_bytes"]);
+  EXPECT_EQ(plan["cost"], (*best)["cost"]);
+}
+
+TEST(RematPlanCli, TimeLimitBoundsTheWholeCommandOnTheLargestShippedGraph) {
+  // The largest shipped graph, with every solver `auto` runs there (baselines, the stage search
+  // and the stage-boundary LP bound): the real command, timed from outside, ends within the
+  // limit plus a margin for starting the process and reading the graph.
+  std::string largest;
+  size_t most = 0;
+  for (const auto& file :
+       fs::directory_iterator(std::string(SYSOPT_SOURCE_DIR) + "/data/graphs")) {
+    const json g = ReadJson(file.path().string());
+    if (g["nodes"].size() > most) {
+      most = g["nodes"].size();
+      largest = file.path().string();
+    }
+  }
+  ASSERT_GT(most, 300u);
+  const double limit = 3.0;
+  const auto start = std::chrono::steady_clock::now();
+  const Proc p = RunSysopt({"remat", "plan", largest, "--budget", "40%", "--time-limit", "3",
+                            "--json", "--quiet"},
+                           30);
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_EQ(p.exit_code, 0) << Describe(p);
+  EXPECT_LT(wall, limit + 1.0) << largest;
+  const json r = json::parse(p.out);
+  EXPECT_LE(r["wall_seconds"].get<double>(), limit + 0.5);
+  // Each solver had a share of the one clock, not the whole limit.
+  double shares = 0;
+  for (const json& e : r["plans"]) {
+    EXPECT_LT(e["time_share_seconds"].get<double>(), limit) << e.dump();
+    EXPECT_LE(e["solve_seconds"].get<double>(), e["time_share_seconds"].get<double>() + 0.5)
+        << e.dump();
+    shares += e["solve_seconds"].get<double>();
+    // A bound either finished or says it was not computed.
+    if (!e["has_schedule"].get<bool>() && !e["bound_complete"].get<bool>()) {
+      EXPECT_TRUE(Contains(e["status"].get<std::string>(), "not computed")) << e.dump();
+    }
+  }
+  EXPECT_LT(shares, limit + 0.5);
+
+  // A non-positive limit is refused.
+  const Proc bad = RunSysopt({"remat", "plan", kChain16, "--budget", "50%", "--time-limit", "0"});
+  EXPECT_EQ(bad.exit_code, 2) << Describe(bad);
+  EXPECT_TRUE(Contains(bad.err, "--time-limit")) << bad.err;
+}
+
 TEST(RematPlanCli, JsonFiguresAreConsistentWithEachOther) {
   const json r =
       RunJson({"remat", "plan", kChain16, "--budget", "50%", "--time-limit", "1", "--json"});
@@ -281,8 +358,10 @@ TEST(RematPlanCli, JsonFiguresAreConsistentWithEachOther) {
   // 'auto' on a 32-node graph: the baselines, stage-search and (up to 120 nodes) milp.
   std::vector<std::string> solvers;
   for (const json& e : r["plans"]) solvers.push_back(e["solver"]);
-  EXPECT_EQ(solvers, (std::vector<std::string>{"keep-all", "sqrtn-ap", "sqrtn-linear", "greedy-ap",
-                                               "greedy-linear", "stage-search", "milp"}));
+  EXPECT_EQ(solvers,
+            (std::vector<std::string>{"keep-all", "sqrtn-ap", "sqrtn-linear", "greedy-ap",
+                                      "greedy-linear", "greedy-recompute", "stage-search",
+                                      "milp"}));
 
   const double bound = r["lower_bound"].get<double>();
   EXPECT_GE(bound, kChain16Cost - 1e-9);  // at least "every node once"
@@ -387,11 +466,13 @@ TEST(RematPlanCli, ProgressGoesToStderrUnlessQuiet) {
                                          "keep-all,greedy-linear"};
   const Proc p = RunSysopt(args);
   ASSERT_EQ(p.exit_code, 0) << Describe(p);
-  // One line per solver, in order, on stderr only: stdout stays the report.
+  // One line per solver, in order, then the wall time, on stderr only: stdout stays the report.
   const std::vector<std::string> lines = Lines(p.err);
-  ASSERT_EQ(lines.size(), 2u) << p.err;
+  ASSERT_EQ(lines.size(), 3u) << p.err;
   EXPECT_TRUE(Contains(lines[0], "[1/2] keep-all")) << lines[0];
   EXPECT_TRUE(Contains(lines[1], "[2/2] greedy-linear")) << lines[1];
+  EXPECT_TRUE(Contains(lines[2], "done in")) << lines[2];
+  EXPECT_TRUE(Contains(lines[2], "of the 60 s limit")) << lines[2];
   EXPECT_FALSE(Contains(p.out, "[1/2]")) << p.out;
 
   std::vector<std::string> quiet = args;

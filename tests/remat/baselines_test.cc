@@ -12,7 +12,7 @@ namespace {
 Expected<Plan> RunSolver(const std::string& name, const Graph& g, int64_t budget) {
   auto solver = MakeSolver(name);
   EXPECT_TRUE(solver.ok());
-  return (*solver)->Solve(g, {budget, 5.0, 1});
+  return (*solver)->Solve(g, {budget, Deadline::In(5.0), 1});
 }
 
 TEST(BaselinesTest, SqrtNOnChainMatchesHandSchedule) {

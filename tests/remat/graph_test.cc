@@ -129,6 +129,89 @@ TEST(GraphTest, JsonRoundTripPreservesEverything) {
   EXPECT_EQ(back->batch_size, 8);
 }
 
+TEST(GraphTest, ModulePathAndUnknownOptionalFieldsAreAccepted) {
+  json j = ValidGraph();
+  j["nodes"][1]["module"] = "layer1.0.conv1";
+  j["nodes"][2]["extra_note"] = {{"anything", 1}};  // unknown optional fields are ignored
+  auto g = GraphFromJson(j, "g.json");
+  ASSERT_TRUE(g.ok()) << g.error().message();
+  EXPECT_EQ(g->nodes[0].module, "");
+  EXPECT_EQ(g->nodes[1].module, "layer1.0.conv1");
+  // Written back, and only where a node has one.
+  const json out = GraphToJson(*g);
+  EXPECT_EQ(out["nodes"][1]["module"], "layer1.0.conv1");
+  EXPECT_FALSE(out["nodes"][0].contains("module"));
+  auto again = GraphFromJson(out, "out.json");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->nodes[1].module, "layer1.0.conv1");
+
+  j["nodes"][1]["module"] = 7;
+  const std::string message = ErrorOf(j);
+  EXPECT_NE(message.find("g.json"), std::string::npos) << message;
+  EXPECT_NE(message.find("'module'"), std::string::npos) << message;
+  EXPECT_NE(message.find("id 11"), std::string::npos) << message;
+}
+
+TEST(GraphTest, LoadGraphRecordsTheFilesContentHash) {
+  const std::string path = ::testing::TempDir() + "/hash_graph.json";
+  const std::string text = ValidGraph().dump();
+  {
+    std::ofstream out(path);
+    out << text;
+  }
+  auto g = LoadGraph(path);
+  ASSERT_TRUE(g.ok()) << g.error().message();
+  // FNV-1a 64 of the file's bytes, computed here independently.
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : text) h = (h ^ c) * 0x100000001b3ull;
+  char expected[17];
+  std::snprintf(expected, sizeof expected, "%016llx", static_cast<unsigned long long>(h));
+  EXPECT_EQ(g->content_hash, expected);
+  // One byte more (a space: the same graph) gives another hash.
+  {
+    std::ofstream out(path);
+    out << text << " ";
+  }
+  auto g2 = LoadGraph(path);
+  ASSERT_TRUE(g2.ok());
+  EXPECT_NE(g2->content_hash, g->content_hash);
+  std::remove(path.c_str());
+}
+
+TEST(GraphTest, RandomNetworksAreSeededAndShapedLikeTrainingGraphs) {
+  const std::vector<ForwardOp> a = RandomNetworkOps(400, 5);
+  const std::vector<ForwardOp> b = RandomNetworkOps(400, 5);
+  const std::vector<ForwardOp> c = RandomNetworkOps(400, 6);
+  ASSERT_EQ(a.size(), 400u);
+  int skips = 0, dense = 0, views = 0, differ = 0;
+  for (size_t k = 0; k < a.size(); ++k) {
+    EXPECT_EQ(a[k].inputs, b[k].inputs);
+    EXPECT_EQ(a[k].bytes, b[k].bytes);
+    if (a[k].inputs != c[k].inputs || a[k].bytes != c[k].bytes) ++differ;
+    if (k > 0) {
+      ASSERT_FALSE(a[k].inputs.empty());
+      EXPECT_EQ(a[k].inputs[0], static_cast<int>(k) - 1);  // the chain
+    }
+    for (int input : a[k].inputs) EXPECT_LT(input, static_cast<int>(k));
+    if (a[k].inputs.size() == 2) ++skips;
+    if (a[k].inputs.size() > 2) ++dense;
+    if (a[k].bytes == 0) ++views;
+    EXPECT_GE(a[k].cost, 0.0);
+  }
+  EXPECT_GT(skips, 40);
+  EXPECT_GT(dense, 5);
+  EXPECT_GT(views, 10);
+  EXPECT_GT(differ, 100);
+  // Sizes fall from the first stage to the last.
+  double first = 0, last = 0;
+  for (int k = 0; k < 80; ++k) first += static_cast<double>(a[k].bytes);
+  for (int k = 320; k < 400; ++k) last += static_cast<double>(a[k].bytes);
+  EXPECT_GT(first, 4 * last);
+  auto g = MakeTrainingGraph("random", a);
+  ASSERT_TRUE(g.ok()) << g.error().message();
+  EXPECT_EQ(g->size(), 800);
+}
+
 TEST(GraphTest, ScaleMultipliesActivationsNotFixedBytes) {
   auto g = MakeTrainingGraph("c", ChainOps(3, 10, 1.5), 1000, 4);
   ASSERT_TRUE(g.ok());

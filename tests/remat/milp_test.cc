@@ -70,22 +70,22 @@ std::optional<double> BruteForceOptimum(const Graph& g, int64_t budget) {
 // Five nodes: a -> b -> loss, then two gradient nodes reading the activations.
 Graph FiveNodes() {
   std::vector<Node> nodes(5);
-  nodes[0] = {0, "a", "fwd", {}, 4, 3.0, false};
-  nodes[1] = {1, "b", "fwd", {0}, 3, 1.0, false};
-  nodes[2] = {2, "loss", "fwd", {1}, 2, 1.0, false};
-  nodes[3] = {3, "gb", "bwd", {2, 1, 0}, 3, 2.0, true};
-  nodes[4] = {4, "ga", "bwd", {3, 0}, 1, 2.0, true};
+  nodes[0] = {0, "a", "fwd", {}, 4, 3.0, false, ""};
+  nodes[1] = {1, "b", "fwd", {0}, 3, 1.0, false, ""};
+  nodes[2] = {2, "loss", "fwd", {1}, 2, 1.0, false, ""};
+  nodes[3] = {3, "gb", "bwd", {2, 1, 0}, 3, 2.0, true, ""};
+  nodes[4] = {4, "ga", "bwd", {3, 0}, 1, 2.0, true, ""};
   return *MakeGraph("five", nodes, {4}, 0);
 }
 
 // A big first activation read again at the very end: dropping and recomputing it saves memory.
 Graph LongSkip(double first_cost) {
   std::vector<Node> nodes(5);
-  nodes[0] = {0, "a", "fwd", {}, 4, first_cost, false};
-  nodes[1] = {1, "b", "fwd", {0}, 1, 1.0, false};
-  nodes[2] = {2, "c", "fwd", {1}, 1, 1.0, false};
-  nodes[3] = {3, "d", "bwd", {2, 1}, 1, 2.0, true};
-  nodes[4] = {4, "e", "bwd", {3, 0}, 1, 2.0, true};
+  nodes[0] = {0, "a", "fwd", {}, 4, first_cost, false, ""};
+  nodes[1] = {1, "b", "fwd", {0}, 1, 1.0, false, ""};
+  nodes[2] = {2, "c", "fwd", {1}, 1, 1.0, false, ""};
+  nodes[3] = {3, "d", "bwd", {2, 1}, 1, 2.0, true, ""};
+  nodes[4] = {4, "e", "bwd", {3, 0}, 1, 2.0, true, ""};
   return *MakeGraph("skip", nodes, {4}, 0);
 }
 
@@ -99,7 +99,7 @@ TEST(MilpTest, MatchesBruteForceOnTinyGraphs) {
     for (int64_t budget = peak; budget > 0; --budget) {
       const std::optional<double> expected = BruteForceOptimum(g, budget);
       if (!expected) break;
-      auto plan = MakeMilpSolver()->Solve(g, {budget, 30.0, 1});
+      auto plan = MakeMilpSolver()->Solve(g, {budget, Deadline::In(30.0), 1});
       ASSERT_TRUE(plan.ok()) << plan.error().message();
       ASSERT_TRUE(plan->feasible) << g.name << " budget " << budget;
       EXPECT_TRUE(plan->proven_optimal) << plan->status;
@@ -119,7 +119,7 @@ TEST(MilpTest, MatchesBruteForceOnTinyGraphs) {
 TEST(MilpTest, ChainBudgetForcesRecomputation) {
   // Chain of 4 at budget 4: keeping everything needs 5, so one forward node is recomputed.
   auto g = MakeTrainingGraph("chain4", ChainOps(4));
-  auto plan = MakeMilpSolver()->Solve(*g, {4, 30.0, 1});
+  auto plan = MakeMilpSolver()->Solve(*g, {4, Deadline::In(30.0), 1});
   ASSERT_TRUE(plan.ok());
   ASSERT_TRUE(plan->feasible);
   EXPECT_TRUE(plan->proven_optimal);
@@ -222,7 +222,7 @@ TEST(LpTest, StageBoundaryBoundNeverExceedsAnyPlanCost) {
 TEST(LpTest, RoundingPlansFitTheBudget) {
   auto g = MakeTrainingGraph("res", ResidualOps(10, 2, 3, 1.0));
   const int64_t budget = KeepEverythingPeak(*g) * 6 / 10;
-  auto plan = MakeLpRoundingSolver()->Solve(*g, {budget, 30.0, 5});
+  auto plan = MakeLpRoundingSolver()->Solve(*g, {budget, Deadline::In(30.0), 5});
   ASSERT_TRUE(plan.ok());
   ASSERT_TRUE(plan->has_schedule) << plan->status;
   auto sim = Simulate(*g, plan->schedule);

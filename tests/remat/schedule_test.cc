@@ -15,9 +15,9 @@ using nlohmann::json;
 // a(3 bytes) -> b(5) -> c(7), a -> c; output c; fixed 100.
 Graph Triangle() {
   std::vector<Node> nodes(3);
-  nodes[0] = {0, "a", "x", {}, 3, 1.0, false};
-  nodes[1] = {1, "b", "x", {0}, 5, 2.0, false};
-  nodes[2] = {2, "c", "x", {0, 1}, 7, 4.0, false};
+  nodes[0] = {0, "a", "x", {}, 3, 1.0, false, ""};
+  nodes[1] = {1, "b", "x", {0}, 5, 2.0, false, ""};
+  nodes[2] = {2, "c", "x", {0, 1}, 7, 4.0, false, ""};
   return *MakeGraph("tri", nodes, {2}, 100);
 }
 
@@ -47,8 +47,8 @@ TEST(SimulateTest, RecordsTheMemoryAfterEachStep) {
 TEST(SimulateTest, SizesNearTheInt64LimitAreRefusedNotWrapped) {
   constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
   std::vector<Node> nodes(2);
-  nodes[0] = {0, "a", "x", {}, kMax / 2 + 1, 1.0, false};
-  nodes[1] = {1, "b", "x", {0}, kMax / 2 + 1, 1.0, false};
+  nodes[0] = {0, "a", "x", {}, kMax / 2 + 1, 1.0, false, ""};
+  nodes[1] = {1, "b", "x", {0}, kMax / 2 + 1, 1.0, false, ""};
   // The reader refuses such a graph, naming the node that crosses the limit...
   auto refused = MakeGraph("big", nodes, {1}, 0);
   ASSERT_FALSE(refused.ok());

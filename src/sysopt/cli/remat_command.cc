@@ -2,6 +2,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -52,14 +53,28 @@ remat::SolverStarted PlannerProgress(bool quiet, std::string prefix) {
   };
 }
 
+Expected<void> CheckTimeLimit(double seconds) {
+  if (!std::isfinite(seconds) || seconds <= 0) {
+    return InvalidInput("--time-limit {}: must be a positive number of seconds", seconds);
+  }
+  return Ok();
+}
+
 int RunPlan(const PlanArgs& args) {
+  // The clock starts with the command: reading the graph counts against the limit too.
+  const auto started = std::chrono::steady_clock::now();
+  if (auto ok = CheckTimeLimit(args.time_limit); !ok.ok()) return ReportError(ok.error());
+  const remat::Deadline deadline = remat::Deadline::In(args.time_limit);
   auto graph = remat::LoadGraph(args.graph_path);
   if (!graph.ok()) return ReportError(graph.error());
   auto budget = remat::ParseBudget(args.budget, *graph);
   if (!budget.ok()) return ReportError(budget.error().WithContext("--budget"));
-  remat::PlannerOptions options{*budget, SplitList(args.solver), args.time_limit, args.seed};
+  remat::PlannerOptions options{*budget, SplitList(args.solver), args.time_limit, args.seed,
+                                deadline};
   auto result = remat::RunPlanner(*graph, options, PlannerProgress(args.quiet, ""));
   if (!result.ok()) return ReportError(result.error());
+  const double wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!args.out.empty()) {
     if (result->best < 0) {
       return ReportError(
@@ -67,11 +82,30 @@ int RunPlan(const PlanArgs& args) {
                        "to {}",
                        remat::FormatBytes(*budget), args.graph_path, args.out));
     }
-    auto saved = remat::SaveSchedule(*graph, result->entries[result->best].plan.schedule, args.out);
+    const remat::PlanEntry& best = result->entries[result->best];
+    // The plan names what it is for, so that it is not applied to another graph or budget.
+    const json header = {
+        {"graph", {{"path", args.graph_path},
+                   {"name", graph->name},
+                   {"nodes", graph->size()},
+                   {"content_hash", graph->content_hash},
+                   {"hash_function", "fnv1a64"}}},
+        {"budget_bytes", *budget},
+        {"budget", args.budget},
+        {"solver", best.solver},
+        {"peak_bytes", best.sim.peak_bytes},
+        {"cost", best.sim.cost},
+        {"overhead", best.overhead},
+        {"time_limit_s", args.time_limit},
+        {"seed", args.seed}};
+    auto saved = remat::SaveSchedule(*graph, best.plan.schedule, args.out, header);
     if (!saved.ok()) return ReportError(saved.error());
   }
   if (args.json) {
-    fmt::print("{}\n", remat::PlannerResultJson(*result, *budget).dump(2));
+    json j = remat::PlannerResultJson(*result, *budget);
+    j["wall_seconds"] = wall_seconds;
+    j["time_limit_s"] = args.time_limit;
+    fmt::print("{}\n", j.dump(2));
   } else {
     fmt::print(
         "graph {} ({} nodes), budget {} ({} of the keep-everything activation peak {}, "
@@ -89,8 +123,12 @@ int RunPlan(const PlanArgs& args) {
       const auto& e = result->entries[k];
       const std::string mark = k == result->best ? "*" : " ";
       if (!e.plan.has_schedule) {
+        std::string note = e.plan.status;
+        if (e.plan.bound_complete && e.plan.lower_bound > 0) {
+          note += fmt::format(" (bound {:.6g})", e.plan.lower_bound);
+        }
         fmt::print("{} {:<18} {:>12} {:>9} {:>9} {:>8.2f}s  {}\n", mark, e.solver, "-", "-", "-",
-                   e.solve_seconds, e.plan.status);
+                   e.solve_seconds, note);
         continue;
       }
       fmt::print("{} {:<18} {:>12} {:>9} {:>9} {:>8.2f}s  {}{}\n", mark, e.solver,
@@ -99,6 +137,10 @@ int RunPlan(const PlanArgs& args) {
                  e.plan.feasible ? "" : "over budget; ", e.plan.status);
     }
     if (result->best < 0) fmt::print("no solver found a plan within the budget\n");
+  }
+  if (!args.quiet) {
+    fmt::print(stderr, "sysopt: done in {:.2f} s of the {:g} s limit\n", wall_seconds,
+               args.time_limit);
   }
   return result->best >= 0 ? kExitOk : kExitFailure;
 }
@@ -172,6 +214,7 @@ std::string SvgPlot(const std::string& title, const std::vector<double>& fractio
 }
 
 int RunSweep(const SweepArgs& args) {
+  if (auto ok = CheckTimeLimit(args.time_limit); !ok.ok()) return ReportError(ok.error());
   auto graph = remat::LoadGraph(args.graph_path);
   if (!graph.ok()) return ReportError(graph.error());
   std::vector<double> fractions;
@@ -254,6 +297,7 @@ struct MaxBatchArgs {
 };
 
 int RunMaxBatch(const MaxBatchArgs& args) {
+  if (auto ok = CheckTimeLimit(args.time_limit); !ok.ok()) return ReportError(ok.error());
   auto graph = remat::LoadGraph(args.graph_path);
   if (!graph.ok()) return ReportError(graph.error());
   auto budget = remat::ParseSize(args.budget);
@@ -334,7 +378,10 @@ std::string SolverHelp() {
   std::string names;
   for (const auto& n : remat::SolverNames()) names += (names.empty() ? "" : ", ") + n;
   return "Solvers, comma-separated: " + names +
-         "; 'auto' (baselines, stage-search, and milp, lp-rounding or lp-bound by graph size) or 'all'";
+         "; 'auto' (baselines, stage-search, and milp, lp-rounding or lp-bound by graph size) or "
+         "'all'. greedy-recompute keeps the forward tensors with the most recomputation per "
+         "byte and recomputes the rest on demand; stage-search starts from the better of it "
+         "and Chen's baselines";
 }
 
 }  // namespace
@@ -356,7 +403,10 @@ void RegisterRemat(CLI::App& app, Action* action) {
                    "then added)")
       ->required();
   plan->add_option("--solver", plan_args->solver, SolverHelp())->capture_default_str();
-  plan->add_option("--time-limit", plan_args->time_limit, "Seconds per solver")
+  plan->add_option("--time-limit", plan_args->time_limit,
+                   "Seconds for the whole command: the solvers share one clock (a baseline "
+                   "takes little, the search about half of what is left, a bound the rest); a "
+                   "bound that does not finish in its share is reported as not computed")
       ->capture_default_str();
   plan->add_option("--seed", plan_args->seed, "Seed for randomized solvers")->capture_default_str();
   plan->add_option("--out", plan_args->out, "Write the best schedule (JSON) here");
@@ -374,7 +424,8 @@ void RegisterRemat(CLI::App& app, Action* action) {
                    "added), comma-separated")
       ->capture_default_str();
   sweep->add_option("--solver", sweep_args->solver, SolverHelp())->capture_default_str();
-  sweep->add_option("--time-limit", sweep_args->time_limit, "Seconds per solver and budget")
+  sweep->add_option("--time-limit", sweep_args->time_limit,
+                    "Seconds per budget point, all solvers together (as for `plan`)")
       ->capture_default_str();
   sweep->add_option("--seed", sweep_args->seed, "Seed for randomized solvers")
       ->capture_default_str();
@@ -399,7 +450,8 @@ void RegisterRemat(CLI::App& app, Action* action) {
                    "'forward' for one extra forward pass")
       ->capture_default_str();
   batch->add_option("--solver", batch_args->solver, SolverHelp())->capture_default_str();
-  batch->add_option("--time-limit", batch_args->time_limit, "Seconds per solver and batch size")
+  batch->add_option("--time-limit", batch_args->time_limit,
+                    "Seconds per probe (one solver at one batch size)")
       ->capture_default_str();
   batch->add_option("--batch-limit", batch_args->batch_limit, "Largest batch size tried")
       ->capture_default_str();

@@ -5,40 +5,34 @@
 // round finds nothing.
 #include <fmt/format.h>
 
-#include <chrono>
+
+#include <optional>
 
 #include "sysopt/core/rng.h"
 #include "sysopt/remat/checkpoints.h"
 #include "sysopt/remat/solver.h"
 
 namespace sysopt::remat {
-namespace {
-
-// Lexicographic: within budget beats over budget; then cost (within) or peak (over).
-bool Better(const SimulationResult& a, const SimulationResult& b, int64_t budget) {
-  const bool a_fits = a.peak_bytes <= budget;
-  const bool b_fits = b.peak_bytes <= budget;
-  if (a_fits != b_fits) return a_fits;
-  if (a_fits) {
-    if (a.cost != b.cost) return a.cost < b.cost;
-    return a.peak_bytes < b.peak_bytes;
-  }
-  if (a.peak_bytes != b.peak_bytes) return a.peak_bytes < b.peak_bytes;
-  return a.cost < b.cost;
-}
-
-}  // namespace
-
 CheckpointEval SearchCheckpoints(const Graph& graph, const SolveOptions& options,
                                  int* evaluations_out) {
-  const auto start = std::chrono::steady_clock::now();
-  auto elapsed = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  };
   const int64_t budget = options.budget_bytes;
-  std::vector<CheckpointEval> evals = BaselineEvaluations(graph);
-  CheckpointEval best = std::move(evals[BestEvaluation(evals, budget)]);
-  evals.clear();
+  const Deadline& deadline = options.deadline;
+  // The start: the best of the plans found before (the planner passes those of the solvers it
+  // ran earlier: Chen's baselines and the greedy over kept tensors, when `auto` runs them), or,
+  // without any, the better of Chen's best baseline and the greedy, each within a share of the
+  // time (both always return a plan).
+  std::optional<CheckpointEval> start;
+  for (const std::vector<char>& policy : options.start_policies) {
+    if (static_cast<int>(policy.size()) != graph.size()) continue;
+    CheckpointEval eval = EvaluateCheckpoints(graph, policy);
+    if (!start || BetterPlan(eval.sim, start->sim, budget)) start = std::move(eval);
+  }
+  if (!start) {
+    start = BestChenBaseline(graph, budget, deadline.Share(0.15));
+    CheckpointEval greedy = GreedyRecompute(graph, budget, deadline.Share(0.2));
+    if (BetterPlan(greedy.sim, start->sim, budget)) start = std::move(greedy);
+  }
+  CheckpointEval best = std::move(*start);
   const std::vector<int> forward = ForwardNodes(graph);
   const double total = graph.TotalCost();
   Rng rng(DeriveSeed(options.seed, 29));
@@ -52,11 +46,11 @@ CheckpointEval SearchCheckpoints(const Graph& graph, const SolveOptions& options
   const int max_evaluations = std::max(20000, 1000 * static_cast<int>(forward.size()));
   const bool at_bound = [&] { return best.sim.cost <= total && best.sim.peak_bytes <= budget; }();
   while (!forward.empty() && !at_bound && evaluations < max_evaluations &&
-         elapsed() < options.time_limit_s) {
+         !deadline.Expired()) {
     bool improved = false;
     // One round: a pass of random single flips and swaps around the current set.
     const int round = static_cast<int>(forward.size());
-    for (int step = 0; step < round && elapsed() < options.time_limit_s; ++step) {
+    for (int step = 0; step < round && !deadline.Expired(); ++step) {
       std::vector<char> candidate = current.checkpoint;
       const int a = forward[UniformIndex(rng, forward.size())];
       const char old_mode = candidate[a];
@@ -74,13 +68,13 @@ CheckpointEval SearchCheckpoints(const Graph& graph, const SolveOptions& options
       }
       CheckpointEval eval = EvaluateCheckpoints(graph, std::move(candidate));
       ++evaluations;
-      if (Better(eval.sim, current.sim, budget) ||
+      if (BetterPlan(eval.sim, current.sim, budget) ||
           (eval.sim.cost == current.sim.cost && eval.sim.peak_bytes == current.sim.peak_bytes &&
            Uniform01(rng) < 0.3)) {
-        const bool strictly = Better(eval.sim, current.sim, budget);
+        const bool strictly = BetterPlan(eval.sim, current.sim, budget);
         current = std::move(eval);
         if (strictly) improved = true;
-        if (Better(current.sim, best.sim, budget)) best = current;
+        if (BetterPlan(current.sim, best.sim, budget)) best = current;
       }
     }
     if (improved) {
@@ -119,6 +113,7 @@ class CheckpointSearchSolver : public Solver {
     plan.has_schedule = true;
     plan.feasible = best.sim.peak_bytes <= budget;
     plan.proven_optimal = plan.feasible && best.sim.cost <= total;
+    plan.policy = best.checkpoint;
     plan.status = fmt::format("{} evaluations", evaluations);
     return plan;
   }

@@ -3,6 +3,7 @@
 /// \brief Shared helpers for checkpoint-set solvers: evaluating a checkpoint set and the
 /// baselines' candidate sets.
 
+#include <string>
 #include <vector>
 
 #include "sysopt/remat/graph.h"
@@ -39,12 +40,29 @@ int BestEvaluation(const std::vector<CheckpointEval>& evals, int64_t budget);
 /// \brief Chen et al.'s sqrt(n) checkpoint set: about sqrt(#forward) evenly spaced candidates.
 std::vector<char> SqrtNCheckpoints(const Graph& graph, bool articulation);
 
-/// \brief Every baseline's checkpoint sets (keep-all, sqrt(n) and the greedy sweeps), evaluated.
-std::vector<CheckpointEval> BaselineEvaluations(const Graph& graph);
+/// \brief Lexicographic order of plans: within `budget` beats over it; then the lower cost
+/// (within) or the lower peak (over).
+bool BetterPlan(const SimulationResult& a, const SimulationResult& b, int64_t budget);
+
+/// \brief The best of Chen's baselines' checkpoint sets (keep-all, sqrt(n) and the greedy
+/// sweeps) under `budget`, evaluated one at a time (only the best is held). Stops evaluating
+/// new sets at `deadline` (keep-all is always evaluated).
+CheckpointEval BestChenBaseline(const Graph& graph, int64_t budget, const Deadline& deadline);
+
+/// \brief The greedy behind the greedy-recompute solver: every forward tensor gets a price
+/// (bytes) and a benefit (the cost of recomputing it recursively from its nearest kept
+/// ancestors); tensors are kept in order of benefit per byte, the rest recomputed on demand,
+/// and the number kept is the largest the simulator finds within `budget` (bisection, then a
+/// fill pass that keeps more one at a time while they fit). Benefits are recomputed from the
+/// chosen set for a few rounds. The first round always completes; later rounds and the fill
+/// pass stop at `deadline`. `note`, when given, receives a short description.
+CheckpointEval GreedyRecompute(const Graph& graph, int64_t budget, const Deadline& deadline,
+                               std::string* note = nullptr);
 
 /// \brief The search behind the checkpoint-search solver: starts from the best baseline and
-/// improves the checkpoint policy by random mode changes and swaps, with restarts, within
-/// `options.time_limit_s`. Returns the best policy found (within the budget if any was);
+/// improves the checkpoint policy by random mode changes and swaps, with restarts, until
+/// `options.deadline`. The start is the better of Chen's best baseline and GreedyRecompute, so
+/// the result is never worse than either. Returns the best policy found (within the budget if any was);
 /// `evaluations`, when given, receives the number of policies simulated.
 CheckpointEval SearchCheckpoints(const Graph& graph, const SolveOptions& options,
                                  int* evaluations = nullptr);

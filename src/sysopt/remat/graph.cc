@@ -252,6 +252,13 @@ Expected<Graph> GraphFromJson(const json& j, std::string_view source_view) {
       }
       node.backward = jn["backward"].get<bool>();
     }
+    if (jn.contains("module")) {
+      if (!jn["module"].is_string()) {
+        return InvalidInput("{}: nodes[{}] (id {}): field 'module' must be a string, got {}",
+                            source, i, node.id, jn["module"].dump());
+      }
+      node.module = jn["module"].get<std::string>();
+    }
     if (jn.contains("inputs")) {
       if (!jn["inputs"].is_array()) {
         return InvalidInput("{}: nodes[{}] (id {}): field 'inputs' must be an array", source, i,
@@ -302,7 +309,18 @@ Expected<Graph> LoadGraph(const std::string& path) {
   buffer << in.rdbuf();
   Expected<json> j = ParseJson(buffer.str());
   if (!j.ok()) return j.error().WithContext(path);
-  return GraphFromJson(*j, path);
+  auto graph = GraphFromJson(*j, path);
+  if (graph.ok()) graph->content_hash = ContentHash(buffer.str());
+  return graph;
+}
+
+std::string ContentHash(std::string_view bytes) {
+  uint64_t hash = 14695981039346656037ull;
+  for (unsigned char c : bytes) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  return fmt::format("{:016x}", hash);
 }
 
 json GraphToJson(const Graph& graph) {
@@ -310,13 +328,11 @@ json GraphToJson(const Graph& graph) {
   for (const Node& node : graph.nodes) {
     json inputs = json::array();
     for (int input : node.inputs) inputs.push_back(graph.nodes[input].id);
-    nodes.push_back({{"id", node.id},
-                     {"name", node.name},
-                     {"op", node.op},
-                     {"inputs", inputs},
-                     {"bytes", node.bytes},
-                     {"cost", node.cost},
-                     {"backward", node.backward}});
+    json j = {{"id", node.id},     {"name", node.name},   {"op", node.op},
+              {"inputs", inputs},  {"bytes", node.bytes}, {"cost", node.cost},
+              {"backward", node.backward}};
+    if (!node.module.empty()) j["module"] = node.module;
+    nodes.push_back(std::move(j));
   }
   json outputs = json::array();
   for (int output : graph.outputs) outputs.push_back(graph.nodes[output].id);

@@ -22,6 +22,8 @@ struct Node {
   int64_t bytes = 0;        ///< Size of the output tensor.
   double cost = 0.0;        ///< Compute time (or any additive cost) of the operation.
   bool backward = false;    ///< True for nodes of the backward pass.
+  std::string module;       ///< Optional: the module path the node comes from (e.g.
+                            ///< "layer1.0.conv1"); kept and written back, not interpreted.
 };
 
 /// \brief The most a validated graph holds in all: fixed bytes plus every node's bytes. Far
@@ -39,6 +41,8 @@ struct Graph {
   int64_t batch_size = 0;               ///< Batch size the graph was extracted at; 0 if unknown.
   std::vector<std::vector<int>> users;  ///< users[i]: indices of nodes reading node i, ascending.
   std::vector<char> is_output;          ///< is_output[i]: 1 when i is in `outputs`.
+  std::string content_hash;  ///< Set by LoadGraph: FNV-1a (64 bits, 16 hex digits) of the
+                             ///< file's bytes, so that a plan names the exact graph it is for.
 
   /// \brief Number of nodes.
   int size() const { return static_cast<int>(nodes.size()); }
@@ -55,7 +59,10 @@ struct Graph {
 /// and missing fields.
 Expected<Graph> GraphFromJson(const nlohmann::json& json, std::string_view source);
 
-/// \brief Reads and validates a graph file.
+/// \brief FNV-1a (64 bits) of `bytes`, as 16 lowercase hexadecimal digits.
+std::string ContentHash(std::string_view bytes);
+
+/// \brief Reads and validates a graph file (and sets `content_hash`).
 Expected<Graph> LoadGraph(const std::string& path);
 
 /// \brief The JSON form read by GraphFromJson.

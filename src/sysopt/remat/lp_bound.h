@@ -18,13 +18,15 @@ struct CheckmateModel;
 struct LpRelaxation {
   bool solved = false;      ///< The LP reached optimality; lower_bound and columns are set.
   bool infeasible = false;  ///< The LP (hence the integer program) has no solution.
+  bool stopped = false;     ///< The simplex stopped at the time limit (no bound).
   double lower_bound = 0;   ///< Optimal LP cost in graph cost units.
   std::string status;
   std::vector<double> columns;            ///< Optimal column values.
   std::shared_ptr<CheckmateModel> model;  ///< The program the columns belong to.
 };
 
-/// \brief Solves the relaxation with CLP's dual simplex within `time_limit_s`.
+/// \brief Solves the relaxation with CLP's dual simplex within `time_limit_s` (wall clock,
+/// checked after every simplex iteration).
 Expected<LpRelaxation> SolveLpRelaxation(const Graph& graph, int64_t budget_bytes,
                                          double time_limit_s);
 

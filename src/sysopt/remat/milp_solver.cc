@@ -6,8 +6,8 @@
 #include <chrono>
 #include <cmath>
 #include <coin/CbcEventHandler.hpp>
+#include <coin/ClpEventHandler.hpp>
 #include <coin/CbcHeuristic.hpp>
-#include <coin/CbcHeuristicFPump.hpp>
 #include <coin/CbcHeuristicLocal.hpp>
 #include <coin/CbcModel.hpp>
 #include <coin/CglGomory.hpp>
@@ -38,12 +38,23 @@ class DeadlineHandler : public CbcEventHandler {
   std::chrono::steady_clock::time_point deadline_;
 };
 
+// The same for CLP's root LP (its own limit counts CPU seconds).
+class ClpDeadlineHandler : public ClpEventHandler {
+ public:
+  explicit ClpDeadlineHandler(Deadline deadline) : deadline_(deadline) {}
+  int event(Event) override { return deadline_.Expired() ? 0 : -1; }
+  ClpEventHandler* clone() const override { return new ClpDeadlineHandler(*this); }
+
+ private:
+  Deadline deadline_;
+};
+
 class MilpSolver : public Solver {
  public:
   std::string Name() const override { return "milp"; }
 
   Expected<Plan> Solve(const Graph& graph, const SolveOptions& options) const override {
-    const auto start = std::chrono::steady_clock::now();
+    const Deadline& deadline = options.deadline;
     std::optional<CheckmateModel> model = BuildCheckmateModel(graph, options.budget_bytes);
     if (!model) {
       Plan plan;
@@ -53,7 +64,7 @@ class MilpSolver : public Solver {
     // The incumbent: the checkpoint search (itself seeded by the best baseline) within a fifth
     // of the time, so CBC starts from a good plan and prunes with it from the first node.
     SolveOptions search_options = options;
-    search_options.time_limit_s = 0.2 * options.time_limit_s;
+    search_options.deadline = deadline.Share(0.2);
     const CheckpointEval incumbent = SearchCheckpoints(graph, search_options);
     const bool incumbent_fits = incumbent.sim.peak_bytes <= options.budget_bytes;
     std::optional<std::vector<double>> warm;
@@ -69,20 +80,24 @@ class MilpSolver : public Solver {
     // The root LP alone can exceed the time limit on large graphs, and CBC checks its clock
     // only between nodes: solve the root under the limit first and give up cleanly if it
     // does not finish.
-    const double search_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    lp.getModelPtr()->setMaximumSeconds(std::max(1.0, options.time_limit_s - search_seconds));
+    lp.getModelPtr()->setMaximumSeconds(std::max(0.01, deadline.Remaining()));
+    ClpDeadlineHandler root_deadline(deadline);
+    lp.getModelPtr()->passInEventHandler(&root_deadline);
     lp.initialSolve();
     if (!lp.isProvenOptimal()) {
       Plan plan;
       if (incumbent_fits) {
         plan = PlanFromStages(graph, incumbent.stages, options.budget_bytes);
       }
-      plan.status = lp.isProvenPrimalInfeasible() ? "proven infeasible in Checkmate's model"
-                                                  : "time limit in the root LP; checkpoint search's plan";
+      plan.status = lp.isProvenPrimalInfeasible()
+                        ? "proven infeasible in Checkmate's model"
+                        : "bound not computed: time limit in the root LP; checkpoint search's plan";
+      plan.bound_complete = lp.isProvenPrimalInfeasible();
       return plan;
     }
     lp.getModelPtr()->setMaximumSeconds(-1);
+    ClpEventHandler no_deadline;
+    lp.getModelPtr()->passInEventHandler(&no_deadline);
     CbcModel cbc(lp);
     cbc.setMaximumCutPassesAtRoot(5);
     cbc.setLogLevel(0);
@@ -100,23 +115,21 @@ class MilpSolver : public Solver {
     cbc.addCutGenerator(&gomory, -1, "Gomory");
     cbc.addCutGenerator(&knapsack, -1, "Knapsack");
     cbc.addCutGenerator(&mir, -1, "MIR");
-    const double elapsed =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     // CBC finishes the LP it is in after the limit (several seconds on a 100-node program, more
     // on a busy machine): leave it 30% of the time.
-    const double cbc_seconds = std::max(1.0, 0.7 * (options.time_limit_s - elapsed));
+    const double cbc_seconds = std::max(0.01, 0.7 * deadline.Remaining());
     cbc.setMaximumSeconds(cbc_seconds);
-    DeadlineHandler deadline(std::chrono::steady_clock::now() +
+    // Wall-clock seconds, not CPU seconds (on a busy machine these differ by several times).
+    cbc.setUseElapsedTime(true);
+    DeadlineHandler cbc_deadline(std::chrono::steady_clock::now() +
                              std::chrono::milliseconds(static_cast<int64_t>(1000 * cbc_seconds)));
-    cbc.passInEventHandler(&deadline);
+    cbc.passInEventHandler(&cbc_deadline);
     CbcRounding rounding(cbc);
-    CbcHeuristicFPump pump(cbc);
     CbcHeuristicLocal local(cbc);
     cbc.addHeuristic(&rounding);
-    // The feasibility pump looks for a first integer solution and fires no event while it runs
-    // (on the 109-node U-Net program it ran 47 s past the deadline, its own time limit
-    // notwithstanding): only without a warm start.
-    if (!warm) cbc.addHeuristic(&pump);
+    // No feasibility pump: it fires no event while it runs (on the 109-node U-Net program it
+    // ran 47 s past the deadline, its own time limit notwithstanding). Rounding, local search
+    // and branching still find solutions.
     cbc.addHeuristic(&local);
     cbc.setAllowableGap(1e-7);
     cbc.setAllowableFractionGap(1e-6);

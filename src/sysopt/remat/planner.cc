@@ -18,11 +18,13 @@ std::vector<std::string> AutoSolvers(const Graph& graph) {
   // within a minute up to about 200 nodes on two cores (at 312 nodes it did not finish in
   // 60 s). Above that, the stage-boundary relaxation still gives a real bound within seconds.
   names.push_back("stage-search");
+  // Above a few thousand nodes Checkmate's programs (O(n^2) columns) do not even build within
+  // a minute; no bound is attempted there beyond "every node once".
   if (graph.size() <= 120) {
     names.push_back("milp");
   } else if (graph.size() <= 200) {
     names.push_back("lp-rounding");
-  } else {
+  } else if (graph.size() <= 2000) {
     names.push_back("lp-bound");
   }
   return names;
@@ -36,6 +38,15 @@ int64_t KeepEverythingPeak(const Graph& graph) {
 int64_t BudgetAtFraction(const Graph& graph, double fraction) {
   const double activations = static_cast<double>(KeepEverythingPeak(graph) - graph.fixed_bytes);
   return graph.fixed_bytes + static_cast<int64_t>(std::floor(fraction * activations));
+}
+
+double TimeWeight(const std::string& solver) {
+  if (solver == "greedy-recompute") return 0.3;
+  if (solver == "lp-bound") return 1.0;
+  for (const std::string& name : BaselineNames()) {
+    if (name == solver) return 0.05;
+  }
+  return 1.5;
 }
 
 Expected<PlannerResult> RunPlanner(const Graph& graph, const PlannerOptions& options,
@@ -54,10 +65,26 @@ Expected<PlannerResult> RunPlanner(const Graph& graph, const PlannerOptions& opt
   result.keep_all_peak = KeepEverythingPeak(graph);
   result.lower_bound = result.keep_all_cost;
   result.bound_source = "every node once";
-  SolveOptions solve_options{options.budget_bytes, options.time_limit_s, options.seed};
-  for (const auto& solver : solvers) {
+  // One clock for the whole run, with a small reserve for simulating the last plan.
+  const Deadline total = Deadline::In(options.time_limit_s).EarlierOf(options.deadline);
+  // Solvers stop at their deadlines only at their own checks (CLP after an iteration, CBC at
+  // an event), a fraction of a second late on a busy machine: a tenth (at most half a second)
+  // of the time is kept back for that and for simulating the plans.
+  const Deadline end = total.Sooner(std::min(0.5, 0.1 * total.Remaining()));
+  // Policies of the plans found so far: later searches start from the best of them, so the
+  // stage search is never worse than a baseline run before it, whatever its share of time.
+  std::vector<std::vector<char>> start_policies;
+  std::vector<double> weights;
+  for (const auto& solver : solvers) weights.push_back(TimeWeight(solver->Name()));
+  for (size_t k = 0; k < solvers.size(); ++k) {
+    const auto& solver = solvers[k];
+    double weight_left = 0;
+    for (size_t j = k; j < solvers.size(); ++j) weight_left += weights[j];
+    SolveOptions solve_options{options.budget_bytes, end.Share(weights[k] / weight_left),
+                               options.seed, start_policies};
     PlanEntry entry;
     entry.solver = solver->Name();
+    entry.share_seconds = solve_options.deadline.Remaining();
     if (on_start) {
       on_start(entry.solver, static_cast<int>(result.entries.size()),
                static_cast<int>(solvers.size()));
@@ -79,6 +106,9 @@ Expected<PlannerResult> RunPlanner(const Graph& graph, const PlannerOptions& opt
       entry.plan.feasible = sim->peak_bytes <= options.budget_bytes;
     } else {
       entry.plan.feasible = false;
+    }
+    if (entry.plan.has_schedule && !entry.plan.policy.empty()) {
+      start_policies.push_back(entry.plan.policy);
     }
     if (entry.plan.lower_bound > result.lower_bound) {
       result.lower_bound = entry.plan.lower_bound;
@@ -121,7 +151,7 @@ Expected<std::vector<MaxBatchEntry>> MaxBatch(const Graph& graph, int64_t budget
     auto fits = [&](int64_t batch, double* overhead) -> Expected<bool> {
       const Graph scaled =
           ScaleGraph(graph, static_cast<double>(batch) / static_cast<double>(graph.batch_size));
-      auto plan = (*solver)->Solve(scaled, {budget_bytes, time_limit_s, seed});
+      auto plan = (*solver)->Solve(scaled, {budget_bytes, Deadline::In(time_limit_s), seed});
       if (!plan.ok()) return plan.error();
       if (!plan->has_schedule) return false;
       auto sim = Simulate(scaled, plan->schedule);
@@ -197,6 +227,8 @@ nlohmann::json PlannerResultJson(const PlannerResult& r, int64_t budget_bytes) {
               {"solve_seconds", e.solve_seconds},
               {"proven_optimal", e.plan.proven_optimal},
               {"lower_bound", e.plan.lower_bound},
+              {"bound_complete", e.plan.bound_complete},
+              {"time_share_seconds", e.share_seconds},
               {"status", e.plan.status}};
     if (e.plan.has_schedule) {
       j["peak_bytes"] = e.sim.peak_bytes;

@@ -157,12 +157,24 @@ Expected<Schedule> LoadSchedule(const Graph& graph, const std::string& path) {
   return ScheduleFromJson(graph, *j, path);
 }
 
-Expected<void> SaveSchedule(const Graph& graph, const Schedule& schedule, const std::string& path) {
+Expected<void> SaveSchedule(const Graph& graph, const Schedule& schedule, const std::string& path,
+                            const json& header) {
   std::ofstream out(path);
   if (!out) return IoError("{}: cannot write schedule file", path);
-  out << ScheduleToJson(graph, schedule).dump() << "\n";
+  json j = header.is_object() ? header : json::object();
+  j["steps"] = ScheduleToJson(graph, schedule)["steps"];
+  out << j.dump() << "\n";
   if (!out) return IoError("{}: write failed", path);
   return Ok();
+}
+
+}  // namespace sysopt::remat
+
+namespace sysopt::remat {
+
+Expected<void> SaveSchedule(const Graph& graph, const Schedule& schedule,
+                            const std::string& path) {
+  return SaveSchedule(graph, schedule, path, json::object());
 }
 
 }  // namespace sysopt::remat

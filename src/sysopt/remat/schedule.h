@@ -64,7 +64,11 @@ Expected<Schedule> ScheduleFromJson(const Graph& graph, const nlohmann::json& js
 /// \brief Reads a schedule file.
 Expected<Schedule> LoadSchedule(const Graph& graph, const std::string& path);
 
-/// \brief Writes a schedule file.
+/// \brief Writes a schedule file. The fields of `header` (an object; e.g. the graph's path and
+/// hash, the budget and the solver) are written beside "steps"; readers ignore them.
+Expected<void> SaveSchedule(const Graph& graph, const Schedule& schedule, const std::string& path,
+                            const nlohmann::json& header);
+/// \brief Writes a schedule file with "steps" only.
 Expected<void> SaveSchedule(const Graph& graph, const Schedule& schedule, const std::string& path);
 
 }  // namespace sysopt::remat

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sysopt/core/expected.h"
+#include "sysopt/remat/deadline.h"
 #include "sysopt/remat/graph.h"
 #include "sysopt/remat/schedule.h"
 
@@ -21,8 +22,13 @@ namespace sysopt::remat {
 /// \brief What a solve may use.
 struct SolveOptions {
   int64_t budget_bytes = 0;  ///< Peak memory allowed, fixed bytes included.
-  double time_limit_s = 60;  ///< Wall-clock limit for solvers that search.
+  Deadline deadline = {};    ///< When the solver must have returned (its share of the command's
+                             ///< clock); every phase inside it takes a share of what is left.
   uint64_t seed = 1;         ///< Seed for randomized rounding and search.
+  /// \brief Checkpoint policies (one mode per node, see stages.h) of plans found before, e.g.
+  /// by the solvers the planner ran earlier: a search starts from the best of these and its
+  /// own starts, so it is never worse than any of them.
+  std::vector<std::vector<char>> start_policies = {};
 };
 
 /// \brief A solver's answer. A solver that finds nothing within the budget returns a plan with
@@ -32,8 +38,13 @@ struct Plan {
   bool feasible = false;      ///< The schedule's simulated peak is within the budget.
   bool has_schedule = false;  ///< False when the solver produced no schedule at all.
   double lower_bound = 0;     ///< A proven lower bound on the optimal cost under the budget, or 0.
+  bool bound_complete = true;  ///< False when a bound solver stopped at its deadline before
+                               ///< its bound was computed (lower_bound is then the best bound it
+                               ///< had so far, or 0).
   bool proven_optimal = false;  ///< The solver proved no cheaper schedule exists (its model).
   std::string status;           ///< Short human-readable note (e.g. "time limit, gap 3.1%").
+  std::vector<char> policy;     ///< The checkpoint policy the schedule comes from, when it comes
+                                ///< from one (empty otherwise).
 };
 
 /// \brief A rematerialisation algorithm.
@@ -50,7 +61,8 @@ class Solver {
 /// \brief Names of every solver, baselines first.
 std::vector<std::string> SolverNames();
 
-/// \brief Names of the baselines only (keep-all, Chen et al. variants).
+/// \brief Names of the baselines only (keep-all, Chen et al. variants, the greedy over kept
+/// tensors with recomputation on demand).
 std::vector<std::string> BaselineNames();
 
 /// \brief Creates a solver by name; NotFound for an unknown name (the message lists the names).
@@ -63,6 +75,11 @@ std::unique_ptr<Solver> MakeKeepAllSolver();
 std::unique_ptr<Solver> MakeSqrtNSolver(bool articulation);
 /// \brief Chen et al. greedy segmentation with a sweep over its segment budget.
 std::unique_ptr<Solver> MakeGreedySolver(bool articulation);
+/// \brief Greedy choice of the forward tensors to keep, by recomputation cost per byte (the
+/// cost of recomputing a tensor recursively from its nearest kept ancestors), the rest
+/// recomputed on demand when the backward pass reads them; the number kept is searched with
+/// the simulator under the budget.
+std::unique_ptr<Solver> MakeGreedyRecomputeSolver();
 /// \brief Checkmate's MILP solved with COIN-OR CBC, warm-started from the best baseline.
 std::unique_ptr<Solver> MakeMilpSolver();
 /// \brief Checkmate's LP relaxation (lower bound) with two-phase deterministic and randomized

@@ -34,19 +34,24 @@ class StageSearchSolver : public Solver {
     const int n = graph.size();
     const double total = graph.TotalCost();
 
-    // The start: the checkpoint search within a third of the time.
+    // The start: the checkpoint search (itself started from the better of Chen's baselines
+    // and the greedy over kept tensors) within a third of the time left.
     SolveOptions search_options = options;
-    search_options.time_limit_s = options.time_limit_s / 3.0;
-    // The anneals stop a little before the limit: lowering and simulating the final plan, and
-    // the clock checks between batches of moves, must still fit within it.
-    const double search_seconds = 0.97 * options.time_limit_s;
+    search_options.deadline = options.deadline.Share(1.0 / 3.0);
     int policy_evaluations = 0;
     const CheckpointEval seed = SearchCheckpoints(graph, search_options, &policy_evaluations);
+    // The anneals stop a little before the deadline: lowering and simulating the final plan
+    // (two n x n matrices), and the clock checks between batches of moves, must still fit.
+    const double search_seconds =
+        elapsed() + std::min(0.97 * options.deadline.Remaining(),
+                             std::max(0.0, options.deadline.Remaining() - 0.05 -
+                                               2e-8 * static_cast<double>(n) * n));
 
     StageSearchState state(graph, budget, seed.stages);
     std::vector<std::vector<char>> best = state.stored();
     StageProfile best_profile = state.profile();
     bool best_fits = best_profile.peak <= budget;
+    bool best_pending = false;  // the current state is `best` and has not been copied
     auto at_bound = [&] { return best_fits && best_profile.cost <= total; };
 
     Rng rng(DeriveSeed(options.seed, 31));
@@ -104,9 +109,24 @@ class StageSearchSolver : public Solver {
       int window_over = 0;
       int window = 0;
       int since_best = 0;
-      std::vector<std::vector<char>> anneal_best = state.stored();
+      // Snapshots of the best plans (two n x n matrices each) are taken lazily: only when the
+      // walk is about to leave a best plan, not at every improvement, which on large graphs
+      // would cost more than the moves themselves. `*_pending` says the current state is that
+      // best plan and has not been copied yet.
+      std::vector<std::vector<char>> anneal_best;
       StageProfile anneal_best_profile = state.profile();
       bool anneal_best_fits = anneal_best_profile.peak <= budget;
+      bool anneal_pending = true;
+      auto save_pending = [&] {
+        if (best_pending) best = state.stored();
+        if (anneal_pending) anneal_best = state.stored();
+        best_pending = anneal_pending = false;
+      };
+      auto improves = [&](const StageProfile& p, const StageProfile& than, bool than_fits) {
+        const bool fits = p.peak <= budget;
+        return (fits && (!than_fits || p.cost < than.cost)) ||
+               (!fits && !than_fits && p.peak < than.peak);
+      };
       for (int move = 0; move < moves_per_anneal && !state.gaps().empty() && !at_bound();
            ++move) {
         double progress = static_cast<double>(move) / moves_per_anneal;
@@ -117,30 +137,49 @@ class StageSearchSolver : public Solver {
         }
         const double temperature = start_temperature * std::pow(1e-3, progress);
         const StageProfile before = state.profile();
-        const StageProfile after = state.Flip(pick(/*want_kept=*/before.peak > budget));
+        const StageGap gap = pick(/*want_kept=*/before.peak > budget);
+        const StageProfile after = state.Flip(gap);
         ++moves;
         const double delta = score(after) - score(before);
-        if (delta <= 0 || Uniform01(rng) < std::exp(-delta / temperature)) {
+        const bool new_best = improves(after, best_profile, best_fits);
+        const bool new_anneal_best = improves(after, anneal_best_profile, anneal_best_fits);
+        const bool accepted = delta <= 0 || Uniform01(rng) < std::exp(-delta / temperature);
+        if (accepted) {
+          if ((best_pending && !new_best) || (anneal_pending && !new_anneal_best)) {
+            // Leaving a best plan: copy it first (undo, copy, redo the same flip).
+            state.Undo();
+            if (best_pending && !new_best) {
+              best = state.stored();
+              best_pending = false;
+            }
+            if (anneal_pending && !new_anneal_best) {
+              anneal_best = state.stored();
+              anneal_pending = false;
+            }
+            state.Flip(gap);
+          }
           state.Commit();
+          if (new_best) {
+            best_profile = after;
+            best_fits = after.peak <= budget;
+            best_pending = true;
+          }
+          if (new_anneal_best) {
+            anneal_best_profile = after;
+            anneal_best_fits = after.peak <= budget;
+            anneal_pending = true;
+          }
         } else {
           state.Undo();
         }
         const StageProfile& now = state.profile();
         const bool fits = now.peak <= budget;
-        if ((fits && (!best_fits || now.cost < best_profile.cost)) ||
-            (!fits && !best_fits && now.peak < best_profile.peak)) {
-          best = state.stored();
-          best_profile = now;
-          best_fits = fits;
-        }
-        if ((fits && (!anneal_best_fits || now.cost < anneal_best_profile.cost)) ||
-            (!fits && !anneal_best_fits && now.peak < anneal_best_profile.peak)) {
-          anneal_best = state.stored();
-          anneal_best_profile = now;
-          anneal_best_fits = fits;
+        if (accepted && new_anneal_best) {
           since_best = 0;
         } else if (++since_best > kPatience * std::max(n, 50)) {
+          save_pending();
           state.Reset(anneal_best);
+          anneal_pending = true;
           since_best = 0;
         }
         // Keep the walk near the budget: raise the penalty while it is mostly over, lower it
@@ -152,10 +191,17 @@ class StageSearchSolver : public Solver {
           window = window_over = 0;
         }
       }
+      save_pending();
       last_anneal_seconds = elapsed() - anneal_start;
     }
-    Plan plan = PlanFromStages(graph, PlanFromStored(graph, best), budget);
-    plan.proven_optimal = plan.feasible && best_profile.cost <= total;
+    SimulationResult sim;
+    Plan plan = PlanFromStages(graph, PlanFromStored(graph, best), budget, &sim);
+    // Never worse than the start, whatever the lowering of the stored sets does to it.
+    if (!plan.feasible ? BetterPlan(seed.sim, sim, budget)
+                       : (seed.sim.peak_bytes <= budget && seed.sim.cost < sim.cost)) {
+      plan = PlanFromStages(graph, seed.stages, budget, &sim);
+    }
+    plan.proven_optimal = plan.feasible && sim.cost <= total;
     plan.status = fmt::format("{} policy evaluations, {} anneals, {} stage moves",
                               policy_evaluations, anneals, moves);
     return plan;

@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
+
+#include "sysopt/core/rng.h"
 
 namespace sysopt::remat {
 
@@ -98,6 +101,49 @@ std::vector<ForwardOp> DiamondOps(int blocks, int64_t bytes, double cost) {
     ops.push_back({{top}, bytes, cost});
     ops.push_back({{top}, bytes, cost});
     ops.push_back({{top + 1, top + 2}, bytes, cost});
+  }
+  return ops;
+}
+
+std::vector<ForwardOp> RandomNetworkOps(int length, uint64_t seed, int64_t top_bytes,
+                                        double skip_probability, double dense_probability) {
+  Rng rng(DeriveSeed(seed, 41));
+  std::vector<ForwardOp> ops;
+  const int stages = std::max(1, std::min(5, length / 8));
+  const int per_stage = std::max(1, length / stages);
+  int block_start = 0;  // first op of the current dense block
+  for (int k = 0; k < length; ++k) {
+    const int stage = std::min(stages - 1, k / per_stage);
+    ForwardOp op;
+    if (k > 0) op.inputs.push_back(k - 1);
+    if (k % per_stage == 0) block_start = k;
+    if (k >= 2 && Uniform01(rng) < skip_probability) {
+      // A residual skip over the last 2..8 ops, within the stage.
+      const int reach = 2 + static_cast<int>(UniformIndex(rng, 7));
+      const int from = std::max(block_start, k - reach);
+      if (from < k - 1) op.inputs.push_back(from);
+    }
+    if (k - block_start >= 3 && Uniform01(rng) < dense_probability) {
+      // A concatenation of up to four earlier ops of the block.
+      const int count = 1 + static_cast<int>(UniformIndex(rng, 4));
+      for (int c = 0; c < count; ++c) {
+        const int from = block_start + static_cast<int>(UniformIndex(rng, k - 1 - block_start));
+        if (std::find(op.inputs.begin(), op.inputs.end(), from) == op.inputs.end()) {
+          op.inputs.push_back(from);
+        }
+      }
+      if (Uniform01(rng) < 0.3) block_start = k;  // a transition closes the block
+    }
+    const double size_factor = std::exp(std::log(4.0) * (Uniform01(rng) - 0.5));
+    const double stage_bytes = static_cast<double>(top_bytes) / static_cast<double>(1 << stage);
+    const bool view = Uniform01(rng) < 0.1;
+    op.bytes = view ? 0 : std::max<int64_t>(1, std::llround(stage_bytes * size_factor));
+    // Costs: per byte roughly constant within a stage and doubling per stage (channels double as
+    // the resolution halves), with a wide spread between cheap (elementwise) and costly ops.
+    const double cost_factor = std::exp(std::log(30.0) * (Uniform01(rng) - 0.5));
+    op.cost = view ? 1e-3 : cost_factor * (stage_bytes * size_factor) *
+                                static_cast<double>(1 << stage) / static_cast<double>(top_bytes);
+    ops.push_back(std::move(op));
   }
   return ops;
 }

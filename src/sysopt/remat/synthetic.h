@@ -41,4 +41,14 @@ std::vector<ForwardOp> UNetOps(int depth, int64_t top_bytes = 64, double cost = 
 /// \brief A chain of diamonds: each block forks into two ops that join again.
 std::vector<ForwardOp> DiamondOps(int blocks, int64_t bytes = 1, double cost = 1.0);
 
+/// \brief A random forward graph of training-graph shape, `length` ops: a chain cut into
+/// stages (sizes halve and per-op costs stay about level from one stage to the next, as in a
+/// convolutional network's downsampling), with residual skips (an op also reads one of the
+/// last few ops) and dense blocks (an op reads several earlier ops of its block, as a
+/// concatenation does), and some cheap zero-size ops (views). Sizes and costs vary by a
+/// random factor per op. The same seed gives the same graph.
+std::vector<ForwardOp> RandomNetworkOps(int length, uint64_t seed, int64_t top_bytes = 1 << 22,
+                                        double skip_probability = 0.25,
+                                        double dense_probability = 0.1);
+
 }  // namespace sysopt::remat

@@ -132,8 +132,6 @@ std::deque<Config> FirstConfigs(const Study& study, std::vector<Config> rerun) {
   std::deque<Config> queue(std::make_move_iterator(rerun.begin()),
                            std::make_move_iterator(rerun.end()));
   const Space& space = study.space();
-  const auto poll = std::chrono::duration_cast<Clock::duration>(
-      std::chrono::duration<double>(std::max(0.01, options.poll_interval_s)));
   if (space.HasUserDefault()) {
     // The user's default goes first so the summary can say how much better the tuned one is.
     const Config def = space.Default();
@@ -193,7 +191,7 @@ Expected<std::vector<Trial>> AskTell::Ask(int n, const std::string& worker) {
   if (wanted == 0) return trials;
   const auto [history, pending] = study_.FinishedAndPending();
   auto proposed = sampler_.Ask(
-      SamplerContext{study_.space(), study_.spec().objectives, history, pending}, wanted);
+      SamplerContext{study_.space(), study_.spec().objectives, *history, pending}, wanted);
   if (!proposed.ok()) return proposed.error();
   for (const Config& config : *proposed) {
     auto started = study_.Start(config, worker);
@@ -237,6 +235,8 @@ Expected<TuneReport> Tune(Study& study, Sampler& sampler, Runner& runner,
   Deadline deadline(options.time_limit_s, options.cancel);
   const auto& objectives = study.spec().objectives;
   const Space& space = study.space();
+  const auto poll = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(std::max(0.01, options.poll_interval_s)));
 
   // Proposals that another process reserved first, and that this process's view may not show
   // yet (a damaged row holds one): the sampler is told they are pending.

@@ -39,25 +39,6 @@ Expected<std::string> ReadFile(const std::string& path, const char* what) {
   return buffer.str();
 }
 
-// A size ("6GiB") or a percentage of the keep-everything activation peak ("50%"), as `sysopt
-// remat plan --budget` reads it.
-Expected<int64_t> ParseBudget(const std::string& text, const remat::Graph& graph) {
-  if (!text.empty() && text.back() == '%') {
-    char* end = nullptr;
-    const std::string number = text.substr(0, text.size() - 1);
-    const double percent = std::strtod(number.c_str(), &end);
-    if (number.empty() || *end != '\0' || !std::isfinite(percent) || !(percent > 0) ||
-        percent > 1e6) {
-      return InvalidInput("--budget '{}': expected a size (6GiB) or a positive percentage (50%)",
-                          text);
-    }
-    return remat::BudgetAtFraction(graph, percent / 100.0);
-  }
-  auto size = remat::ParseSize(text);
-  if (!size.ok()) return size.error().WithContext("--budget");
-  return size;
-}
-
 Expected<MemoryProfile> LoadProfile(const ReportArgs& args) {
   auto graph = remat::LoadGraph(args.graph);
   if (!graph.ok()) return graph.error();
@@ -74,8 +55,8 @@ Expected<MemoryProfile> LoadProfile(const ReportArgs& args) {
   p.recomputes = sim->recomputes;
   p.label = std::filesystem::path(args.schedule).filename().string();
   if (!args.budget.empty()) {
-    auto budget = ParseBudget(args.budget, *graph);
-    if (!budget.ok()) return budget.error();
+    auto budget = remat::ParseBudget(args.budget, *graph);
+    if (!budget.ok()) return budget.error().WithContext("--budget");
     p.budget_bytes = *budget;
   }
   return p;

@@ -303,7 +303,8 @@ Expected<std::vector<Config>> Study::ReclaimGone() {
   {
     std::lock_guard lock(mutex_);
     const double stale = Now() - grace_s_;
-    for (const auto& [id, t] : running_all_) {
+    for (const auto& [trial_id, t] : running_all_) {
+      const int64_t id = trial_id;  // a structured binding cannot be captured before C++20
       const bool mine = std::any_of(running_.begin(), running_.end(),
                                     [&](const Trial& r) { return r.id == id; });
       if (mine) continue;

@@ -378,6 +378,14 @@ std::optional<int64_t> Study::FirstCompleteOf(const Config& config) const {
   return std::nullopt;
 }
 
+std::optional<TrialState> Study::FinishedState(int64_t number) const {
+  std::lock_guard lock(mutex_);
+  auto at = std::lower_bound(finished_->begin(), finished_->end(), number,
+                             [](const TrialRecord& t, int64_t n) { return t.number < n; });
+  if (at == finished_->end() || at->number != number) return std::nullopt;
+  return at->state;
+}
+
 int Study::Measurements(const Config& config) const {
   std::lock_guard lock(mutex_);
   return static_cast<int>(std::count_if(finished_->begin(), finished_->end(), [&](const auto& t) {

@@ -118,6 +118,8 @@ class Study {
 
   /// \brief How many COMPLETE trials measured `config`.
   int Measurements(const Config& config) const;
+  /// \brief The state of finished trial `number`, or nothing while it is not finished.
+  std::optional<TrialState> FinishedState(int64_t number) const;
 
   /// \brief Records the outcome of a trial durably; the finished record is returned. When the
   /// storage cannot record it (a full disk), the error names the trial, its configuration and

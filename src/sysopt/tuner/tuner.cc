@@ -211,13 +211,11 @@ std::vector<Config> AskTell::TakeQueued() {
 
 Expected<TrialRecord> AskTell::Tell(const Trial& trial, TrialOutcome outcome) {
   // Told twice: say so plainly rather than as a storage failure.
-  for (const auto& t : study_.Finished()) {
-    if (t.number == trial.number) {
-      return InvalidInput(
-          "tell: trial #{} of study '{}' is already finished ({}); a finished "
-          "trial never changes",
-          trial.number, study_.name(), TrialStateName(t.state));
-    }
+  if (auto state = study_.FinishedState(trial.number)) {
+    return InvalidInput(
+        "tell: trial #{} of study '{}' is already finished ({}); a finished "
+        "trial never changes",
+        trial.number, study_.name(), TrialStateName(*state));
   }
   return study_.Finish(trial, std::move(outcome));
 }

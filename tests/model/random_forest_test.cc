@@ -33,6 +33,43 @@ TEST(RandomForestTest, FitsAStepFunction) {
   EXPECT_GT(mean[3], 0.95);
 }
 
+// Fully grown trees on distinct x values have one leaf per distinct bootstrap row: at most
+// max_samples leaves with the cap, and far more (about 63% of 2,000) without it.
+TEST(RandomForestTest, MaxSamplesCapsEachTreesBootstrapSample) {
+  const FeatureLayout layout = MixedLayout(1, 0, 0, {});
+  Eigen::MatrixXd X(2000, 1);
+  Eigen::VectorXd y(2000);
+  for (int i = 0; i < 2000; ++i) {
+    X(i, 0) = i / 2000.0;
+    y(i) = std::sin(37.0 * i);
+  }
+  auto leaves = [&](int max_samples) {
+    ForestOptions options;
+    options.num_trees = 4;
+    options.min_samples_leaf = 1;
+    options.min_samples_split = 2;
+    options.max_depth = 64;
+    options.max_samples = max_samples;
+    auto forest = *RandomForest::Create(layout, options, 3);
+    EXPECT_TRUE(forest->Fit(X, y, FitOptions{}).ok());
+    int most = 0, fewest = 1 << 30;
+    for (const TreeView& tree : forest->Trees()) {
+      int count = 0;
+      for (const TreeNodeView& node : tree) count += node.column < 0;
+      most = std::max(most, count);
+      fewest = std::min(fewest, count);
+    }
+    return std::pair<int, int>(fewest, most);
+  };
+  const auto [capped_fewest, capped_most] = leaves(64);
+  EXPECT_LE(capped_most, 64);
+  EXPECT_GE(capped_fewest, 40);  // 64 draws from 2,000 rows: about 63 distinct
+  EXPECT_GT(leaves(0).first, 1100);
+  ForestOptions bad;
+  bad.max_samples = -1;
+  EXPECT_FALSE(RandomForest::Create(layout, bad, 3).ok());
+}
+
 TEST(RandomForestTest, UncertaintyIsWiderAwayFromData) {
   const FeatureLayout layout = MixedLayout(1, 0, 0, {});
   Eigen::MatrixXd X(40, 1);

@@ -113,10 +113,15 @@ class TreeEnsemble {
   };
 
   void BuildTree(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, Rng& rng, Tree* tree) {
-    const int n = static_cast<int>(X.rows());
+    const int rows = static_cast<int>(X.rows());
+    // A bootstrap sample holds at most max_samples rows: each tree then costs the same however
+    // long the history, and the ensemble still sees every row across its trees.
+    const int n = options_.bootstrap && options_.max_samples > 0
+                      ? std::min(rows, options_.max_samples)
+                      : rows;
     std::vector<int> idx(static_cast<size_t>(n));
     if (options_.bootstrap) {
-      for (int& i : idx) i = static_cast<int>(UniformIndex(rng, static_cast<uint64_t>(n)));
+      for (int& i : idx) i = static_cast<int>(UniformIndex(rng, static_cast<uint64_t>(rows)));
     } else {
       std::iota(idx.begin(), idx.end(), 0);
     }
@@ -300,11 +305,12 @@ Expected<void> CheckOptions(const FeatureLayout& layout, const ForestOptions& o)
     return InvalidInput("feature layout: no columns to build a forest on");
   }
   if (o.num_trees < 1 || o.min_samples_leaf < 1 || o.min_samples_split < 2 || o.max_depth < 1 ||
-      !(o.max_features > 0.0 && o.max_features <= 1.0)) {
+      !(o.max_features > 0.0 && o.max_features <= 1.0) || o.max_samples < 0) {
     return InvalidInput(
         "forest options: num_trees={}, min_samples_leaf={}, min_samples_split={}, max_depth={}, "
-        "max_features={} out of range",
-        o.num_trees, o.min_samples_leaf, o.min_samples_split, o.max_depth, o.max_features);
+        "max_features={}, max_samples={} out of range",
+        o.num_trees, o.min_samples_leaf, o.min_samples_split, o.max_depth, o.max_features,
+        o.max_samples);
   }
   return Ok();
 }

@@ -35,6 +35,8 @@ struct ForestOptions {
   double max_features = 5.0 / 6.0;  ///< Fraction of columns tried at each split (at least one).
   int max_depth = 20;               ///< Depth limit of each tree.
   bool bootstrap = true;            ///< Sample with replacement per tree; otherwise use all rows.
+  /// Rows drawn per bootstrap sample: min(rows, max_samples); 0 draws as many as there are rows.
+  int max_samples = 0;
   bool log_transform = false;       ///< Regressor only: model log(y); y must then be > 0.
 };
 

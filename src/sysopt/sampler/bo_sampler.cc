@@ -75,7 +75,7 @@ Eigen::MatrixXd EncodeRows(const Space& space, const std::vector<Config>& config
 }
 
 // Output warpings are refitted at these history sizes: every size up to 30, then every 10% of
-// growth (the schedule of the GP's hyperparameter fits), on the first WarpingPrefix(n) values.
+// growth, on the first WarpingPrefix(n) values.
 // A new warping invalidates the cached GP, so fitting it at every trial would force a full refit
 // at every trial; fitted on a prefix it depends on the history alone.
 int WarpingPrefix(int n) {
@@ -548,9 +548,11 @@ class BayesSampler : public Sampler {
     }
     FitOptions fit;
     if (data.any_noise) fit.noise_variance = data.noise;
-    // Hyperparameters are refitted when the history has grown by a tenth since the last full fit;
-    // in between, new observations extend the Cholesky factor incrementally (O(n^2) each).
-    const bool refit = !extends || n - hyper_fit_at_ >= std::max(1, hyper_fit_at_ / 10);
+    // Hyperparameters are refitted when the history has grown by a fifth since the last full fit
+    // (a tenth cost 23% more CPU over a 400-trial study and found no better optima on the
+    // replayed spaces); in between, new observations extend the Cholesky factor incrementally
+    // (O(n^2) each).
+    const bool refit = !extends || n - hyper_fit_at_ >= std::max(1, hyper_fit_at_ / 5);
     if (refit) {
       fit.optimize_hyperparameters = true;
       SYSOPT_RETURN_IF_ERROR(model_->Fit(data.X, data.y, fit));

@@ -299,8 +299,9 @@ def markdown(result):
         for r in tp:
             if (r["tool"], r["storage"], r["sampler"], r["workers"]) == (tool, storage, sampler, w):
                 cpu = r["client_cpu_ms_per_trial"] + r["server_cpu_ms_per_trial"]
-                return (f"{r['trials_per_s']:.0f}/s ({cpu:.1f} ms CPU, "
-                        f"{r['server_cpu_ms_per_trial']:.1f} server)")
+                server = (f", {r['server_cpu_ms_per_trial']:.2g} server"
+                          if storage == "postgresql" else "")
+                return f"{r['trials_per_s']:.3g}/s ({cpu:.3g} ms CPU{server})"
         return "—"
     for w in sorted({r["workers"] for r in tp}):
         out.append(f"| {w} | {cell('sysopt', 'postgresql', 'random', w)} | "
@@ -367,7 +368,7 @@ def main():
         if "ask" not in a.skip:
             result["ask"] = ask_cost(a, work, server)
         version = subprocess.run([f"{PG_BIN}/postgres", "--version"], stdout=subprocess.PIPE,
-                                 text=True).stdout.split()[-1]
+                                 text=True).stdout.split()[2]  # "postgres (PostgreSQL) 15.x"
         fs = subprocess.run(["df", "--output=fstype", work], stdout=subprocess.PIPE,
                             text=True).stdout.split()[-1]
         cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")

@@ -114,6 +114,32 @@ StudyCheck Check(const std::string& url, const std::string& study) {
   return out;
 }
 
+// The budget stored with the study.
+json StoredBudget(const std::string& url, const std::string& study) {
+  auto storage = sysopt::OpenStorage(url);
+  if (!storage.ok()) throw std::runtime_error(storage.error().message());
+  auto found = (*storage)->FindStudy(study);
+  if (!found.ok() || !found->has_value()) throw std::runtime_error("no study " + study);
+  return (**found).attrs.value("budget", json());
+}
+
+// Waits up to `limit_s` until the study holds a running trial.
+bool WaitForRunningTrial(const std::string& url, const std::string& study, double limit_s) {
+  const auto deadline = Clock::now() + std::chrono::duration<double>(limit_s);
+  while (Clock::now() < deadline) {
+    auto storage = sysopt::OpenStorage(url);
+    if (storage.ok()) {
+      auto found = (*storage)->FindStudy(study);
+      if (found.ok() && found->has_value()) {
+        auto running = (*storage)->GetRunningTrials((**found).id);
+        if (running.ok() && !running->empty()) return true;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
 // The reproducer: two `sysopt tune` processes started together on one SQLite file used
 // to run their own budget each, proposing the same configurations in lockstep. With the same
 // --seed they propose alike on purpose; the study must still hold the one budget, each
@@ -167,6 +193,103 @@ TEST(DistributedE2eTest, WorkerNeedsAnExistingStudy) {
   EXPECT_EQ(summary["budget"], 3);
   EXPECT_EQ(summary["started"], 0);
   EXPECT_EQ(summary["finished"], 3);
+}
+
+// A `sysopt tune` joining a study without --budget runs to the study's stored budget, not to its
+// own default of 50.
+TEST(DistributedE2eTest, JoiningWithoutBudgetUsesTheStoredBudget) {
+  TempDir dir;
+  const std::string spec = WriteSpec(dir, 0.2);
+  const std::string db = dir.File("s.db");
+  // Stopped by its time limit after a few trials of its budget of 8.
+  auto first = sysopt::testing::RunProcess(
+      kSysopt,
+      {"tune", spec, "--budget", "8", "--storage", db, "--study", "s", "--sampler", "random",
+       "--time-limit", "0.5s", "--quiet"},
+      dir.path(), 30);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  ASSERT_LT(Check(db, "s").counted, 8);
+  auto joined = sysopt::testing::RunProcess(
+      kSysopt, {"tune", spec, "--storage", db, "--study", "s", "--sampler", "random", "--json"},
+      dir.path(), 60);
+  ASSERT_EQ(joined.exit_code, 0) << joined.err;
+  EXPECT_NE(joined.err.find("budget 8 (the study's)"), std::string::npos) << joined.err;
+  const json summary = json::parse(joined.out);
+  EXPECT_EQ(summary["budget"], 8);
+  EXPECT_EQ(summary["finished"], 8);
+  const StudyCheck c = Check(db, "s");
+  EXPECT_EQ(c.counted, 8);
+  EXPECT_EQ(c.running, 0);
+  EXPECT_EQ(StoredBudget(db, "s"), 8);
+}
+
+// Another --budget is refused while another worker runs the study (it would go on to the old
+// one), for `tune` and `worker` alike, and changes nothing; once nobody runs it, the new budget
+// replaces the stored one.
+TEST(DistributedE2eTest, BudgetChangeIsRefusedWhileOthersRunAndTakenWhenNobodyDoes) {
+  TempDir dir;
+  const std::string spec = WriteSpec(dir, 0.5);
+  const std::string db = dir.File("s.db");
+  const pid_t other = Spawn({"tune", spec, "--budget", "200", "--storage", db, "--study", "s",
+                             "--sampler", "random", "--quiet"},
+                            dir.File("log.other"));
+  ASSERT_TRUE(WaitForRunningTrial(db, "s", 30)) << ReadFile(dir.File("log.other"));
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"tune", spec, "--budget", "300", "--storage", db, "--study", "s"},
+           {"worker", "--budget", "300", "--storage", db, "--study", "s"}}) {
+    auto refused = sysopt::testing::RunProcess(kSysopt, args, dir.path(), 30);
+    EXPECT_EQ(refused.exit_code, 2) << args[0] << ": " << refused.err;
+    EXPECT_NE(refused.err.find("study 's' is being run by other workers with budget 200"),
+              std::string::npos)
+        << refused.err;
+    EXPECT_NE(refused.err.find("leave out --budget or give --budget 200"), std::string::npos)
+        << refused.err;
+  }
+  EXPECT_EQ(StoredBudget(db, "s"), 200);
+  // Gone without a trace: its running trial is left behind, and is reclaimed as the trial of a
+  // dead process, so nobody runs the study any more.
+  kill(other, SIGKILL);
+  waitpid(other, nullptr, 0);
+  const int before = Check(db, "s").counted;
+  const std::string budget = std::to_string(before + 2);
+  auto changed = sysopt::testing::RunProcess(
+      kSysopt,
+      {"tune", spec, "--budget", budget, "--storage", db, "--study", "s", "--sampler", "random",
+       "--json"},
+      dir.path(), 60);
+  ASSERT_EQ(changed.exit_code, 0) << changed.err;
+  EXPECT_NE(changed.err.find("budget changed from 200 to " + budget), std::string::npos)
+      << changed.err;
+  EXPECT_EQ(StoredBudget(db, "s"), before + 2);
+  const StudyCheck c = Check(db, "s");
+  EXPECT_EQ(c.counted, before + 2);
+  EXPECT_EQ(c.running, 0);
+}
+
+// The same rule on PostgreSQL, through `sysopt worker`.
+TEST(DistributedE2eTest, WorkerChangesTheStoredBudgetOnPostgres) {
+  TempDir dir;
+  const std::string spec = WriteSpec(dir, 0);
+  const std::string url = sysopt::testing::PostgresServer::Shared().NewDatabaseUrl();
+  auto made = sysopt::testing::RunProcess(
+      kSysopt,
+      {"tune", spec, "--budget", "3", "--storage", url, "--study", "p", "--sampler", "random",
+       "--quiet"},
+      dir.path(), 30);
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  auto grown = sysopt::testing::RunProcess(
+      kSysopt, {"worker", "--budget", "5", "--storage", url, "--study", "p", "--json"},
+      dir.path(), 30);
+  ASSERT_EQ(grown.exit_code, 0) << grown.err;
+  EXPECT_NE(grown.err.find("budget changed from 3 to 5"), std::string::npos) << grown.err;
+  EXPECT_EQ(json::parse(grown.out)["started"], 2);
+  EXPECT_EQ(StoredBudget(url, "p"), 5);
+  auto joined = sysopt::testing::RunProcess(
+      kSysopt, {"tune", spec, "--storage", url, "--study", "p", "--json"}, dir.path(), 30);
+  ASSERT_EQ(joined.exit_code, 0) << joined.err;
+  EXPECT_NE(joined.err.find("budget 5 (the study's)"), std::string::npos) << joined.err;
+  EXPECT_EQ(json::parse(joined.out)["finished"], 5);
+  EXPECT_EQ(json::parse(joined.out)["started"], 0);
 }
 
 TEST(DistributedE2eTest, UnreachableServerAndWrongPasswordExitTwo) {

@@ -472,6 +472,39 @@ int Summarise(const TuneArgs& args, const std::string& name, const Study& s, con
 
 int RunStudy(const TuneArgs& args, Spec& spec, TuneArgs effective);
 
+// The budget of a run on a study that other processes may share, and how the startup line
+// names it.
+struct ChosenBudget {
+  int budget = 0;
+  std::string text;  // "budget 200", "budget 200 (the study's)", "budget changed from 200 to 300"
+};
+
+// A study stores the budget it was started with. A process that joins it without --budget uses
+// that one (not its own default); an explicit --budget that differs replaces it, unless other
+// workers are running the study now: they would go on to the old budget, so the change is
+// refused. Trials of workers that are gone (by this run's heartbeat grace) do not count as
+// running; their configurations join `rerun`.
+Expected<ChosenBudget> ChooseBudget(Study& s, const std::string& name, bool budget_given,
+                                    int wanted, std::vector<Config>* rerun) {
+  const auto at = s.record().attrs.find("budget");
+  if (at == s.record().attrs.end() || !at->is_number_integer()) {
+    return ChosenBudget{wanted, fmt::format("budget {}", wanted)};
+  }
+  const int stored = at->get<int>();
+  if (!budget_given) return ChosenBudget{stored, fmt::format("budget {} (the study's)", stored)};
+  if (wanted == stored) return ChosenBudget{stored, fmt::format("budget {}", stored)};
+  auto reclaimed = s.Refresh();
+  if (!reclaimed.ok()) return reclaimed.error();
+  for (auto& c : *reclaimed) rerun->push_back(std::move(c));
+  if (const int running = s.RunningCount(); running > 0) {
+    return InvalidInput(
+        "study '{}' is being run by other workers with budget {} ({} trial{} running now); "
+        "leave out --budget or give --budget {}",
+        name, stored, running, running == 1 ? "" : "s", stored);
+  }
+  return ChosenBudget{wanted, fmt::format("budget changed from {} to {}", stored, wanted)};
+}
+
 int RunTune(const TuneArgs& args) {
   auto loaded = LoadSpec(args.spec_path);
   if (!loaded.ok()) return ReportError(loaded.error());
@@ -515,18 +548,15 @@ int RunWorker(TuneArgs args) {
   args.spec_path = fmt::format("study '{}'", args.study);
   args.sampler = record.sampler.value("name", std::string("auto"));
   args.acquisition = record.sampler.value("acquisition", std::string("ei"));
-  TuneArgs effective = args;
-  if (!args.budget_given) {
-    const auto budget = record.attrs.find("budget");
-    if (budget == record.attrs.end() || !budget->is_number_integer()) {
-      return ReportError(InvalidInput(
-          "study '{}' stores no budget; give one with --budget", args.study));
-    }
-    effective.budget = budget->get<int>();
-    args.budget = effective.budget;
+  // Without --budget it runs to the stored one (RunStudy reads it); a study made by the Python
+  // module stores none.
+  const auto budget = record.attrs.find("budget");
+  if (!args.budget_given && (budget == record.attrs.end() || !budget->is_number_integer())) {
+    return ReportError(
+        InvalidInput("study '{}' stores no budget; give one with --budget", args.study));
   }
   storage->reset();
-  return RunStudy(args, *spec, effective);
+  return RunStudy(args, *spec, args);
 }
 
 int RunStudy(const TuneArgs& args, Spec& spec, TuneArgs effective) {
@@ -563,6 +593,8 @@ int RunStudy(const TuneArgs& args, Spec& spec, TuneArgs effective) {
     std::random_device device;
     seed = (uint64_t{device()} << 32 | device()) % 1'000'000'000;
   }
+  // Made here to refuse a bad sampler before the storage is touched; made again below when the
+  // study's stored budget differs.
   SamplerOptions sampler_options{seed, effective.budget, args.acquisition};
   auto sampler = MakeSampler(args.sampler, sampler_options);
   if (!sampler.ok()) return ReportError(sampler.error());
@@ -578,12 +610,19 @@ int RunStudy(const TuneArgs& args, Spec& spec, TuneArgs effective) {
   Study& s = **study;
   s.SetHeartbeatGrace(grace_s);
   WarnSetAside(s);
-  // `sysopt worker` joins with the budget the study was started with.
-  if (!s.record().attrs.contains("budget") || args.budget_given) {
-    if (auto set = (*storage)->SetStudyAttr(s.record().id, "budget", effective.budget);
-        !set.ok()) {
+  auto chosen = ChooseBudget(s, name, args.budget_given, effective.budget, &resume.to_rerun);
+  if (!chosen.ok()) return ReportError(chosen.error());
+  if (const auto stored = s.record().attrs.find("budget");
+      stored == s.record().attrs.end() || *stored != chosen->budget) {
+    if (auto set = (*storage)->SetStudyAttr(s.record().id, "budget", chosen->budget); !set.ok()) {
       return ReportError(set.error());
     }
+  }
+  if (chosen->budget != effective.budget) {
+    effective.budget = chosen->budget;
+    sampler_options.budget = chosen->budget;
+    sampler = MakeSampler(args.sampler, sampler_options);
+    if (!sampler.ok()) return ReportError(sampler.error());
   }
   // A resumed study's earlier runs set the default timeout from the start.
   for (const auto& t : s.Finished()) {
@@ -596,13 +635,13 @@ int RunStudy(const TuneArgs& args, Spec& spec, TuneArgs effective) {
   if (!args.quiet) {
     const RunSpec& run = *spec.run;
     fmt::print(stderr,
-               "sysopt: study '{}' in {} ({}), sampler {}, seed {}{}, budget {}{}, {} worker{}\n",
+               "sysopt: study '{}' in {} ({}), sampler {}, seed {}{}, {}{}, {} worker{}\n",
                name, RedactStorageUrl(args.storage),
                resume.created ? "new"
                               : fmt::format("resumed with {} finished, {} running elsewhere",
                                             s.BudgetUsed(), s.RunningCount()),
                args.sampler, seed, args.seed_given ? "" : " (drawn; --seed fixes it)",
-               effective.budget,
+               chosen->text,
                time_limit_s > 0 ? fmt::format(", time limit {}", FormatDuration(time_limit_s)) : "",
                args.workers, args.workers == 1 ? "" : "s");
     fmt::print(stderr, "sysopt: each trial: {}{} run{}, timeout {}\n",
@@ -691,7 +730,10 @@ void RegisterTune(CLI::App& app, Action* action) {
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("--budget,-n", args->budget,
-                  "Finished trials the study should hold (re-measurements count too)")
+                  "Finished trials the study should hold (re-measurements count too). A study "
+                  "keeps the budget it was started with: joining it without --budget runs to "
+                  "that one; another --budget replaces it, refused while other workers are "
+                  "running the study")
       ->capture_default_str();
   cmd->add_option("--time-limit", args->time_limit,
                   "Time for this run, e.g. 90s, 10m, 1h: no trial starts after it and those "
@@ -758,7 +800,9 @@ void RegisterWorker(CLI::App& app, Action* action) {
       ->required();
   cmd->add_option("--study", args->study, "Study name")->required();
   cmd->add_option("--budget,-n", args->budget,
-                  "Finished trials the study should hold (default: the budget it was started with)");
+                  "Finished trials the study should hold (default: the budget it was started "
+                  "with); another budget replaces the stored one, refused while other workers "
+                  "are running the study");
   cmd->add_option("--workers,-j", args->workers, "Configurations evaluated at once by this worker")
       ->capture_default_str();
   cmd->add_option("--time-limit", args->time_limit, "Time for this worker, e.g. 8h");

@@ -9,7 +9,11 @@ class RandomSampler : public Sampler {
   std::string_view name() const override { return "random"; }
   Expected<std::vector<Config>> Ask(const SamplerContext& context, int n) override {
     Rng rng = AskRng(seed_, context);
-    auto seen = SeenConfigs(context);
+    // Only a discrete space's draws are checked against the history (SampleDistinct); in one
+    // with a real parameter, hashing the whole history at every ask would cost O(trials) for
+    // nothing.
+    std::unordered_set<size_t> seen;
+    if (context.space.IsDiscrete()) seen = SeenConfigs(context);
     return SampleDistinct(context.space, n, rng, seen);
   }
 

@@ -219,25 +219,28 @@ class PostgresStorage final : public Storage {
             if (!taken.ok()) return taken.error();
             if (PQntuples(taken->get()) > 0) return Reservation{ReserveStatus::kTaken, {}};
           }
-          if (request.budget > 0) {
-            auto held = Query(
-                "SELECT COUNT(*) FROM sysopt_trials WHERE study_id = $1 AND NOT released",
-                {Int(study_id)});
-            if (!held.ok()) return held.error();
-            if (ParseInt(PQgetvalue(held->get(), 0, 0)) >= request.budget) {
-              return Reservation{ReserveStatus::kBudgetFull, {}};
-            }
+          // The trials holding a place are all of them (numbered 0 to number - 1) but the
+          // released ones, which are few: counted through the index without reading every
+          // trial of a long study at every reservation. The study's row is locked, so the
+          // numbers cannot move meanwhile.
+          auto counts = Query(
+              "SELECT (SELECT COALESCE(MAX(number) + 1, 0) FROM sysopt_trials WHERE study_id = "
+              "$1), (SELECT COUNT(*) FROM sysopt_trials WHERE study_id = $1 AND released)",
+              {Int(study_id)});
+          if (!counts.ok()) return counts.error();
+          const int64_t number = ParseInt(PQgetvalue(counts->get(), 0, 0));
+          const int64_t released = ParseInt(PQgetvalue(counts->get(), 0, 1));
+          if (request.budget > 0 && number - released >= request.budget) {
+            return Reservation{ReserveStatus::kBudgetFull, {}};
           }
           auto next = Query(
-              "UPDATE sysopt_studies SET revision = revision + 1 WHERE id = $1 RETURNING "
-              "revision, (SELECT COALESCE(MAX(number) + 1, 0) FROM sysopt_trials WHERE "
-              "study_id = $1)",
+              "UPDATE sysopt_studies SET revision = revision + 1 WHERE id = $1 RETURNING revision",
               {Int(study_id)});
           if (!next.ok()) return next.error();
           TrialRecord trial;
           trial.study_id = study_id;
           trial.revision = ParseInt(PQgetvalue(next->get(), 0, 0));
-          trial.number = ParseInt(PQgetvalue(next->get(), 0, 1));
+          trial.number = number;
           trial.state = TrialState::kRunning;
           trial.config = request.config;
           trial.start_time = request.start_time;

@@ -266,14 +266,6 @@ class SqliteStorage final : public Storage {
       if (rc == SQLITE_ROW) return Reservation{ReserveStatus::kTaken, {}};
       if (rc != SQLITE_DONE) return DbError("looking up a reservation key");
     }
-    if (request.budget > 0) {
-      auto q = Prepare("SELECT COUNT(*) FROM trials WHERE study_id = ? AND released = 0");
-      if (!q.ok()) return q.error();
-      if (q->Bind(study_id).Step() != SQLITE_ROW) {
-        return DbError(fmt::format("counting trials of study {}", study_id));
-      }
-      if (q->Int(0) >= request.budget) return Reservation{ReserveStatus::kBudgetFull, {}};
-    }
     {
       auto q = Prepare("SELECT COALESCE(MAX(number) + 1, 0) FROM trials WHERE study_id = ?");
       if (!q.ok()) return q.error();
@@ -281,6 +273,19 @@ class SqliteStorage final : public Storage {
         return DbError(fmt::format("numbering a trial of study {}", study_id));
       }
       trial.number = q->Int(0);
+    }
+    if (request.budget > 0) {
+      // The trials holding a place are all of them (numbered 0 to number - 1) but the released
+      // ones, which are few: counted through the index without reading every trial of a long
+      // study at every reservation.
+      auto q = Prepare("SELECT COUNT(*) FROM trials WHERE study_id = ? AND released = 1");
+      if (!q.ok()) return q.error();
+      if (q->Bind(study_id).Step() != SQLITE_ROW) {
+        return DbError(fmt::format("counting trials of study {}", study_id));
+      }
+      if (trial.number - q->Int(0) >= request.budget) {
+        return Reservation{ReserveStatus::kBudgetFull, {}};
+      }
     }
     auto revision = NextRevisionLocked(study_id);
     if (!revision.ok()) return revision.error();

@@ -214,6 +214,9 @@ class ScheduleRunner:
                         if n not in keep and last.get(n) is None:
                             live.pop(n, None)
                         del value  # or its tensors would outlive their frees
+                elif "page_out" in s or "page_in" in s:
+                    raise ScheduleError(f"steps[{k}]: {s}: paging steps are not applied here; "
+                                        f"plan without --page-bandwidth to run the plan")
                 else:
                     gi = s["free"]
                     for n in self.kept[gi]:

@@ -39,10 +39,13 @@ const std::string kDiamond6 =
 constexpr int64_t kMiB = 1024 * 1024;
 
 // Every solver name the documentation lists (docs/remat.md, "Solvers").
-const std::vector<std::string> kAllSolverNames = {
-    "keep-all",          "sqrtn-ap",     "sqrtn-linear", "greedy-ap", "greedy-linear",
-    "greedy-recompute",  "checkpoint-search", "stage-search", "lp-rounding", "milp",
-    "lp-bound"};
+const std::vector<std::string> kAllSolverNames = {"keep-all",          "sqrtn-ap",
+                                                  "sqrtn-linear",      "greedy-ap",
+                                                  "greedy-linear",     "greedy-recompute",
+                                                  "checkpoint-search", "stage-search",
+                                                  "lp-rounding",       "milp",
+                                                  "lp-bound",          "paging",
+                                                  "milp-paging"};
 
 // ---------------------------------------------------------------------------------------------
 // Running sysopt as a subprocess.
@@ -158,26 +161,60 @@ struct RefResult {
   bool valid = false;
   std::string why;
   int64_t peak = 0;
-  double cost = 0;
+  double cost = 0;  // compute plus transfers
   int computes = 0;
   int recomputes = 0;
+  int page_ins = 0;
+  int page_outs = 0;
 };
 
-RefResult ReferenceSimulate(const json& graph, const json& schedule) {
+// With `bandwidth` (bytes per second) > 0, also page-outs (the tensor leaves the device for the
+// host) and page-ins (it comes back from the host), each costing bytes / bandwidth.
+RefResult ReferenceSimulate(const json& graph, const json& schedule, double bandwidth = 0) {
   std::map<int64_t, const json*> node_of;
   for (const json& node : graph["nodes"]) node_of[node["id"].get<int64_t>()] = &node;
   RefResult r;
-  std::set<int64_t> resident, computed;
+  std::set<int64_t> resident, computed, on_host;
   int64_t memory = graph.value("fixed_bytes", int64_t{0});
   r.peak = memory;
   for (const json& step : schedule["steps"]) {
-    const bool is_compute = step.contains("compute");
-    const int64_t id = is_compute ? step["compute"].get<int64_t>() : step["free"].get<int64_t>();
+    const std::string kind = step.begin().key();
+    const int64_t id = step.begin().value().get<int64_t>();
     if (!node_of.count(id)) {
       r.why = "unknown id " + std::to_string(id);
       return r;
     }
     const json& node = *node_of[id];
+    const int64_t bytes = node["bytes"].get<int64_t>();
+    if ((kind == "page_out" || kind == "page_in") && bandwidth <= 0) {
+      r.why = "paging step without a bandwidth";
+      return r;
+    }
+    if (kind == "page_out") {
+      if (!resident.count(id) || on_host.count(id)) {
+        r.why = "page-out of a tensor not resident or already on the host: " + std::to_string(id);
+        return r;
+      }
+      resident.erase(id);
+      on_host.insert(id);
+      memory -= bytes;
+      r.cost += static_cast<double>(bytes) / bandwidth;
+      ++r.page_outs;
+      continue;
+    }
+    if (kind == "page_in") {
+      if (resident.count(id) || !on_host.count(id)) {
+        r.why = "page-in of a tensor resident or not on the host: " + std::to_string(id);
+        return r;
+      }
+      resident.insert(id);
+      memory += bytes;
+      r.peak = std::max(r.peak, memory);
+      r.cost += static_cast<double>(bytes) / bandwidth;
+      ++r.page_ins;
+      continue;
+    }
+    const bool is_compute = kind == "compute";
     if (!is_compute) {
       if (!resident.count(id)) {
         r.why = "free of a tensor not resident: " + std::to_string(id);
@@ -991,6 +1028,187 @@ TEST(RematMaxBatchCli, BadInputsExitTwo) {
   EXPECT_EQ(p.exit_code, 2) << Describe(p);
   EXPECT_TRUE(Contains(p.err, "--budget")) << p.err;
   EXPECT_TRUE(Contains(p.err, "50%")) << p.err;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paging: --page-bandwidth and the graph's "paging" field.
+
+// Chain4 within four tensors (4500 bytes with its 500 fixed): 13 without paging (one forward
+// tensor recomputed), 12 + 2 * 1000 / bandwidth with one tensor paged out and back in when that
+// is less. At 10000 bytes/s: 12.2; at 1000 bytes/s: 13, no paging.
+TEST(RematPagingCli, FastLinkPlansPageAndSimulateChecksThem) {
+  TempDir dir;
+  const json chain = Chain4();
+  const std::string graph = WriteGraph(dir, "chain4.json", chain);
+  const std::string out = dir.File("plan.json");
+  const std::vector<std::string> plan = {"remat",
+                                         "plan",
+                                         graph,
+                                         "--budget",
+                                         "4500",
+                                         "--solver",
+                                         "stage-search,paging,milp-paging",
+                                         "--time-limit",
+                                         "20",
+                                         "--json",
+                                         "-q",
+                                         "--out",
+                                         out};
+  std::vector<std::string> fast = plan;
+  fast.insert(fast.end(), {"--page-bandwidth", "10000"});
+  const json result = RunJson(fast);
+  ASSERT_TRUE(result["best"].is_string()) << result.dump(2);
+  EXPECT_NE(result["best"], "stage-search");
+  const json* best = EntryOf(result, result["best"].get<std::string>());
+  EXPECT_NEAR((*best)["cost"].get<double>(), 12.2, 1e-9);
+  EXPECT_NEAR((*best)["paging_seconds"].get<double>(), 0.2, 1e-9);
+  EXPECT_EQ((*best)["page_ins"].get<int>(), 1);
+  EXPECT_EQ(result["objective"], "time");
+  const json* search = EntryOf(result, "stage-search");
+  EXPECT_NEAR((*search)["cost"].get<double>(), 13.0, 1e-9);
+
+  // The plan file records the paging steps and the link; the reference simulator agrees.
+  const json written = ReadJson(out);
+  EXPECT_DOUBLE_EQ(written["paging"]["bandwidth_bytes_per_s"].get<double>(), 10000.0);
+  EXPECT_EQ(written["objective"], "time");
+  int page_steps = 0;
+  for (const json& step : written["steps"]) {
+    page_steps += step.contains("page_out") + step.contains("page_in");
+  }
+  EXPECT_EQ(page_steps, 2);
+  const RefResult ref = ReferenceSimulate(chain, written, 10000.0);
+  ASSERT_TRUE(ref.valid) << ref.why;
+  EXPECT_LE(ref.peak, 4500);
+  EXPECT_NEAR(ref.cost, 12.2, 1e-9);
+  EXPECT_EQ(ref.recomputes, 0);
+
+  // `simulate` needs the link to cost the paging steps: from the flag or from the graph.
+  json sim = RunJson({"remat", "simulate", graph, out, "--json", "--page-bandwidth", "10kB/s"});
+  EXPECT_NEAR(sim["cost"].get<double>(), 12.2, 1e-9);
+  EXPECT_EQ(sim["page_outs"].get<int>(), 1);
+  EXPECT_EQ(sim["peak_bytes"].get<int64_t>(), ref.peak);
+  Proc p = RunSysopt({"remat", "simulate", graph, out});
+  EXPECT_EQ(p.exit_code, 2) << Describe(p);
+  EXPECT_TRUE(Contains(p.err, out)) << p.err;
+  EXPECT_TRUE(Contains(p.err, "no paging parameters")) << p.err;
+  json with_link = chain;
+  with_link["paging"] = {{"bandwidth_bytes_per_s", "0.01MB/s"}};
+  const std::string linked = WriteGraph(dir, "linked.json", with_link);
+  sim = RunJson({"remat", "simulate", linked, out, "--json"});
+  EXPECT_NEAR(sim["cost"].get<double>(), 12.2, 1e-9);
+  p = RunSysopt({"remat", "simulate", linked, out});
+  EXPECT_EQ(p.exit_code, 0) << Describe(p);
+  EXPECT_TRUE(Contains(p.out, "1 page-outs and 1 page-ins")) << p.out;
+
+  // A slow link: the best plan pages nothing and costs 13.
+  std::vector<std::string> slow = plan;
+  slow.insert(slow.end(), {"--page-bandwidth", "1kB/s"});
+  const json slow_result = RunJson(slow);
+  const json* slow_best = EntryOf(slow_result, slow_result["best"].get<std::string>());
+  EXPECT_NEAR((*slow_best)["cost"].get<double>(), 13.0, 1e-9);
+  EXPECT_EQ((*slow_best)["page_ins"].get<int>(), 0);
+  const json slow_plan = ReadJson(out);
+  for (const json& step : slow_plan["steps"]) {
+    EXPECT_TRUE(step.contains("compute") || step.contains("free")) << step.dump();
+  }
+}
+
+TEST(RematPagingCli, BadPagingParametersExitTwoNamingFileFieldAndValue) {
+  TempDir dir;
+  const std::vector<BadGraph> cases = {
+      {"negative bandwidth",
+       [](json& g) {
+         g["paging"] = {{"bandwidth_bytes_per_s", -5}};
+       },
+       {"'paging.bandwidth_bytes_per_s'", "-5"}},
+      {"zero bandwidth",
+       [](json& g) {
+         g["paging"] = {{"bandwidth_bytes_per_s", 0}};
+       },
+       {"'paging.bandwidth_bytes_per_s'", "got 0"}},
+      {"malformed unit",
+       [](json& g) {
+         g["paging"] = {{"bandwidth_bytes_per_s", "12 parsecs/s"}};
+       },
+       {"'paging.bandwidth_bytes_per_s'", "'12 parsecs/s'", "unknown unit"}},
+      {"no per second",
+       [](json& g) {
+         g["paging"] = {{"bandwidth_bytes_per_s", "12GB"}};
+       },
+       {"'paging.bandwidth_bytes_per_s'", "'12GB'", "per second"}},
+      {"unknown field",
+       [](json& g) {
+         g["paging"] = {{"bandwidth_bytes_per_s", 1e9}, {"bandwith", 2}};
+       },
+       {"'paging.bandwith'", "unknown"}},
+      {"negative latency",
+       [](json& g) {
+         g["paging"] = {{"bandwidth_bytes_per_s", 1e9}, {"latency_s", -0.5}};
+       },
+       {"'paging.latency_s'", "-0.5"}},
+      {"negative node energy",
+       [](json& g) { g["nodes"][1]["energy_j"] = -2; },
+       {"nodes[1]", "'energy_j'", "-2"}},
+  };
+  for (const BadGraph& c : cases) {
+    SCOPED_TRACE(c.label);
+    json graph = ChainGraph(3, 1000, 0, 1);
+    c.corrupt(graph);
+    const std::string path = WriteGraph(dir, "bad.json", graph);
+    for (const char* command : {"plan", "simulate"}) {
+      std::vector<std::string> args = {"remat", command, path};
+      if (std::string(command) == "plan") {
+        args.insert(args.end(), {"--budget", "1GiB", "--solver", "keep-all"});
+      } else {
+        args.push_back(dir.File("missing-schedule.json"));
+      }
+      const Proc p = RunSysopt(args);
+      EXPECT_EQ(p.exit_code, 2) << Describe(p);
+      EXPECT_TRUE(Contains(p.err, path)) << p.err;
+      for (const std::string& part : c.expected_in_error) {
+        EXPECT_TRUE(Contains(p.err, part)) << "'" << part << "' missing from: " << p.err;
+      }
+    }
+  }
+  // The flags: each bad value named with its flag.
+  const std::string graph = WriteGraph(dir, "chain.json", ChainGraph(3, 1000, 0, 1));
+  const std::vector<std::vector<std::string>> bad_flags = {
+      {"--page-bandwidth", "-5GB/s"},
+      {"--page-bandwidth", "0"},
+      {"--page-bandwidth", "12GB"},
+      {"--page-bandwidth", "fast"},
+      {"--page-bandwidth", "12XB/s"},
+      {"--page-bandwidth", "inf"},
+      {"--page-bandwidth", "1e9", "--page-latency", "-1"},
+      {"--page-bandwidth", "1e9", "--page-energy", "x"},
+      {"--page-bandwidth", "1e9", "--objective", "power"},
+      {"--compute-power", "100"},  // without paging
+      {"--objective", "energy"},   // without paging
+  };
+  for (const auto& flags : bad_flags) {
+    SCOPED_TRACE(flags[0] + " " + flags[1]);
+    std::vector<std::string> args = {"remat", "plan",     graph,     "--budget",
+                                     "1GiB",  "--solver", "keep-all"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    const Proc p = RunSysopt(args);
+    EXPECT_EQ(p.exit_code, 2) << Describe(p);
+    EXPECT_TRUE(Contains(p.err, flags[flags.size() - 2])) << p.err;
+    EXPECT_TRUE(Contains(p.err, flags.back())) << p.err;
+    EXPECT_EQ(p.out, "");
+  }
+  // A paging solver on a graph without paging parameters is bad input too.
+  const Proc p = RunSysopt({"remat", "plan", graph, "--budget", "1GiB", "--solver", "paging"});
+  EXPECT_EQ(p.exit_code, 2) << Describe(p);
+  EXPECT_TRUE(Contains(p.err, "no paging parameters")) << p.err;
+}
+
+TEST(RematPagingCli, HelpExplainsThePagingOptions) {
+  const Proc p = RunSysopt({"remat", "plan", "--help"});
+  ASSERT_EQ(p.exit_code, 0) << Describe(p);
+  for (const char* part : {"--page-bandwidth", "12GB/s", "serialised", "--page-latency",
+                           "--page-energy", "--compute-power", "--objective", "milp-paging"}) {
+    EXPECT_TRUE(Contains(p.out, part)) << part << " missing from: " << p.out;
+  }
 }
 
 }  // namespace

@@ -191,6 +191,15 @@ def test_transformer_encoder_trains_with_a_plan(tmp_path):
     assert losses[-1] < losses[0]
 
 
+def test_paging_steps_are_refused_by_name(trainer):
+    inputs, targets = batch()
+    steps = trainer.schedule["steps"]
+    first = steps[0]["compute"]
+    paged = dict(trainer.schedule, steps=[steps[0], {"page_out": first}] + steps[1:])
+    with pytest.raises(sysopt_torch.ScheduleError, match=r"steps\[1\].*paging steps"):
+        trainer.compute_gradients(inputs, targets, schedule=paged)
+
+
 def test_plan_file_and_bad_budget(tmp_path):
     model = small_net()
     inputs, targets = batch()

@@ -37,11 +37,105 @@ std::vector<std::string> SplitList(const std::string& text) {
 
 std::string Percent(double x) { return fmt::format("{:.2f}%", 100.0 * x); }
 
+// Paging flags, shared by plan, sweep and simulate; they set or override the graph's "paging".
+struct PagingArgs {
+  std::string bandwidth, latency, energy_per_byte, compute_power, objective = "time";
+};
+
+void AddPagingOptions(CLI::App* command, PagingArgs& args, bool with_objective) {
+  command->add_option(
+      "--page-bandwidth", args.bandwidth,
+      "Let tensors be paged out to host memory and back over a link of this rate (12GB/s, "
+      "900MiB/s, or bytes per second), beside keeping and recomputing them; overrides the "
+      "graph's 'paging.bandwidth_bytes_per_s'. Transfers are serialised on one link and add "
+      "latency + bytes / rate seconds each to the plan's time (costs are taken as seconds)");
+  command->add_option("--page-latency", args.latency,
+                      "Seconds added to every page-out and page-in (default 0, or the graph's)");
+  command->add_option("--page-energy", args.energy_per_byte,
+                      fmt::format("Joules per byte moved by a page-out or page-in (default {:g}, "
+                                  "or the graph's)",
+                                  remat::kDefaultPageEnergyPerByteJ));
+  command->add_option("--compute-power", args.compute_power,
+                      fmt::format("Watts: the energy of an operation without 'energy_j' is its "
+                                  "cost times this (default {:g}, or the graph's)",
+                                  remat::kDefaultComputePowerW));
+  if (with_objective) {
+    command
+        ->add_option("--objective", args.objective,
+                     "What the best plan minimises with paging: 'time' (compute plus transfers) "
+                     "or 'energy' (compute energy plus transfer energy, as POET does)")
+        ->capture_default_str();
+  }
+}
+
+// A number >= 0 given to `flag`.
+Expected<double> NonNegative(const std::string& flag, const std::string& text) {
+  double value = 0;
+  try {
+    size_t used = 0;
+    value = std::stod(text, &used);
+    if (used != text.size()) throw std::invalid_argument(text);
+  } catch (const std::exception&) {
+    return InvalidInput("{} '{}': expected a number", flag, text);
+  }
+  if (!std::isfinite(value) || value < 0) {
+    return InvalidInput("{} '{}': must be a finite number >= 0", flag, text);
+  }
+  return value;
+}
+
+// Applies the paging flags to `graph` and returns the objective.
+Expected<remat::Objective> ApplyPaging(const PagingArgs& args, remat::Graph& graph) {
+  if (!args.bandwidth.empty()) {
+    auto rate = remat::ParseBandwidth(args.bandwidth);
+    if (!rate.ok()) return rate.error().WithContext("--page-bandwidth");
+    if (!graph.paging) graph.paging = remat::PagingParams{};
+    graph.paging->bandwidth_bytes_per_s = *rate;
+  }
+  struct Flag {
+    const char* name;
+    const std::string& text;
+    double remat::PagingParams::*field;
+  };
+  const Flag flags[] = {
+      {"--page-latency", args.latency, &remat::PagingParams::latency_s},
+      {"--page-energy", args.energy_per_byte, &remat::PagingParams::energy_per_byte_j},
+      {"--compute-power", args.compute_power, &remat::PagingParams::compute_power_w}};
+  for (const Flag& flag : flags) {
+    if (flag.text.empty()) continue;
+    if (!graph.paging) {
+      return InvalidInput(
+          "{} '{}': paging is off; give --page-bandwidth or a graph with a 'paging' field",
+          flag.name, flag.text);
+    }
+    auto value = NonNegative(flag.name, flag.text);
+    if (!value.ok()) return value.error();
+    (*graph.paging).*flag.field = *value;
+  }
+  if (args.objective == "time") return remat::Objective::kTime;
+  if (args.objective == "energy") {
+    if (!graph.paging) {
+      return InvalidInput(
+          "--objective energy: paging is off; give --page-bandwidth or a graph with a 'paging' "
+          "field");
+    }
+    return remat::Objective::kEnergy;
+  }
+  return InvalidInput("--objective '{}': expected 'time' or 'energy'", args.objective);
+}
+
+std::string FormatRate(double bytes_per_s) {
+  if (bytes_per_s >= 1e9) return fmt::format("{:.3g} GB/s", bytes_per_s / 1e9);
+  if (bytes_per_s >= 1e6) return fmt::format("{:.3g} MB/s", bytes_per_s / 1e6);
+  return fmt::format("{:.3g} B/s", bytes_per_s);
+}
+
 struct PlanArgs {
   std::string graph_path, budget, solver = "auto", out;
   double time_limit = 60;
   uint64_t seed = 1;
   bool json = false, quiet = false;
+  PagingArgs paging;
 };
 
 // A progress line on stderr as the planner starts each solver (a run of `auto` on a large
@@ -67,10 +161,12 @@ int RunPlan(const PlanArgs& args) {
   const remat::Deadline deadline = remat::Deadline::In(args.time_limit);
   auto graph = remat::LoadGraph(args.graph_path);
   if (!graph.ok()) return ReportError(graph.error());
+  auto objective = ApplyPaging(args.paging, *graph);
+  if (!objective.ok()) return ReportError(objective.error());
   auto budget = remat::ParseBudget(args.budget, *graph);
   if (!budget.ok()) return ReportError(budget.error().WithContext("--budget"));
-  remat::PlannerOptions options{*budget, SplitList(args.solver), args.time_limit, args.seed,
-                                deadline};
+  remat::PlannerOptions options{
+      *budget, SplitList(args.solver), args.time_limit, args.seed, deadline, *objective};
   auto result = remat::RunPlanner(*graph, options, PlannerProgress(args.quiet, ""));
   if (!result.ok()) return ReportError(result.error());
   const double wall_seconds =
@@ -98,7 +194,16 @@ int RunPlan(const PlanArgs& args) {
         {"overhead", best.overhead},
         {"time_limit_s", args.time_limit},
         {"seed", args.seed}};
-    auto saved = remat::SaveSchedule(*graph, best.plan.schedule, args.out, header);
+    json with_paging = header;
+    if (graph->paging) {
+      // The link the plan's page-outs and page-ins were costed for.
+      with_paging["paging"] = remat::PagingToJson(*graph->paging);
+      with_paging["objective"] = args.paging.objective;
+      with_paging["compute_cost"] = best.sim.compute_cost;
+      with_paging["paging_seconds"] = best.sim.paging_seconds;
+      with_paging["energy"] = best.sim.energy;
+    }
+    auto saved = remat::SaveSchedule(*graph, best.plan.schedule, args.out, with_paging);
     if (!saved.ok()) return ReportError(saved.error());
   }
   if (args.json) {
@@ -117,8 +222,19 @@ int RunPlan(const PlanArgs& args) {
         remat::FormatBytes(graph->fixed_bytes));
     fmt::print("lower bound on cost: {:.6g} ({}), keep-everything cost {:.6g}\n",
                result->lower_bound, result->bound_source, result->keep_all_cost);
-    fmt::print("  {:<18} {:>12} {:>9} {:>9} {:>9}  {}\n", "solver", "peak", "overhead", "gap",
-               "time", "status");
+    if (graph->paging) {
+      fmt::print(
+          "paging over {} (latency {:g} s, {:g} J/byte), objective {}: lower bound {:.6g} {} "
+          "({}); gaps are to it\n",
+          FormatRate(graph->paging->bandwidth_bytes_per_s), graph->paging->latency_s,
+          graph->paging->energy_per_byte_j, args.paging.objective, result->paging_lower_bound,
+          *objective == remat::Objective::kEnergy ? "J" : "s", result->paging_bound_source);
+    }
+    // With paging, the time (overhead) includes the transfers; "paged" is their share.
+    const std::string paging_header =
+        graph->paging ? fmt::format(" {:>9} {:>11}", "paged", "energy") : "";
+    fmt::print("  {:<18} {:>12} {:>9} {:>9}{} {:>9}  {}\n", "solver", "peak", "overhead", "gap",
+               paging_header, "time", "status");
     for (int k = 0; k < static_cast<int>(result->entries.size()); ++k) {
       const auto& e = result->entries[k];
       const std::string mark = k == result->best ? "*" : " ";
@@ -127,13 +243,21 @@ int RunPlan(const PlanArgs& args) {
         if (e.plan.bound_complete && e.plan.lower_bound > 0) {
           note += fmt::format(" (bound {:.6g})", e.plan.lower_bound);
         }
-        fmt::print("{} {:<18} {:>12} {:>9} {:>9} {:>8.2f}s  {}\n", mark, e.solver, "-", "-", "-",
-                   e.solve_seconds, note);
+        const std::string paging_cells =
+            graph->paging ? fmt::format(" {:>9} {:>11}", "-", "-") : "";
+        fmt::print("{} {:<18} {:>12} {:>9} {:>9}{} {:>8.2f}s  {}\n", mark, e.solver, "-", "-", "-",
+                   paging_cells, e.solve_seconds, note);
         continue;
       }
-      fmt::print("{} {:<18} {:>12} {:>9} {:>9} {:>8.2f}s  {}{}\n", mark, e.solver,
+      const std::string paging_cells =
+          graph->paging
+              ? fmt::format(" {:>9} {:>11}",
+                            Percent(e.sim.paging_seconds / std::max(result->keep_all_cost, 1e-300)),
+                            fmt::format("{:.4g} J", e.sim.energy))
+              : "";
+      fmt::print("{} {:<18} {:>12} {:>9} {:>9}{} {:>8.2f}s  {}{}\n", mark, e.solver,
                  remat::FormatBytes(e.sim.peak_bytes), Percent(e.overhead),
-                 e.plan.feasible ? Percent(e.gap) : "-", e.solve_seconds,
+                 e.plan.feasible ? Percent(e.gap) : "-", paging_cells, e.solve_seconds,
                  e.plan.feasible ? "" : "over budget; ", e.plan.status);
     }
     if (result->best < 0) fmt::print("no solver found a plan within the budget\n");
@@ -150,6 +274,7 @@ struct SweepArgs {
   double time_limit = 20;
   uint64_t seed = 1;
   bool json = false, quiet = false;
+  PagingArgs paging;
 };
 
 std::string SvgPlot(const std::string& title, const std::vector<double>& fractions,
@@ -217,6 +342,8 @@ int RunSweep(const SweepArgs& args) {
   if (auto ok = CheckTimeLimit(args.time_limit); !ok.ok()) return ReportError(ok.error());
   auto graph = remat::LoadGraph(args.graph_path);
   if (!graph.ok()) return ReportError(graph.error());
+  auto objective = ApplyPaging(args.paging, *graph);
+  if (!objective.ok()) return ReportError(objective.error());
   std::vector<double> fractions;
   for (const std::string& f : SplitList(args.fractions)) {
     try {
@@ -242,7 +369,7 @@ int RunSweep(const SweepArgs& args) {
     const double f = fractions[b];
     const int64_t budget = remat::BudgetAtFraction(*graph, f);
     auto result = remat::RunPlanner(
-        *graph, {budget, SplitList(args.solver), args.time_limit, args.seed},
+        *graph, {budget, SplitList(args.solver), args.time_limit, args.seed, {}, *objective},
         PlannerProgress(args.quiet,
                         fmt::format("budget {:.0f}% ({}/{}) ", 100 * f, b + 1, fractions.size())));
     if (!result.ok()) return ReportError(result.error());
@@ -319,7 +446,7 @@ int RunMaxBatch(const MaxBatchArgs& args) {
   if (solvers.empty() || solvers == std::vector<std::string>{"auto"}) {
     solvers = remat::AutoSolvers(*graph);
   }
-  if (solvers == std::vector<std::string>{"all"}) solvers = remat::SolverNames();
+  if (solvers == std::vector<std::string>{"all"}) solvers = remat::AllSolvers(*graph);
   auto entries =
       remat::MaxBatch(*graph, *budget, cap, solvers, args.time_limit, args.batch_limit, args.seed);
   if (!entries.ok()) return ReportError(entries.error());
@@ -347,29 +474,48 @@ int RunMaxBatch(const MaxBatchArgs& args) {
 struct SimulateArgs {
   std::string graph_path, schedule_path;
   bool json = false;
+  PagingArgs paging;
 };
 
 int RunSimulate(const SimulateArgs& args) {
   auto graph = remat::LoadGraph(args.graph_path);
   if (!graph.ok()) return ReportError(graph.error());
+  if (auto objective = ApplyPaging(args.paging, *graph); !objective.ok()) {
+    return ReportError(objective.error());
+  }
   auto schedule = remat::LoadSchedule(*graph, args.schedule_path);
   if (!schedule.ok()) return ReportError(schedule.error());
   auto sim = remat::Simulate(*graph, *schedule);
   if (!sim.ok()) return ReportError(sim.error().WithContext(args.schedule_path));
   const double overhead = sim->cost / std::max(graph->TotalCost(), 1e-300) - 1.0;
   if (args.json) {
-    fmt::print("{}\n", json{{"peak_bytes", sim->peak_bytes},
-                            {"cost", sim->cost},
-                            {"overhead", overhead},
-                            {"computes", sim->computes},
-                            {"recomputes", sim->recomputes}}
-                           .dump(2));
+    json j = {{"peak_bytes", sim->peak_bytes},
+              {"cost", sim->cost},
+              {"overhead", overhead},
+              {"computes", sim->computes},
+              {"recomputes", sim->recomputes}};
+    if (graph->paging) {
+      j["compute_cost"] = sim->compute_cost;
+      j["paging_seconds"] = sim->paging_seconds;
+      j["energy"] = sim->energy;
+      j["page_outs"] = sim->page_outs;
+      j["page_ins"] = sim->page_ins;
+      j["paged_bytes"] = sim->paged_bytes;
+    }
+    fmt::print("{}\n", j.dump(2));
   } else {
     fmt::print(
         "valid schedule: peak {} ({} bytes), cost {:.6g} (overhead {}), {} computes, {} "
         "recomputations\n",
         remat::FormatBytes(sim->peak_bytes), sim->peak_bytes, sim->cost, Percent(overhead),
         sim->computes, sim->recomputes);
+    if (graph->paging) {
+      fmt::print(
+          "paging: {} page-outs and {} page-ins moving {} ({:.6g} s of the cost, over {}); "
+          "energy {:.6g} J\n",
+          sim->page_outs, sim->page_ins, remat::FormatBytes(sim->paged_bytes), sim->paging_seconds,
+          FormatRate(graph->paging->bandwidth_bytes_per_s), sim->energy);
+    }
   }
   return kExitOk;
 }
@@ -378,10 +524,14 @@ std::string SolverHelp() {
   std::string names;
   for (const auto& n : remat::SolverNames()) names += (names.empty() ? "" : ", ") + n;
   return "Solvers, comma-separated: " + names +
-         "; 'auto' (baselines, stage-search, and milp, lp-rounding or lp-bound by graph size) or "
-         "'all'. greedy-recompute keeps the forward tensors with the most recomputation per "
-         "byte and recomputes the rest on demand; stage-search starts from the better of it "
-         "and Chen's baselines";
+         "; 'auto' (baselines, stage-search, and milp, lp-rounding or lp-bound by graph size; "
+         "with paging also paging, and milp-paging up to " +
+         std::to_string(remat::kPagingMilpNodes) +
+         " nodes) or 'all'. greedy-recompute keeps the forward tensors with the most "
+         "recomputation per byte and recomputes the rest on demand; stage-search starts from "
+         "the better of it and Chen's baselines; paging replaces the best plan's "
+         "recomputations by page-ins where the transfers cost less; milp-paging is Checkmate's "
+         "program with POET's page-in and page-out variables";
 }
 
 }  // namespace
@@ -412,6 +562,7 @@ void RegisterRemat(CLI::App& app, Action* action) {
   plan->add_option("--out", plan_args->out, "Write the best schedule (JSON) here");
   plan->add_flag("--json", plan_args->json, "Print the results as JSON");
   plan->add_flag("--quiet,-q", plan_args->quiet, "No progress lines on stderr");
+  AddPagingOptions(plan, plan_args->paging, /*with_objective=*/true);
   plan->callback([plan_args, action] { *action = [plan_args] { return RunPlan(*plan_args); }; });
 
   auto sweep_args = std::make_shared<SweepArgs>();
@@ -432,6 +583,7 @@ void RegisterRemat(CLI::App& app, Action* action) {
   sweep->add_option("--plot", sweep_args->plot, "Write an SVG plot of overhead against budget");
   sweep->add_flag("--json", sweep_args->json, "Print the results as JSON");
   sweep->add_flag("--quiet,-q", sweep_args->quiet, "No progress lines on stderr");
+  AddPagingOptions(sweep, sweep_args->paging, /*with_objective=*/true);
   sweep->callback(
       [sweep_args, action] { *action = [sweep_args] { return RunSweep(*sweep_args); }; });
 
@@ -467,6 +619,7 @@ void RegisterRemat(CLI::App& app, Action* action) {
   simulate->add_option("graph", sim_args->graph_path, "Training graph JSON")->required();
   simulate->add_option("schedule", sim_args->schedule_path, "Schedule JSON")->required();
   simulate->add_flag("--json", sim_args->json, "Print the results as JSON");
+  AddPagingOptions(simulate, sim_args->paging, /*with_objective=*/false);
   simulate->callback(
       [sim_args, action] { *action = [sim_args] { return RunSimulate(*sim_args); }; });
 }

@@ -245,7 +245,8 @@ std::vector<std::string> BaselineNames() {
 
 std::vector<std::string> SolverNames() {
   std::vector<std::string> names = BaselineNames();
-  for (const char* name : {"checkpoint-search", "stage-search", "lp-rounding", "milp", "lp-bound"}) {
+  for (const char* name : {"checkpoint-search", "stage-search", "lp-rounding", "milp", "lp-bound",
+                           "paging", "milp-paging"}) {
     names.push_back(name);
   }
   return names;
@@ -263,6 +264,8 @@ Expected<std::unique_ptr<Solver>> MakeSolver(std::string_view name) {
   if (name == "lp-bound") return MakeLpBoundSolver();
   if (name == "checkpoint-search") return MakeCheckpointSearchSolver();
   if (name == "stage-search") return MakeStageSearchSolver();
+  if (name == "paging") return MakePagingSolver();
+  if (name == "milp-paging") return MakePagingMilpSolver();
   std::string names;
   for (const std::string& n : SolverNames()) names += (names.empty() ? "" : ", ") + n;
   return NotFound("solver '{}' does not exist; choose one of: {}", name, names);

@@ -4,6 +4,8 @@
 #include <coin/CoinFinite.hpp>
 #include <coin/CoinPackedVector.hpp>
 
+#include "sysopt/remat/paging.h"
+
 namespace sysopt::remat {
 namespace {
 
@@ -70,11 +72,16 @@ void EmitBoundaryRow(const Graph& graph, const CheckmateModel& model, const std:
 // or resident; only what existed in stage t can be kept into stage t + 1.
 void EmitStageRows(const Graph& graph, const CheckmateModel& model, int t, RowBuilder& row) {
   const double inf = COIN_DBL_MAX;
+  // With paging, a tensor paged in at the start of the stage serves as well.
+  auto add_paged_in = [&](int i) {
+    if (!model.pi.empty() && i < t && model.pi[t][i] >= 0) row.Add(model.pi[t][i], -1.0);
+  };
   for (int k = 0; k <= t; ++k) {
     for (int i : graph.nodes[k].inputs) {
       row.Add(model.r[t][k], 1.0);
       row.Add(model.r[t][i], -1.0);
       row.Add(model.s[t][i], -1.0);
+      add_paged_in(i);
       row.Emit(-inf, 0.0);
     }
   }
@@ -83,6 +90,7 @@ void EmitStageRows(const Graph& graph, const CheckmateModel& model, int t, RowBu
       row.Add(model.s[t + 1][i], 1.0);
       row.Add(model.r[t][i], -1.0);
       if (i < t) row.Add(model.s[t][i], -1.0);
+      add_paged_in(i);
       row.Emit(-inf, 0.0);
     }
   }
@@ -134,12 +142,75 @@ void FinishModel(const Graph& graph, CheckmateModel& model, RowBuilder& row) {
                              static_cast<int>(model.col_lb.size()));
 }
 
-std::optional<CheckmateModel> BuildCheckmateModel(const Graph& graph, int64_t budget_bytes) {
+namespace {
+
+// POET's columns: PI, PO (binary) and H (continuous) for every tensor with bytes, and the
+// objective in `objective`'s units (its total for computing every node once is 1).
+void AddPagingColumns(const Graph& graph, Objective objective, CheckmateModel& model) {
+  const int n = model.n;
+  const double total = objective == Objective::kEnergy ? graph.TotalEnergy() : graph.TotalCost();
+  model.cost_scale = total > 0 ? 1.0 / total : 1.0;
+  for (int t = 0; t < n; ++t) {
+    for (int i = 0; i <= t; ++i) {
+      model.objective[model.r[t][i]] = ComputeObjective(graph, i, objective) * model.cost_scale;
+    }
+  }
+  model.pi.assign(n, {});
+  model.po.assign(n, {});
+  model.h.assign(n, {});
+  for (int t = 0; t < n; ++t) {
+    model.pi[t].assign(t, -1);
+    model.h[t].assign(t, -1);
+    model.po[t].assign(t + 1, -1);
+    for (int i = 0; i <= t; ++i) {
+      if (graph.nodes[i].bytes == 0) continue;
+      const double transfer = TransferObjective(graph, i, objective) * model.cost_scale;
+      model.po[t][i] = AddColumn(model, 0.0, 1.0, transfer, true);
+      if (i == t) continue;
+      model.pi[t][i] = AddColumn(model, 0.0, 1.0, transfer, true);
+      model.h[t][i] = AddColumn(model, 0.0, 1.0, 0.0, false);
+    }
+  }
+}
+
+// The rows that tie POET's columns together (the stage rows take PI in EmitStageRows).
+void EmitPagingRows(const Graph& graph, const CheckmateModel& model, RowBuilder& row) {
+  const double inf = COIN_DBL_MAX;
+  const int n = model.n;
+  for (int t = 0; t < n; ++t) {
+    for (int i = 0; i <= t; ++i) {
+      if (graph.nodes[i].bytes == 0) continue;
+      if (i < t) {
+        row.Add(model.pi[t][i], 1.0);
+        row.Add(model.h[t][i], -1.0);
+        row.Emit(-inf, 0.0);
+      }
+      if (t + 1 < n) {
+        row.Add(model.h[t + 1][i], 1.0);
+        if (i < t) row.Add(model.h[t][i], -1.0);
+        row.Add(model.po[t][i], -1.0);
+        row.Emit(-inf, 0.0);
+      }
+      row.Add(model.po[t][i], 1.0);
+      row.Add(model.r[t][i], -1.0);
+      if (i < t) {
+        row.Add(model.s[t][i], -1.0);
+        row.Add(model.pi[t][i], -1.0);
+      }
+      row.Emit(-inf, 0.0);
+    }
+  }
+}
+
+// Checkmate's program, with POET's paging when `paging_objective` is given.
+std::optional<CheckmateModel> BuildFullModel(const Graph& graph, int64_t budget_bytes,
+                                             const Objective* paging_objective) {
   std::vector<double> m;
   auto started = StartModel(graph, budget_bytes, /*integer=*/true, &m);
   if (!started) return std::nullopt;
   CheckmateModel& model = *started;
   const int n = model.n;
+  if (paging_objective != nullptr) AddPagingColumns(graph, *paging_objective, model);
   for (int t = 0; t < n; ++t) {
     for (int k = 0; k <= t; ++k) model.u[t].push_back(AddColumn(model, 0.0, 1.0, 0.0, false));
   }
@@ -164,6 +235,11 @@ std::optional<CheckmateModel> BuildCheckmateModel(const Graph& graph, int64_t bu
     // Memory after computing the first node of the stage, then after each later one.
     row.Add(model.u[t][0], 1.0);
     for (int i = 0; i < t; ++i) row.Add(model.s[t][i], -m[i]);
+    if (!model.pi.empty()) {
+      for (int i = 0; i < t; ++i) {
+        if (model.pi[t][i] >= 0) row.Add(model.pi[t][i], -m[i]);
+      }
+    }
     row.Add(model.r[t][0], -m[0]);
     row.Emit(0.0, 0.0);
     for (int k = 1; k <= t; ++k) {
@@ -199,8 +275,39 @@ std::optional<CheckmateModel> BuildCheckmateModel(const Graph& graph, int64_t bu
       row.Emit(-inf, 1.0);
     }
   }
+  if (paging_objective != nullptr) EmitPagingRows(graph, model, row);
   FinishModel(graph, model, row);
   return started;
+}
+
+}  // namespace
+
+std::optional<CheckmateModel> BuildCheckmateModel(const Graph& graph, int64_t budget_bytes) {
+  return BuildFullModel(graph, budget_bytes, nullptr);
+}
+
+std::optional<CheckmateModel> BuildPagingModel(const Graph& graph, int64_t budget_bytes,
+                                               Objective objective) {
+  if (!graph.paging) return std::nullopt;
+  return BuildFullModel(graph, budget_bytes, &objective);
+}
+
+PagingStages PagingStagesFromColumns(const Graph& graph, const CheckmateModel& model,
+                                     const std::vector<double>& columns) {
+  const int n = model.n;
+  PagingStages stages;
+  stages.stored = StoredFromColumns(model, columns, 0.5);
+  for (int output : graph.outputs) stages.stored[n][output] = 1;
+  stages.paged_in.assign(n + 1, std::vector<char>(n, 0));
+  stages.paged_out.assign(n + 1, std::vector<char>(n, 0));
+  if (model.pi.empty()) return stages;
+  for (int t = 0; t < n; ++t) {
+    for (int i = 0; i <= t; ++i) {
+      if (i < t && model.pi[t][i] >= 0) stages.paged_in[t][i] = columns[model.pi[t][i]] > 0.5;
+      if (model.po[t][i] >= 0) stages.paged_out[t][i] = columns[model.po[t][i]] > 0.5;
+    }
+  }
+  return stages;
 }
 
 std::optional<CheckmateModel> BuildStageBoundaryRelaxation(const Graph& graph,
@@ -220,8 +327,13 @@ std::optional<CheckmateModel> BuildStageBoundaryRelaxation(const Graph& graph,
   return started;
 }
 
-std::optional<std::vector<double>> EncodeStagePlan(const Graph& graph, const CheckmateModel& model,
-                                                   const StagePlan& plan) {
+namespace {
+
+// EncodeStagePlan, with the tensors `paged_in` (when given) resident from the start of their
+// stage, as the paging program counts them.
+std::optional<std::vector<double>> EncodeColumns(const Graph& graph, const CheckmateModel& model,
+                                                 const StagePlan& plan,
+                                                 const std::vector<std::vector<char>>* paged_in) {
   const int n = model.n;
   std::vector<double> x(model.col_lb.size(), 0.0);
   for (int t = 0; t < n; ++t) {
@@ -248,7 +360,9 @@ std::optional<std::vector<double>> EncodeStagePlan(const Graph& graph, const Che
   for (int t = 0; t < n; ++t) {
     double memory = 0.0;
     for (int i = 0; i < t; ++i) {
-      if (plan.stored[t][i]) memory += static_cast<double>(graph.nodes[i].bytes);
+      if (plan.stored[t][i] || (paged_in && (*paged_in)[t][i])) {
+        memory += static_cast<double>(graph.nodes[i].bytes);
+      }
     }
     memory /= model.memory_scale;
     for (int k = 0; k <= t; ++k) {
@@ -258,6 +372,100 @@ std::optional<std::vector<double>> EncodeStagePlan(const Graph& graph, const Che
       }
       if (memory > 1.0 + 1e-9) return std::nullopt;
       x[model.u[t][k]] = std::max(0.0, memory);
+    }
+  }
+  return x;
+}
+
+}  // namespace
+
+std::optional<std::vector<double>> EncodeStagePlan(const Graph& graph, const CheckmateModel& model,
+                                                   const StagePlan& plan) {
+  return EncodeColumns(graph, model, plan, nullptr);
+}
+
+std::optional<std::vector<double>> EncodePagingSchedule(const Graph& graph,
+                                                        const CheckmateModel& model,
+                                                        const Schedule& schedule) {
+  const int n = model.n;
+  const std::vector<Step>& steps = schedule.steps;
+  const int m = static_cast<int>(steps.size());
+  if (model.pi.empty()) return std::nullopt;
+  // A compute or page-in belongs to the stage of the next first computation (node t is the
+  // last of stage t); a free or page-out to the stage of the step before it.
+  std::vector<int> stage(m, n - 1);
+  std::vector<char> first(m, 0), seen(n, 0);
+  int expected = 0;
+  for (int k = 0; k < m; ++k) {
+    if (steps[k].kind != Step::Kind::kCompute || seen[steps[k].node]) continue;
+    if (steps[k].node != expected++) return std::nullopt;  // first computations out of order
+    seen[steps[k].node] = 1;
+    first[k] = 1;
+  }
+  if (expected != n) return std::nullopt;
+  for (int k = m - 1, next = n - 1; k >= 0; --k) {
+    if (first[k]) next = steps[k].node;
+    stage[k] = next;
+  }
+  for (int k = 0, current = 0; k < m; ++k) {
+    const bool ends = steps[k].kind == Step::Kind::kFree || steps[k].kind == Step::Kind::kPageOut;
+    if (ends) {
+      stage[k] = current;
+    } else {
+      current = stage[k];
+    }
+  }
+  StagePlan plan;
+  plan.compute.assign(n, std::vector<char>(n, 0));
+  plan.stored.assign(n + 1, std::vector<char>(n, 0));
+  std::vector<std::vector<char>> paged_in(n, std::vector<char>(n, 0));
+  std::vector<std::vector<char>> paged_out(n, std::vector<char>(n, 0));
+  std::vector<std::vector<char>> host(n, std::vector<char>(n, 0));
+  std::vector<char> resident(n, 0), on_host(n, 0);
+  int at = 0;  // the stage whose boundary has been recorded
+  for (int k = 0; k < m; ++k) {
+    const int t = stage[k];
+    if (t < at) return std::nullopt;
+    for (; at < t; ++at) {  // entering stage at + 1: what is resident and on the host
+      for (int i = 0; i <= at; ++i) {
+        plan.stored[at + 1][i] = resident[i];
+        host[at + 1][i] = on_host[i];
+      }
+    }
+    const int v = steps[k].node;
+    switch (steps[k].kind) {
+      case Step::Kind::kCompute:
+        if (v > t || plan.compute[t][v] || (v < t && paged_in[t][v])) return std::nullopt;
+        plan.compute[t][v] = 1;
+        resident[v] = 1;
+        break;
+      case Step::Kind::kPageIn:
+        if (v >= t || paged_in[t][v] || plan.compute[t][v] || model.pi[t][v] < 0) {
+          return std::nullopt;
+        }
+        paged_in[t][v] = 1;
+        resident[v] = 1;
+        break;
+      case Step::Kind::kPageOut:
+        if (v > t || model.po[t][v] < 0) return std::nullopt;
+        paged_out[t][v] = 1;
+        on_host[v] = 1;
+        resident[v] = 0;
+        break;
+      case Step::Kind::kFree:
+        resident[v] = 0;
+        break;
+    }
+  }
+  for (int output : graph.outputs) plan.stored[n][output] = 1;
+  auto x = EncodeColumns(graph, model, plan, &paged_in);
+  if (!x) return std::nullopt;
+  for (int t = 0; t < n; ++t) {
+    for (int i = 0; i <= t; ++i) {
+      if (model.po[t][i] >= 0) (*x)[model.po[t][i]] = paged_out[t][i];
+      if (i == t || model.pi[t][i] < 0) continue;
+      (*x)[model.pi[t][i]] = paged_in[t][i];
+      (*x)[model.h[t][i]] = host[t][i];
     }
   }
   return x;

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "sysopt/core/json.h"
+#include "sysopt/remat/size.h"
 
 namespace sysopt::remat {
 
@@ -24,6 +25,18 @@ double Graph::ForwardCost() const {
   for (const Node& node : nodes) {
     if (!node.backward) total += node.cost;
   }
+  return total;
+}
+
+double Graph::NodeEnergy(int i) const {
+  const Node& node = nodes[i];
+  if (node.energy_j >= 0) return node.energy_j;
+  return node.cost * (paging ? paging->compute_power_w : kDefaultComputePowerW);
+}
+
+double Graph::TotalEnergy() const {
+  double total = 0.0;
+  for (int i = 0; i < size(); ++i) total += NodeEnergy(i);
   return total;
 }
 
@@ -200,6 +213,11 @@ Expected<Graph> GraphFromJson(const json& j, std::string_view source_view) {
     }
     graph.batch_size = j["batch_size"].get<int64_t>();
   }
+  if (j.contains("paging")) {
+    auto paging = PagingFromJson(j["paging"], source);
+    if (!paging.ok()) return paging.error();
+    graph.paging = *paging;
+  }
   const json& nodes = j["nodes"];
   std::unordered_map<int64_t, int> index_of;
   std::vector<std::vector<int64_t>> input_ids(nodes.size());
@@ -259,6 +277,15 @@ Expected<Graph> GraphFromJson(const json& j, std::string_view source_view) {
       }
       node.module = jn["module"].get<std::string>();
     }
+    if (jn.contains("energy_j")) {
+      if (!jn["energy_j"].is_number() || !std::isfinite(jn["energy_j"].get<double>()) ||
+          jn["energy_j"].get<double>() < 0) {
+        return InvalidInput(
+            "{}: nodes[{}] (id {}): field 'energy_j' must be a finite number >= 0, got {}", source,
+            i, node.id, jn["energy_j"].dump());
+      }
+      node.energy_j = jn["energy_j"].get<double>();
+    }
     if (jn.contains("inputs")) {
       if (!jn["inputs"].is_array()) {
         return InvalidInput("{}: nodes[{}] (id {}): field 'inputs' must be an array", source, i,
@@ -302,6 +329,70 @@ Expected<Graph> GraphFromJson(const json& j, std::string_view source_view) {
   return Finish(source, std::move(graph));
 }
 
+Expected<PagingParams> PagingFromJson(const json& j, std::string_view source) {
+  if (!j.is_object()) {
+    return InvalidInput(
+        "{}: field 'paging' must be an object such as {{\"bandwidth_bytes_per_s\": "
+        "12e9}}, got {}",
+        source, j.dump());
+  }
+  static constexpr const char* kFields[] = {"bandwidth_bytes_per_s", "latency_s",
+                                            "energy_per_byte_j", "compute_power_w"};
+  for (const auto& [key, value] : j.items()) {
+    if (std::find_if(std::begin(kFields), std::end(kFields),
+                     [&](const char* f) { return key == f; }) == std::end(kFields)) {
+      return InvalidInput(
+          "{}: field 'paging.{}' is unknown (known: bandwidth_bytes_per_s, latency_s, "
+          "energy_per_byte_j, compute_power_w)",
+          source, key);
+    }
+  }
+  PagingParams paging;
+  if (!j.contains("bandwidth_bytes_per_s")) {
+    return InvalidInput("{}: field 'paging.bandwidth_bytes_per_s' is missing", source);
+  }
+  const json& bandwidth = j["bandwidth_bytes_per_s"];
+  if (bandwidth.is_string()) {
+    auto rate = ParseBandwidth(bandwidth.get<std::string>());
+    if (!rate.ok()) {
+      return rate.error().WithContext(
+          fmt::format("{}: field 'paging.bandwidth_bytes_per_s'", source));
+    }
+    paging.bandwidth_bytes_per_s = *rate;
+  } else if (bandwidth.is_number() && std::isfinite(bandwidth.get<double>()) &&
+             bandwidth.get<double>() > 0) {
+    paging.bandwidth_bytes_per_s = bandwidth.get<double>();
+  } else {
+    return InvalidInput(
+        "{}: field 'paging.bandwidth_bytes_per_s' must be a positive number of bytes per second "
+        "or a rate such as \"12GB/s\", got {}",
+        source, bandwidth.dump());
+  }
+  auto non_negative = [&](const char* field, double* out) -> Expected<void> {
+    if (!j.contains(field)) return Ok();
+    const json& v = j[field];
+    if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < 0) {
+      return InvalidInput("{}: field 'paging.{}' must be a finite number >= 0, got {}", source,
+                          field, v.dump());
+    }
+    *out = v.get<double>();
+    return Ok();
+  };
+  for (auto [field, out] : {std::pair{"latency_s", &paging.latency_s},
+                            std::pair{"energy_per_byte_j", &paging.energy_per_byte_j},
+                            std::pair{"compute_power_w", &paging.compute_power_w}}) {
+    if (auto ok = non_negative(field, out); !ok.ok()) return ok.error();
+  }
+  return paging;
+}
+
+json PagingToJson(const PagingParams& paging) {
+  return {{"bandwidth_bytes_per_s", paging.bandwidth_bytes_per_s},
+          {"latency_s", paging.latency_s},
+          {"energy_per_byte_j", paging.energy_per_byte_j},
+          {"compute_power_w", paging.compute_power_w}};
+}
+
 Expected<Graph> LoadGraph(const std::string& path) {
   std::ifstream in(path);
   if (!in) return InvalidInput("{}: cannot open the graph file", path);
@@ -332,6 +423,7 @@ json GraphToJson(const Graph& graph) {
               {"inputs", inputs},  {"bytes", node.bytes}, {"cost", node.cost},
               {"backward", node.backward}};
     if (!node.module.empty()) j["module"] = node.module;
+    if (node.energy_j >= 0) j["energy_j"] = node.energy_j;
     nodes.push_back(std::move(j));
   }
   json outputs = json::array();
@@ -341,6 +433,7 @@ json GraphToJson(const Graph& graph) {
             {"outputs", outputs},
             {"fixed_bytes", graph.fixed_bytes}};
   if (graph.batch_size > 0) j["batch_size"] = graph.batch_size;
+  if (graph.paging) j["paging"] = PagingToJson(*graph.paging);
   return j;
 }
 
@@ -360,6 +453,7 @@ Graph ScaleGraph(const Graph& graph, double factor) {
         std::min(static_cast<double>(node.bytes) * factor, static_cast<double>(kMaxGraphBytes));
     node.bytes = static_cast<int64_t>(std::llround(bytes));
     node.cost *= factor;
+    if (node.energy_j >= 0) node.energy_j *= factor;
   }
   return scaled;
 }

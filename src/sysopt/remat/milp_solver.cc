@@ -1,12 +1,13 @@
 // Checkmate's exact program solved by COIN-OR CBC through its C++ library. The checkpoint
 // search's plan (itself never worse than the baselines) is handed to CBC as its first incumbent,
 // so the answer is never worse than the baselines and the reported gap is CBC's proven one.
+// With paging (`milp-paging`), the same program with POET's page-in and page-out variables;
+// the incumbent (no paging) is still a solution of it.
 #include <fmt/format.h>
 
 #include <chrono>
 #include <cmath>
 #include <coin/CbcEventHandler.hpp>
-#include <coin/ClpEventHandler.hpp>
 #include <coin/CbcHeuristic.hpp>
 #include <coin/CbcHeuristicLocal.hpp>
 #include <coin/CbcModel.hpp>
@@ -14,10 +15,13 @@
 #include <coin/CglKnapsackCover.hpp>
 #include <coin/CglMixedIntegerRounding2.hpp>
 #include <coin/CglProbing.hpp>
+#include <coin/ClpEventHandler.hpp>
 #include <coin/OsiClpSolverInterface.hpp>
+#include <stdexcept>
 
 #include "sysopt/remat/checkpoints.h"
 #include "sysopt/remat/formulation.h"
+#include "sysopt/remat/paging.h"
 #include "sysopt/remat/solver.h"
 
 namespace sysopt::remat {
@@ -51,11 +55,21 @@ class ClpDeadlineHandler : public ClpEventHandler {
 
 class MilpSolver : public Solver {
  public:
-  std::string Name() const override { return "milp"; }
+  explicit MilpSolver(bool paging) : paging_(paging) {}
+  std::string Name() const override { return paging_ ? "milp-paging" : "milp"; }
+  bool Pages() const override { return paging_; }
 
   Expected<Plan> Solve(const Graph& graph, const SolveOptions& options) const override {
     const Deadline& deadline = options.deadline;
-    std::optional<CheckmateModel> model = BuildCheckmateModel(graph, options.budget_bytes);
+    if (paging_ && !graph.paging) {
+      return InvalidInput(
+          "graph '{}' has no paging parameters (give it a 'paging' field or use "
+          "--page-bandwidth)",
+          graph.name);
+    }
+    std::optional<CheckmateModel> model =
+        paging_ ? BuildPagingModel(graph, options.budget_bytes, options.objective)
+                : BuildCheckmateModel(graph, options.budget_bytes);
     if (!model) {
       Plan plan;
       plan.status = "budget does not hold the fixed bytes";
@@ -68,7 +82,25 @@ class MilpSolver : public Solver {
     const CheckpointEval incumbent = SearchCheckpoints(graph, search_options);
     const bool incumbent_fits = incumbent.sim.peak_bytes <= options.budget_bytes;
     std::optional<std::vector<double>> warm;
-    if (incumbent_fits) warm = EncodeStagePlan(graph, *model, incumbent.stages);
+    // With paging, the incumbent's recomputations paged where that pays (PageRecomputations,
+    // milliseconds here), so the program is never worse than the paging heuristic from it.
+    std::optional<Plan> paged;
+    if (paging_ && incumbent_fits) {
+      PagingPass pass = PageRecomputations(graph, incumbent.schedule, options.budget_bytes,
+                                           options.objective, deadline.Share(0.1));
+      warm = EncodePagingSchedule(graph, *model, pass.schedule);
+      if (pass.replaced > 0) {
+        paged = Plan{};
+        paged->schedule = std::move(pass.schedule);
+        paged->has_schedule = true;
+        paged->feasible = true;
+      }
+    }
+    if (incumbent_fits && !warm) warm = EncodeStagePlan(graph, *model, incumbent.stages);
+    // The plan to fall back on when CBC has none (or none that fits).
+    auto fallback = [&]() {
+      return paged ? *paged : PlanFromStages(graph, incumbent.stages, options.budget_bytes);
+    };
 
     OsiClpSolverInterface lp;
     lp.messageHandler()->setLogLevel(0);
@@ -86,9 +118,7 @@ class MilpSolver : public Solver {
     lp.initialSolve();
     if (!lp.isProvenOptimal()) {
       Plan plan;
-      if (incumbent_fits) {
-        plan = PlanFromStages(graph, incumbent.stages, options.budget_bytes);
-      }
+      if (incumbent_fits) plan = fallback();
       plan.status = lp.isProvenPrimalInfeasible()
                         ? "proven infeasible in Checkmate's model"
                         : "bound not computed: time limit in the root LP; checkpoint search's plan";
@@ -147,16 +177,25 @@ class MilpSolver : public Solver {
     }
     if (cbc.bestSolution() != nullptr) {
       std::vector<double> x(cbc.bestSolution(), cbc.bestSolution() + cbc.getNumCols());
-      StagePlan stages = PlanFromStored(graph, StoredFromColumns(*model, x, 0.5));
-      SimulationResult sim;
-      plan = PlanFromStages(graph, stages, options.budget_bytes, &sim);
-      if (!plan.feasible && incumbent_fits) {
-        plan = PlanFromStages(graph, incumbent.stages, options.budget_bytes);
+      plan = paging_
+                 ? PagingPlanFromColumns(graph, *model, x, options)
+                 : PlanFromStages(graph, PlanFromStored(graph, StoredFromColumns(*model, x, 0.5)),
+                                  options.budget_bytes);
+      if (!plan.feasible && incumbent_fits) plan = fallback();
+      if (paged && plan.schedule.steps != paged->schedule.steps) {
+        // CBC may have dropped the paged incumbent (its accounting of page-ins is
+        // conservative) and ended on a worse solution.
+        auto mine = Simulate(graph, plan.schedule);
+        auto theirs = Simulate(graph, paged->schedule);
+        if (mine.ok() && theirs.ok() &&
+            ObjectiveValue(*theirs, options.objective) < ObjectiveValue(*mine, options.objective)) {
+          plan = *paged;
+        }
       }
     } else if (incumbent_fits) {
       // CBC rejected the incumbent (its memory accounting is more conservative than the
       // simulator's); the checkpoint search's plan is still a valid one.
-      plan = PlanFromStages(graph, incumbent.stages, options.budget_bytes);
+      plan = fallback();
     }
     const double bound = cbc.getBestPossibleObjValue();
     if (std::isfinite(bound) && bound < 1e20 && !cbc.isProvenInfeasible()) {
@@ -177,10 +216,32 @@ class MilpSolver : public Solver {
     if (!warm) plan.status += ", no warm start";
     return plan;
   }
+
+ private:
+  // The schedule of a paging program's solution; a plan without a schedule when it does not
+  // fit the budget (then the caller falls back to the incumbent). The lowering never breaks
+  // the schedule rules: a failure to simulate is a broken invariant.
+  static Plan PagingPlanFromColumns(const Graph& graph, const CheckmateModel& model,
+                                    const std::vector<double>& x, const SolveOptions& options) {
+    const PagingStages stages = PagingStagesFromColumns(graph, model, x);
+    Plan plan;
+    Schedule schedule =
+        ScheduleFromPagingStages(graph, stages.stored, stages.paged_in, stages.paged_out);
+    auto sim = Simulate(graph, schedule);
+    if (!sim.ok()) throw std::logic_error("paging plan invalid: " + sim.error().message());
+    if (sim->peak_bytes > options.budget_bytes) return plan;
+    plan.schedule = std::move(schedule);
+    plan.has_schedule = true;
+    plan.feasible = true;
+    return plan;
+  }
+
+  bool paging_;
 };
 
 }  // namespace
 
-std::unique_ptr<Solver> MakeMilpSolver() { return std::make_unique<MilpSolver>(); }
+std::unique_ptr<Solver> MakeMilpSolver() { return std::make_unique<MilpSolver>(false); }
+std::unique_ptr<Solver> MakePagingMilpSolver() { return std::make_unique<MilpSolver>(true); }
 
 }  // namespace sysopt::remat

@@ -26,6 +26,9 @@ struct PlannerOptions {
   /// \brief An earlier end than `time_limit_s` from the start, when the caller's own clock
   /// started before (e.g. when the command started); the earlier of the two applies.
   Deadline deadline = {};
+  /// \brief What the best plan minimises (and what the paging solvers minimise): time
+  /// (compute plus transfers) or energy.
+  Objective objective = Objective::kTime;
 };
 
 /// \brief Called before each solver starts, with its name, its position (from 0) and the
@@ -39,15 +42,24 @@ struct PlanEntry {
   SimulationResult sim;  ///< Valid when plan.has_schedule.
   double solve_seconds = 0;
   double overhead = 0;  ///< cost / keep-everything cost - 1.
-  double gap = 0;       ///< (cost - lower bound) / lower bound.
+  double gap = 0;       ///< (cost - lower bound) / lower bound; with paging, (objective -
+                        ///< paging_lower_bound) / paging_lower_bound.
   double share_seconds = 0;  ///< The time this solver was given (its share of what was left).
 };
 
 /// \brief All outcomes of one planner run.
 struct PlannerResult {
   std::vector<PlanEntry> entries;
-  double lower_bound = 0;     ///< Best lower bound known on the cost within the budget.
+  double lower_bound = 0;     ///< Best lower bound known on the cost within the budget, of
+                              ///< plans without paging.
   std::string bound_source;   ///< Which solver gave it ("every node once" if none better).
+  bool paging = false;        ///< The graph has paging parameters (so plans may page).
+  Objective objective = Objective::kTime;
+  /// \brief With paging: the best lower bound on the objective of any plan, paging or not
+  /// (every node computed once, or a paging solver's bound), and its source.
+  double paging_lower_bound = 0;
+  std::string paging_bound_source;
+  double keep_all_energy = 0;  ///< Energy of computing every node once.
   double keep_all_cost = 0;   ///< Cost of computing every node once.
   int64_t keep_all_peak = 0;  ///< Peak of the keep-everything schedule.
   int best = -1;              ///< Index of the cheapest feasible entry, or -1.
@@ -56,17 +68,28 @@ struct PlannerResult {
 /// \brief {"budget_bytes", "keep_all_peak", "keep_all_cost", "lower_bound", "bound_source",
 /// "best" (the solver's name, or null), "plans": [{"solver", "feasible", "has_schedule",
 /// "solve_seconds", "proven_optimal", "lower_bound", "status", and with a schedule "peak_bytes",
-/// "cost", "overhead", "gap", "recomputes"}]}: what `sysopt remat plan --json` prints.
+/// "cost", "overhead", "gap", "recomputes"}]}: what `sysopt remat plan --json` prints. With
+/// paging also "objective", "keep_all_energy", "paging_lower_bound",
+/// "paging_bound_source", and per plan "compute_cost", "paging_seconds", "energy",
+/// "page_outs", "page_ins", "paged_bytes".
 nlohmann::json PlannerResultJson(const PlannerResult& result, int64_t budget_bytes);
 
 /// \brief The solvers "auto" runs for this graph: the baselines, the stage search, and the
 /// MILP (up to 120 nodes), LP rounding (up to 200) or the stage-boundary LP bound (above).
+/// With paging parameters also `paging` after the stage search, and `milp-paging` up to
+/// kPagingMilpNodes nodes.
 std::vector<std::string> AutoSolvers(const Graph& graph);
+
+/// \brief Largest graph for which "auto" runs `milp-paging`.
+inline constexpr int kPagingMilpNodes = 60;
+
+/// \brief The solvers "all" runs: every solver, the paging ones only with paging parameters.
+std::vector<std::string> AllSolvers(const Graph& graph);
 
 /// \brief Share weights of the time: what is left when a solver starts is split among it and
 /// the solvers after it in proportion to these (a baseline 0.05, the greedy over kept tensors
-/// 0.3, a search or exact solver 1.5, a bound 1), so time a solver leaves unused goes to those
-/// after it.
+/// and the paging pass 0.3, a search or exact solver 1.5, a bound 1), so time a solver leaves
+/// unused goes to those after it.
 double TimeWeight(const std::string& solver);
 
 /// \brief Runs the solvers in order, all within one clock of `options.time_limit_s` seconds.

@@ -29,6 +29,13 @@ struct SolveOptions {
   /// by the solvers the planner ran earlier: a search starts from the best of these and its
   /// own starts, so it is never worse than any of them.
   std::vector<std::vector<char>> start_policies = {};
+  /// \brief What to minimise. Only the paging solvers read it: the others minimise compute,
+  /// which is the time of a schedule without paging.
+  Objective objective = Objective::kTime;
+  /// \brief Schedules found before (by the planner's earlier solvers), the best first: those
+  /// within the budget by the objective, or else the one with the least peak. For solvers that
+  /// improve given plans (`paging`); empty when the solver runs alone.
+  std::vector<Schedule> start_schedules = {};
 };
 
 /// \brief A solver's answer. A solver that finds nothing within the budget returns a plan with
@@ -54,11 +61,15 @@ class Solver {
   /// \brief The name MakeSolver accepts.
   virtual std::string Name() const = 0;
   /// \brief Plans `graph` under `options.budget_bytes`. Errors only for failures of the
-  /// solver itself (e.g. the MILP library), never for an infeasible budget.
+  /// solver itself (e.g. the MILP library) or a graph it cannot plan (a paging solver on a
+  /// graph without paging parameters), never for an infeasible budget.
   virtual Expected<Plan> Solve(const Graph& graph, const SolveOptions& options) const = 0;
+  /// \brief Whether the solver's plans may page tensors to host memory (so that bounds on
+  /// plans without paging do not bound them).
+  virtual bool Pages() const { return false; }
 };
 
-/// \brief Names of every solver, baselines first.
+/// \brief Names of every solver, baselines first, the paging solvers last.
 std::vector<std::string> SolverNames();
 
 /// \brief Names of the baselines only (keep-all, Chen et al. variants, the greedy over kept
@@ -91,6 +102,13 @@ std::unique_ptr<Solver> MakeLpBoundSolver();
 /// \brief Search over checkpoint policies (one of three modes per forward node), seeded by the best
 /// baseline; scales to large graphs.
 std::unique_ptr<Solver> MakeCheckpointSearchSolver();
+/// \brief Checkmate's MILP extended with POET's paging variables (page-in, page-out and host
+/// copy per stage and tensor), solved with CBC; needs the graph's paging parameters.
+std::unique_ptr<Solver> MakePagingMilpSolver();
+/// \brief The scalable paging heuristic: the plans found before (or the stage search's, when
+/// run alone) with recomputations replaced by page-ins where that lowers the objective
+/// (PageRecomputations), the best of them; needs the graph's paging parameters.
+std::unique_ptr<Solver> MakePagingSolver();
 /// \brief Simulated annealing over Checkmate's stored sets (keep or recompute each tensor across
 /// each gap between its uses), started from the checkpoint search's plan; never worse than it.
 std::unique_ptr<Solver> MakeStageSearchSolver();

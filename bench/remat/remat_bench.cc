@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "sysopt/remat/checkpoints.h"
+#include "doc_section.h"
 #include "sysopt/remat/graph.h"
 #include "sysopt/remat/planner.h"
 #include "sysopt/remat/size.h"
@@ -366,29 +367,5 @@ int main(int argc, char** argv) {
   }
   fmt::print("{}", md);
 
-  // Replace our section in docs/benchmarks.md, leaving the rest of the file alone.
-  const std::string begin = "<!-- remat:begin -->", end = "<!-- remat:end -->";
-  std::string doc;
-  {
-    std::ifstream in(out_path);
-    std::stringstream buf;
-    buf << in.rdbuf();
-    doc = buf.str();
-  }
-  const std::string section = begin + "\n" + md + end;
-  const size_t b = doc.find(begin), e = doc.find(end);
-  if (b != std::string::npos && e != std::string::npos && e > b) {
-    doc.replace(b, e + end.size() - b, section);
-  } else {
-    if (doc.empty()) doc = "# Benchmarks\n";
-    doc += "\n" + section + "\n";
-  }
-  std::ofstream out(out_path);
-  out << doc;
-  if (!out) {
-    fmt::print(stderr, "cannot write {}\n", out_path);
-    return 1;
-  }
-  fmt::print("updated {}\n", out_path);
-  return 0;
+  return sysopt::bench::ReplaceDocSection(out_path, "remat", md);
 }

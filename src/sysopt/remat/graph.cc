@@ -338,7 +338,8 @@ Expected<PagingParams> PagingFromJson(const json& j, std::string_view source) {
   }
   static constexpr const char* kFields[] = {"bandwidth_bytes_per_s", "latency_s",
                                             "energy_per_byte_j", "compute_power_w"};
-  for (const auto& [key, value] : j.items()) {
+  for (const auto& item : j.items()) {
+    const std::string& key = item.key();
     if (std::find_if(std::begin(kFields), std::end(kFields),
                      [&](const char* f) { return key == f; }) == std::end(kFields)) {
       return InvalidInput(

@@ -392,12 +392,14 @@ TEST(RematPlanCli, JsonFiguresAreConsistentWithEachOther) {
   EXPECT_EQ(r["keep_all_peak"].get<int64_t>(), kChain16Peak);
   EXPECT_DOUBLE_EQ(r["keep_all_cost"].get<double>(), kChain16Cost);
 
-  // 'auto' on a 32-node graph: the baselines, stage-search and (up to 120 nodes) milp.
+  // 'auto' on a 32-node graph: the baselines, lagrangian-bound, stage-search and (up to 120
+  // nodes) milp.
   std::vector<std::string> solvers;
   for (const json& e : r["plans"]) solvers.push_back(e["solver"]);
   EXPECT_EQ(solvers,
             (std::vector<std::string>{"keep-all", "sqrtn-ap", "sqrtn-linear", "greedy-ap",
-                                      "greedy-linear", "greedy-recompute", "stage-search",
+                                      "greedy-linear", "greedy-recompute", "lagrangian-bound",
+                                      "stage-search",
                                       "milp"}));
 
   const double bound = r["lower_bound"].get<double>();

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -229,6 +230,102 @@ TEST(LpTest, RoundingPlansFitTheBudget) {
   ASSERT_TRUE(sim.ok());
   EXPECT_LE(sim->peak_bytes, budget);
   EXPECT_LE(plan->lower_bound, sim->cost + 1e-9);
+}
+
+// The Lagrangian bound holds for every plan of the model: at or below the brute-force optimum
+// at every budget of the tiny graphs, and above "every node once" where recomputation is
+// forced (so it says something).
+TEST(LagrangianBoundTest, ValidAndInformativeOnTinyGraphs) {
+  std::vector<Graph> graphs = {FiveNodes(), LongSkip(1.0), LongSkip(3.5),
+                               *MakeTrainingGraph("chain2", ChainOps(2, 2, 1.0))};
+  int compared = 0;
+  int informative = 0;
+  for (const Graph& g : graphs) {
+    for (int64_t budget = KeepEverythingPeak(g); budget > 0; --budget) {
+      const std::optional<double> expected = BruteForceOptimum(g, budget);
+      auto plan = MakeLagrangianBoundSolver()->Solve(g, {budget, Deadline::In(10.0), 1});
+      ASSERT_TRUE(plan.ok()) << plan.error().message();
+      EXPECT_FALSE(plan->has_schedule);
+      if (!expected) continue;
+      EXPECT_EQ(plan->status.find("infeasible"), std::string::npos)
+          << g.name << " budget " << budget << ": " << plan->status;
+      EXPECT_TRUE(plan->bound_complete);
+      EXPECT_GE(plan->lower_bound, g.TotalCost() * (1 - 1e-9));
+      EXPECT_LE(plan->lower_bound, *expected + 1e-9) << g.name << " budget " << budget;
+      ++compared;
+      if (plan->lower_bound > g.TotalCost() + 1e-9) ++informative;
+    }
+  }
+  EXPECT_GE(compared, 6);
+  EXPECT_GE(informative, 2);
+}
+
+// Chain of 4 at budget 4 (keeping everything needs 5; every tensor 1 byte, forward cost 1,
+// gradient cost 2, total 12): when g3 is computed it holds its output and its inputs f3 and f2
+// (3 bytes), and f0 and f1 are still needed later, so one of them must go and be recomputed:
+// the bound is 13, which the MILP proves optimal (ChainBudgetForcesRecomputation).
+TEST(LagrangianBoundTest, ChainNeedsOneRecomputation) {
+  auto g = MakeTrainingGraph("chain4", ChainOps(4));
+  ASSERT_TRUE(g.ok());
+  ASSERT_DOUBLE_EQ(g->TotalCost(), 12.0);
+  auto plan = MakeLagrangianBoundSolver()->Solve(*g, {4, Deadline::In(10.0), 1});
+  ASSERT_TRUE(plan.ok());
+  EXPECT_NEAR(plan->lower_bound, 13.0, 1e-6) << plan->status;
+}
+
+TEST(LagrangianBoundTest, NeverExceedsAnyPlanCost) {
+  std::vector<Graph> graphs = {*MakeTrainingGraph("chain", ChainOps(12)),
+                               *MakeTrainingGraph("res", ResidualOps(10, 3, 2, 1.5)),
+                               *MakeTrainingGraph("unet", UNetOps(3, 8)),
+                               *MakeTrainingGraph("diamond", DiamondOps(3)),
+                               *MakeTrainingGraph("random", RandomNetworkOps(30, 7))};
+  int checked = 0;
+  int informative = 0;
+  for (const Graph& g : graphs) {
+    const int64_t peak = KeepEverythingPeak(g);
+    for (double fraction : {0.8, 0.6, 0.45, 0.3}) {
+      const int64_t budget = static_cast<int64_t>(fraction * static_cast<double>(peak));
+      std::vector<std::string> names = BaselineNames();
+      for (const char* name : {"checkpoint-search", "lagrangian-bound"}) names.push_back(name);
+      auto result = RunPlanner(g, {budget, names, 1.0, 3});
+      ASSERT_TRUE(result.ok()) << result.error().message();
+      const PlanEntry& bound = result->entries.back();
+      ASSERT_EQ(bound.solver, "lagrangian-bound");
+      if (bound.plan.lower_bound > g.TotalCost() * (1 + 1e-9)) ++informative;
+      for (const PlanEntry& e : result->entries) {
+        if (!e.plan.feasible) continue;
+        ++checked;
+        EXPECT_EQ(bound.plan.status.find("infeasible"), std::string::npos) << g.name;
+        EXPECT_LE(bound.plan.lower_bound, e.sim.cost + 1e-6)
+            << g.name << " " << fraction << " " << e.solver;
+      }
+    }
+  }
+  EXPECT_GE(checked, 30);
+  EXPECT_GE(informative, 10);
+}
+
+TEST(LagrangianBoundTest, BudgetBelowOneNodesNeedsIsInfeasible) {
+  // FiveNodes' gradient "gb" reads three tensors of 2 + 3 + 4 bytes and writes 3: 12 bytes.
+  auto plan = MakeLagrangianBoundSolver()->Solve(FiveNodes(), {11, Deadline::In(10.0), 1});
+  ASSERT_TRUE(plan.ok());
+  EXPECT_NE(plan->status.find("infeasible"), std::string::npos) << plan->status;
+  EXPECT_NE(plan->status.find("'gb'"), std::string::npos) << plan->status;
+}
+
+// Thousands of nodes: the bound comes within its deadline and still says something.
+TEST(LagrangianBoundTest, LargeGraphWithinItsDeadline) {
+  auto g = MakeTrainingGraph("random", RandomNetworkOps(1500, 11));
+  ASSERT_TRUE(g.ok());
+  ASSERT_GE(g->size(), 3000);
+  const int64_t budget = BudgetAtFraction(*g, 0.4);
+  const auto start = std::chrono::steady_clock::now();
+  auto plan = MakeLagrangianBoundSolver()->Solve(*g, {budget, Deadline::In(1.0), 1});
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(plan.ok());
+  EXPECT_LT(seconds, 2.0) << plan->status;
+  EXPECT_GT(plan->lower_bound, g->TotalCost() * 1.001) << plan->status;
 }
 
 }  // namespace

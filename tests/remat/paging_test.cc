@@ -483,6 +483,15 @@ TEST(PagingPlannerTest, PagingSolversNeedPagingParameters) {
   const Graph paged = Chain4(Link(1e4));
   EXPECT_TRUE(has(AutoSolvers(paged), "paging"));
   EXPECT_TRUE(has(AutoSolvers(paged), "milp-paging"));
+  // Paging improves the stage search's plan, so it runs right after it, then its program.
+  {
+    const std::vector<std::string> names = AutoSolvers(paged);
+    const auto search = std::find(names.begin(), names.end(), "stage-search");
+    ASSERT_NE(search, names.end());
+    ASSERT_LT(search + 2, names.end());
+    EXPECT_EQ(*(search + 1), "paging");
+    EXPECT_EQ(*(search + 2), "milp-paging");
+  }
   EXPECT_TRUE(has(AllSolvers(paged), "milp-paging"));
   // The baselines run as they do without paging.
   for (const std::string& name : BaselineNames()) {

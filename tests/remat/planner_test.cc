@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "sysopt/remat/synthetic.h"
 
 namespace sysopt::remat {
@@ -107,6 +109,25 @@ TEST(PlannerTest, ReportsGapToBoundAndBestEntry) {
       EXPECT_GE(e.sim.cost, best.sim.cost);
     }
   }
+}
+
+TEST(PlannerTest, AutoHasABoundAtEverySize) {
+  auto has = [](const std::vector<std::string>& names, const std::string& name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+  auto small = MakeTrainingGraph("chain", ChainOps(20));
+  auto large = MakeTrainingGraph("random", RandomNetworkOps(1200, 3));
+  ASSERT_TRUE(small.ok() && large.ok());
+  ASSERT_GT(large->size(), 2000);
+  EXPECT_TRUE(has(AutoSolvers(*small), "milp"));
+  EXPECT_TRUE(has(AutoSolvers(*small), "lagrangian-bound"));
+  // Above the size where Checkmate's programs are built, the Lagrangian bound is the only one.
+  EXPECT_FALSE(has(AutoSolvers(*large), "lp-bound"));
+  EXPECT_TRUE(has(AutoSolvers(*large), "lagrangian-bound"));
+  // It runs before the stage search, whose share then holds what it left unused.
+  const std::vector<std::string> names = AutoSolvers(*large);
+  EXPECT_LT(std::find(names.begin(), names.end(), "lagrangian-bound"),
+            std::find(names.begin(), names.end(), "stage-search"));
 }
 
 TEST(PlannerTest, UnknownSolverFails) {

@@ -524,14 +524,17 @@ std::string SolverHelp() {
   std::string names;
   for (const auto& n : remat::SolverNames()) names += (names.empty() ? "" : ", ") + n;
   return "Solvers, comma-separated: " + names +
-         "; 'auto' (baselines, stage-search, and milp, lp-rounding or lp-bound by graph size; "
+         "; 'auto' (baselines, lagrangian-bound, stage-search, and milp, lp-rounding or "
+         "lp-bound by graph size; "
          "with paging also paging, and milp-paging up to " +
          std::to_string(remat::kPagingMilpNodes) +
          " nodes) or 'all'. greedy-recompute keeps the forward tensors with the most "
          "recomputation per byte and recomputes the rest on demand; stage-search starts from "
          "the better of it and Chen's baselines; paging replaces the best plan's "
          "recomputations by page-ins where the transfers cost less; milp-paging is Checkmate's "
-         "program with POET's page-in and page-out variables";
+         "program with POET's page-in and page-out variables; lp-bound and lagrangian-bound give "
+         "lower bounds only (the stage-boundary LP, and a Lagrangian bound that scales to any "
+         "size)";
 }
 
 }  // namespace

@@ -246,7 +246,7 @@ std::vector<std::string> BaselineNames() {
 std::vector<std::string> SolverNames() {
   std::vector<std::string> names = BaselineNames();
   for (const char* name : {"checkpoint-search", "stage-search", "lp-rounding", "milp", "lp-bound",
-                           "paging", "milp-paging"}) {
+                           "lagrangian-bound", "paging", "milp-paging"}) {
     names.push_back(name);
   }
   return names;
@@ -262,6 +262,7 @@ Expected<std::unique_ptr<Solver>> MakeSolver(std::string_view name) {
   if (name == "milp") return MakeMilpSolver();
   if (name == "lp-rounding") return MakeLpRoundingSolver();
   if (name == "lp-bound") return MakeLpBoundSolver();
+  if (name == "lagrangian-bound") return MakeLagrangianBoundSolver();
   if (name == "checkpoint-search") return MakeCheckpointSearchSolver();
   if (name == "stage-search") return MakeStageSearchSolver();
   if (name == "paging") return MakePagingSolver();

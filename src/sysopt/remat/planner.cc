@@ -17,6 +17,10 @@ std::vector<std::string> AutoSolvers(const Graph& graph) {
   // cuts) still fits in a minute and gives the tightest bound we have; CLP's LP alone stays
   // within a minute up to about 200 nodes on two cores (at 312 nodes it did not finish in
   // 60 s). Above that, the stage-boundary relaxation still gives a real bound within seconds.
+  // The Lagrangian bound first: it costs O(n^2) per sweep at most and usually converges in a
+  // small part of its share, which then goes to the stage search; it is the only bound above
+  // a few thousand nodes and often the tightest before that.
+  names.push_back("lagrangian-bound");
   names.push_back("stage-search");
   // Above a few thousand nodes Checkmate's programs (O(n^2) columns) do not even build within
   // a minute; no bound is attempted there beyond "every node once".
@@ -31,10 +35,9 @@ std::vector<std::string> AutoSolvers(const Graph& graph) {
     // The paging pass improves the plans found before it; POET's program has about 1.5 times
     // the columns of Checkmate's and CBC closes its gap on fewer nodes, so it runs on smaller
     // graphs only.
-    names.insert(names.begin() + BaselineNames().size() + 1, "paging");
-    if (graph.size() <= kPagingMilpNodes) {
-      names.insert(names.begin() + BaselineNames().size() + 2, "milp-paging");
-    }
+    auto after_search = std::find(names.begin(), names.end(), "stage-search") + 1;
+    after_search = names.insert(after_search, "paging") + 1;
+    if (graph.size() <= kPagingMilpNodes) names.insert(after_search, "milp-paging");
   }
   return names;
 }
@@ -59,7 +62,9 @@ int64_t BudgetAtFraction(const Graph& graph, double fraction) {
 }
 
 double TimeWeight(const std::string& solver) {
-  if (solver == "greedy-recompute" || solver == "paging") return 0.3;
+  if (solver == "greedy-recompute" || solver == "paging" || solver == "lagrangian-bound") {
+    return 0.3;
+  }
   if (solver == "lp-bound") return 1.0;
   for (const std::string& name : BaselineNames()) {
     if (name == solver) return 0.05;

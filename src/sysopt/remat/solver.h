@@ -99,6 +99,10 @@ std::unique_ptr<Solver> MakeLpRoundingSolver();
 /// \brief Lower bound only (no schedule): the LP of the stage-boundary relaxation of Checkmate's
 /// program, which scales to graphs of several hundred nodes.
 std::unique_ptr<Solver> MakeLpBoundSolver();
+/// \brief Lower bound only (no schedule), for graphs of any size: Lagrangian relaxation of the
+/// covering program "whatever is dropped at a stage covers its bytes over the budget, and each
+/// dropped tensor is recomputed at least once", raised by coordinate ascent on the multipliers.
+std::unique_ptr<Solver> MakeLagrangianBoundSolver();
 /// \brief Search over checkpoint policies (one of three modes per forward node), seeded by the best
 /// baseline; scales to large graphs.
 std::unique_ptr<Solver> MakeCheckpointSearchSolver();

@@ -23,7 +23,7 @@ StageSearchState::StageSearchState(const Graph& graph, int64_t budget, const Sta
     : StageSearchState(graph, budget, StoredRunsFromDense(graph, plan.stored)) {}
 
 StageSearchState::StageSearchState(const Graph& graph, int64_t budget, const StoredRuns& stored)
-    : graph_(graph), budget_(budget), n_(graph.size()) {
+    : graph_(graph), n_(graph.size()) {
   threshold_ = budget - graph.fixed_bytes;
   room_ = static_cast<double>(std::max<int64_t>(1, budget - graph.fixed_bytes));
   mark_.assign(n_, 0);
@@ -177,6 +177,9 @@ void StageSearchState::ComputeStage(int t, std::vector<int>& list) {
 // Makes `list` stage t's compute list (the old one is left in `list`), updating the touches it
 // changes.
 void StageSearchState::ReplaceStage(int t, std::vector<int>& list) {
+  // Often one of the two stages keeps its list (e.g. keeping a tensor that stage computes
+  // anyway): then nothing it touches changes.
+  if (list == lists_[t]) return;
   changed_.clear();
   auto kinds = [&](const std::vector<int>& nodes, std::vector<Kind>& kind) {
     for (int v : nodes) {

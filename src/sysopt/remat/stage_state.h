@@ -123,7 +123,6 @@ class StageSearchState {
   void CarryAdd(int from_stage, int to_stage, int64_t delta);
 
   const Graph& graph_;
-  int64_t budget_;
   int n_;
   int64_t threshold_;  // budget - fixed bytes
   double room_ = 1;

@@ -136,12 +136,30 @@ void CheckRandomWalk(const Graph& graph, uint64_t seed, int moves, double fracti
   EXPECT_GT(flips, moves / 2);
 }
 
+// A graph whose backward nodes come in two runs with forward nodes between them (as a graph
+// of two training steps would), each node reading the one before and a few further back.
+Graph Interleaved() {
+  std::vector<Node> nodes(16);
+  for (int i = 0; i < 16; ++i) {
+    nodes[i].id = i;
+    nodes[i].name = "n" + std::to_string(i);
+    nodes[i].op = "op";
+    nodes[i].bytes = 1 + i % 4;
+    nodes[i].cost = 1 + i % 3;
+    nodes[i].backward = (i >= 5 && i < 8) || i >= 12;
+    if (i > 0) nodes[i].inputs.push_back(i - 1);
+    if (i >= 3 && i % 2 == 1) nodes[i].inputs.push_back(i - 3);
+    if (i >= 6 && i % 3 == 0) nodes[i].inputs.push_back(i - 6);
+  }
+  return *MakeGraph("interleaved", std::move(nodes), {15}, 0);
+}
+
 TEST(StageSearchStateTest, SparseCheckpointPlansEqualTheDenseOnes) {
   const std::vector<Graph> graphs = {
       *MakeTrainingGraph("chain", ChainOps(12, 3, 1.5)),
       *MakeTrainingGraph("res", ResidualOps(16, 3, 2, 1.5)),
       *MakeTrainingGraph("unet", UNetOps(4, 32)),
-      *MakeTrainingGraph("random", RandomNetworkOps(40, 11), 100)};
+      *MakeTrainingGraph("random", RandomNetworkOps(40, 11), 100), Interleaved()};
   Rng rng(9);
   for (const Graph& graph : graphs) {
     SCOPED_TRACE(graph.name);
@@ -173,6 +191,7 @@ TEST(StageSearchStateTest, FlipsMatchPlansRebuiltFromScratch) {
     CheckRandomWalk(*MakeTrainingGraph("res", ResidualOps(16, 3, 2, 1.5)), 2, 300, fraction);
     CheckRandomWalk(*MakeTrainingGraph("unet", UNetOps(4, 32)), 3, 300, fraction);
     CheckRandomWalk(*MakeTrainingGraph("diamond", DiamondOps(3)), 4, 300, fraction);
+    CheckRandomWalk(Interleaved(), 8, 300, fraction);
   }
 }
 

@@ -13,10 +13,10 @@
 
 namespace sysopt::remat {
 
-/// \brief A checkpoint set with its schedule and simulated figures.
+/// \brief A checkpoint set with its schedule and simulated figures (its stage plan is
+/// PlanFromCheckpoints(checkpoint); not kept, as it takes n^2 bytes).
 struct CheckpointEval {
   std::vector<char> checkpoint;
-  StagePlan stages;
   Schedule schedule;
   SimulationResult sim;
 };

@@ -96,10 +96,12 @@ class MilpSolver : public Solver {
         paged->feasible = true;
       }
     }
-    if (incumbent_fits && !warm) warm = EncodeStagePlan(graph, *model, incumbent.stages);
+    // The incumbent's stage plan (the graphs here are small enough for its matrices).
+    const StagePlan incumbent_stages = PlanFromCheckpoints(graph, incumbent.checkpoint);
+    if (incumbent_fits && !warm) warm = EncodeStagePlan(graph, *model, incumbent_stages);
     // The plan to fall back on when CBC has none (or none that fits).
     auto fallback = [&]() {
-      return paged ? *paged : PlanFromStages(graph, incumbent.stages, options.budget_bytes);
+      return paged ? *paged : PlanFromStages(graph, incumbent_stages, options.budget_bytes);
     };
 
     OsiClpSolverInterface lp;

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <stdexcept>
 
 #include "sysopt/core/rng.h"
 #include "sysopt/remat/checkpoints.h"
@@ -40,15 +41,17 @@ class StageSearchSolver : public Solver {
     search_options.deadline = options.deadline.Share(1.0 / 3.0);
     int policy_evaluations = 0;
     const CheckpointEval seed = SearchCheckpoints(graph, search_options, &policy_evaluations);
-    // The anneals stop a little before the deadline: lowering and simulating the final plan
-    // (two n x n matrices), and the clock checks between batches of moves, must still fit.
+    // The anneals stop a little before the deadline: rebuilding, lowering and simulating the
+    // final plan (linear in its compute steps), and the clock checks between batches of moves,
+    // must still fit.
     const double search_seconds =
         elapsed() + std::min(0.97 * options.deadline.Remaining(),
                              std::max(0.0, options.deadline.Remaining() - 0.05 -
-                                               2e-8 * static_cast<double>(n) * n));
+                                               2e-6 * static_cast<double>(n)));
 
-    StageSearchState state(graph, budget, seed.stages);
-    std::vector<std::vector<char>> best = state.stored();
+    const StoredRuns seed_stored = SparsePlanFromCheckpoints(graph, seed.checkpoint).stored;
+    StageSearchState state(graph, budget, seed_stored);
+    StoredRuns best = state.stored();
     StageProfile best_profile = state.profile();
     bool best_fits = best_profile.peak <= budget;
     bool best_pending = false;  // the current state is `best` and has not been copied
@@ -102,18 +105,18 @@ class StageSearchSolver : public Solver {
       const double anneal_time = search_seconds - anneal_start;
       if (anneal_time <= 0 || (anneal > 0 && anneal_time < last_anneal_seconds)) break;
       ++anneals;
-      state.Reset(seed.stages.stored);
+      state.Reset(seed_stored);
       // Penalty weight: cost units per budget room of excess (summed over steps).
       double penalty = total;
       auto score = [&](const StageProfile& p) { return p.cost + penalty * p.excess; };
       int window_over = 0;
       int window = 0;
       int since_best = 0;
-      // Snapshots of the best plans (two n x n matrices each) are taken lazily: only when the
-      // walk is about to leave a best plan, not at every improvement, which on large graphs
-      // would cost more than the moves themselves. `*_pending` says the current state is that
-      // best plan and has not been copied yet.
-      std::vector<std::vector<char>> anneal_best;
+      // Snapshots of the best plans (the stored runs, O(n) vectors) are taken lazily: only
+      // when the walk is about to leave a best plan, not at every improvement, which on large
+      // graphs would cost more than the moves themselves. `*_pending` says the current state
+      // is that best plan and has not been copied yet.
+      StoredRuns anneal_best;
       StageProfile anneal_best_profile = state.profile();
       bool anneal_best_fits = anneal_best_profile.peak <= budget;
       bool anneal_pending = true;
@@ -194,12 +197,24 @@ class StageSearchSolver : public Solver {
       save_pending();
       last_anneal_seconds = elapsed() - anneal_start;
     }
-    SimulationResult sim;
-    Plan plan = PlanFromStages(graph, PlanFromStored(graph, best), budget, &sim);
+    // The best plan's compute order is PlanFromStored's for its stored sets; lowered without
+    // building the n x n matrices.
+    state.Reset(best);
+    Plan plan;
+    plan.schedule = ScheduleFromComputeOrder(graph, state.ComputeOrder());
+    plan.has_schedule = true;
+    auto simulated = Simulate(graph, plan.schedule);
+    if (!simulated.ok()) {
+      throw std::logic_error("stage plan invalid: " + simulated.error().message());
+    }
+    SimulationResult sim = *simulated;
+    plan.feasible = sim.peak_bytes <= budget;
     // Never worse than the start, whatever the lowering of the stored sets does to it.
     if (!plan.feasible ? BetterPlan(seed.sim, sim, budget)
                        : (seed.sim.peak_bytes <= budget && seed.sim.cost < sim.cost)) {
-      plan = PlanFromStages(graph, seed.stages, budget, &sim);
+      plan.schedule = seed.schedule;
+      plan.feasible = seed.sim.peak_bytes <= budget;
+      sim = seed.sim;
     }
     plan.proven_optimal = plan.feasible && sim.cost <= total;
     plan.status = fmt::format("{} policy evaluations, {} anneals, {} stage moves",

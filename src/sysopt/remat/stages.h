@@ -41,6 +41,36 @@ inline constexpr char kTransient = 2;   ///< Kept only into a stage whose node r
 /// also kept during the backward pass once (re)computed, while still needed.
 StagePlan PlanFromCheckpoints(const Graph& graph, const std::vector<char>& checkpoint);
 
+/// \brief A run of consecutive stages, `first` to `last` inclusive, into which a tensor is kept.
+struct StageRun {
+  int first = 0, last = 0;
+  bool operator==(const StageRun&) const = default;
+};
+
+/// \brief Stored sets in sparse form: `runs[i]` holds the stages t with stored[t][i], as runs in
+/// ascending order, disjoint and not adjacent. Normalised as PlanFromStored leaves them: node i's
+/// runs lie within [i + 1, n], and stage n (the end) holds exactly the outputs. O(n + runs)
+/// memory where the dense matrix takes n^2.
+using StoredRuns = std::vector<std::vector<StageRun>>;
+
+/// \brief The runs of a dense stored matrix, normalised as PlanFromStored normalises it.
+StoredRuns StoredRunsFromDense(const Graph& graph, const std::vector<std::vector<char>>& stored);
+
+/// \brief The dense (n + 1) x n stored matrix of `runs`.
+std::vector<std::vector<char>> DenseStored(int n, const StoredRuns& runs);
+
+/// \brief A stage plan without its n x n matrices: the stored runs and the compute order, stage
+/// by stage (stage t computes order[stage_begin[t]] .. order[stage_begin[t + 1] - 1], ascending).
+struct SparseStagePlan {
+  StoredRuns stored;
+  std::vector<int> order;
+  std::vector<int> stage_begin;  ///< n + 1 offsets into `order`.
+};
+
+/// \brief PlanFromCheckpoints in sparse form, in time linear in the compute steps (times the
+/// inputs per node): the same stored sets and compute order, without building n x n matrices.
+SparseStagePlan SparsePlanFromCheckpoints(const Graph& graph, const std::vector<char>& checkpoint);
+
 /// \brief All compute steps in stage order (topological within a stage).
 std::vector<int> ComputeOrder(const StagePlan& plan);
 

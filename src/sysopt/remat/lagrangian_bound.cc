@@ -207,12 +207,8 @@ class LagrangianBoundSolver : public Solver {
           if (mu[t] <= 0 && g[t] < 0) g[t] = 0;  // projected: mu_t cannot go below 0
           norm += g[t] * g[t];
         }
-        double v = 0;
-        for (int t : rows) v += mu[t] * excess[t];
-        for (int j = 0; j < n; ++j) {
-          v += std::min(0.0, graph.nodes[j].cost - static_cast<double>(graph.nodes[j].bytes) *
-                                                       (last_use[j] > j + 1 ? sum_mu[j] : 0.0));
-        }
+        // sum_mu of a tensor in no L_t (or of no bytes) was never raised, so value() holds.
+        const double v = value();
         if (v > best + 1e-12 * std::max(total, 1e-300)) {
           best = v;
           best_mu = mu;

@@ -94,7 +94,7 @@ class LagrangianBoundSolver : public Solver {
     const double total = graph.TotalCost();
     plan.lower_bound = total;
     if (rows.empty()) {
-      plan.status = "keep-everything fits: every node once";
+      plan.status = "no stage is above the budget with everything kept: every node once";
       return plan;
     }
     // The most constrained stages first: the first sweep then starts from the strongest
